@@ -1,0 +1,13 @@
+"""The one exception type for problems the user can fix.
+
+Everything under ``agentnas`` raises :class:`UserError` for bad input (unknown device,
+malformed cell string, broken table file, …). The CLI turns it into a single line on
+stderr and exit status 2; any other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A problem with the user's input or environment, with a message that says what is
+    wrong and what is accepted instead."""
