@@ -1,0 +1,5 @@
+import sys
+
+from agentnas.cli import main
+
+sys.exit(main())

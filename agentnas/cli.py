@@ -1,0 +1,68 @@
+"""The ``agentnas`` command line: one Typer app, one module per command group.
+
+Each module in :mod:`agentnas.commands` exposes ``register(app, bench)`` and adds its
+commands (``bench`` is the ``agentnas bench …`` sub-app, so every feature can add its own
+benchmark). User-facing problems (:class:`UserError`) become one line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from agentnas.commands import (
+    baseline,
+    front,
+    hardware,
+    kb,
+    optical,
+    predictor,
+    run,
+)
+from agentnas.tools.errors import UserError
+
+app = typer.Typer(
+    name="agentnas",
+    help="Multi-agent, LLM-driven, hardware-aware neural architecture search.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+bench_app = typer.Typer(
+    help="Benchmarks: print ratios against baselines measured in the same run.",
+    no_args_is_help=True,
+)
+app.add_typer(bench_app, name="bench")
+
+for _module in (hardware, front, baseline, run, kb, predictor, optical):
+    _module.register(app, bench_app)
+
+_err = Console(stderr=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except UserError as exc:
+        _err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except typer.Abort:
+        _err.print("aborted")
+        return 130
+    except SystemExit as exc:  # typer/click exit paths (--help, usage errors)
+        return int(exc.code or 0)
+    except Exception as exc:  # click usage errors surface as ClickException
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""What every hardware backend is: a name, the metrics it can back with data, and
+``evaluate(arch) -> {metric: value}``.
+
+A backend refuses (``UserError``) any metric or architecture it holds no data for, so a
+search can never run on invented numbers. Metric names carry their unit
+(``latency_ms``, ``energy_mj``, ``mzi_count``, …) so that values from different backends
+are never mixed up.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+
+from pydantic import BaseModel
+
+from agentnas.tools.errors import UserError
+
+
+class BackendInfo(BaseModel):
+    """One line of ``agentnas hardware list``."""
+
+    name: str  # e.g. "hwnasbench:fpga"
+    metrics: list[str]  # e.g. ["latency_ms"]
+    spaces: list[str]  # search spaces it can evaluate, e.g. ["nb201"]
+    source: str  # where the numbers come from (paper/table/simulator), one line
+    available: bool = True
+    why_unavailable: str = ""
+
+
+class HardwareBackend(ABC):
+    """A device (real table, measurement or simulator) that scores architectures."""
+
+    name: str
+    metrics: tuple[str, ...]
+    spaces: tuple[str, ...]
+
+    @abstractmethod
+    def evaluate(self, arch: str) -> dict[str, float]:
+        """Return every metric of ``self.metrics`` for one architecture string."""
+
+    def evaluate_many(self, archs: Iterable[str]) -> list[dict[str, float]]:
+        """Batch evaluation; table backends override this with a vectorised lookup."""
+        return [self.evaluate(a) for a in archs]
+
+    def require(self, metrics: Iterable[str]) -> None:
+        """Refuse, listing what is available, if a requested metric is not backed."""
+        missing = [m for m in metrics if m not in self.metrics]
+        if missing:
+            raise UserError(
+                f"backend '{self.name}' has no data for {', '.join(missing)}; "
+                f"it provides: {', '.join(self.metrics)}"
+            )
