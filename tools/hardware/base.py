@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
+import numpy as np
 from pydantic import BaseModel
 
 from agentnas.tools.errors import UserError
@@ -42,6 +43,12 @@ class HardwareBackend(ABC):
     def evaluate_many(self, archs: Iterable[str]) -> list[dict[str, float]]:
         """Batch evaluation; table backends override this with a vectorised lookup."""
         return [self.evaluate(a) for a in archs]
+
+    def all_values(self, metric: str) -> np.ndarray | None:
+        """Values of ``metric`` for every architecture of an enumerable space, in index
+        order (NB201: 15,625), or None when the backend must measure/simulate each one.
+        Table backends override this so exact fronts cost one vector lookup."""
+        return None
 
     def require(self, metrics: Iterable[str]) -> None:
         """Refuse, listing what is available, if a requested metric is not backed."""

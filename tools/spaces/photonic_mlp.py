@@ -1,0 +1,353 @@
+"""The ``photonic-mlp`` search space: MLPs whose linear layers are MZI meshes.
+
+An architecture is a readable string, e.g. ::
+
+    mlp:h=64-32|act=relu|mesh=clements|k=16|bits=8|nat=1
+
+with the knobs
+
+* ``h``     hidden widths, 1–3 layers, each from {16, 32, 64, 128} (the output layer,
+  hidden → classes, is added by :meth:`PhotonicMLPConfig.layer_shapes`);
+* ``act``   the nonlinearity. It is applied **electronically, between layers, after
+  photodetection** (optical → electrical → optical): the mesh computes W·x in light, the
+  photodetector/TIA/ADC read it out, the activation is evaluated in the electronic domain
+  and the result drives the next layer's modulators through DACs. ``relu``/``tanh``/
+  ``sigmoid`` are the usual electronic choices; ``abs`` is what a coherent receiver that
+  reads the field magnitude gives for free;
+* ``mesh``  the unitary mesh, ``clements`` (rectangular, depth N, balanced loss) or
+  ``reck`` (triangular, depth 2N−3);
+* ``k``     block size: a layer is tiled into k×k blocks, each W = U Σ V† on two k-port
+  meshes, so a layer of shape (M, N) needs ⌈M/k⌉·⌈N/k⌉·k(k−1) MZIs;
+* ``bits``  phase-shifter DAC resolution (4/6/8 bits) used whenever the hardware
+  quantizes phases;
+* ``nat``   noise-aware training: 1 trains with the backend's non-idealities in the
+  forward pass, 0 trains the ideal network.
+
+Everything here is pure (no torch): parse/format, operators and features run in
+microseconds, so the Designer can validate and rank many candidates cheaply.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from agentnas.tools.errors import UserError
+
+NAME = "photonic-mlp"
+PREFIX = "mlp:"
+WIDTHS: tuple[int, ...] = (16, 32, 64, 128)
+DEPTHS: tuple[int, ...] = (1, 2, 3)
+ACTIVATIONS: tuple[str, ...] = ("relu", "tanh", "sigmoid", "abs")
+MESHES: tuple[str, ...] = ("clements", "reck")
+BLOCK_SIZES: tuple[int, ...] = (8, 16, 32)
+PHASE_BITS: tuple[int, ...] = (4, 6, 8)
+KEYS: tuple[str, ...] = ("h", "act", "mesh", "k", "bits", "nat")
+EXAMPLE = "mlp:h=64-32|act=relu|mesh=clements|k=16|bits=8|nat=1"
+
+Rng = np.random.Generator | random.Random
+
+
+class PhotonicMLPConfig(BaseModel):
+    """One candidate network; immutable, validated on construction."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hidden: tuple[int, ...]
+    act: Literal["relu", "tanh", "sigmoid", "abs"] = "relu"
+    mesh: Literal["clements", "reck"] = "clements"
+    block_size: int = 16
+    phase_bits: int = 8
+    nat: bool = True
+
+    @field_validator("hidden")
+    @classmethod
+    def _hidden_ok(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if not DEPTHS[0] <= len(v) <= DEPTHS[-1]:
+            raise ValueError(f"1 to 3 hidden layers accepted, got {len(v)}")
+        bad = [w for w in v if w not in WIDTHS]
+        if bad:
+            raise ValueError(f"hidden width(s) {bad} not in {list(WIDTHS)}")
+        return v
+
+    @field_validator("block_size")
+    @classmethod
+    def _k_ok(cls, v: int) -> int:
+        if v not in BLOCK_SIZES:
+            raise ValueError(f"block size {v} not in {list(BLOCK_SIZES)}")
+        return v
+
+    @field_validator("phase_bits")
+    @classmethod
+    def _bits_ok(cls, v: int) -> int:
+        if v not in PHASE_BITS:
+            raise ValueError(f"phase bits {v} not in {list(PHASE_BITS)}")
+        return v
+
+    def layer_shapes(self, in_features: int, n_classes: int) -> list[tuple[int, int]]:
+        """(in, out) of every photonic linear layer, input → hidden… → classes."""
+        dims = [in_features, *self.hidden, n_classes]
+        return list(itertools.pairwise(dims))
+
+    def macs(self, in_features: int, n_classes: int) -> int:
+        """Multiply-accumulates per inference (one image): Σ in·out over layers."""
+        return sum(i * o for i, o in self.layer_shapes(in_features, n_classes))
+
+    def params(self, in_features: int, n_classes: int) -> int:
+        """Trainable weights and biases of the equivalent electronic network."""
+        return sum(i * o + o for i, o in self.layer_shapes(in_features, n_classes))
+
+    def mzi_count(self, in_features: int, n_classes: int) -> int:
+        """MZIs of all layers: per k×k block two meshes of k(k−1)/2 MZIs, edges padded."""
+        k = self.block_size
+        return sum(
+            math.ceil(i / k) * math.ceil(o / k) * k * (k - 1)
+            for i, o in self.layer_shapes(in_features, n_classes)
+        )
+
+
+def _fail(arch: str, why: str) -> UserError:
+    return UserError(f"bad photonic-mlp architecture '{arch}': {why}; expected e.g. '{EXAMPLE}'")
+
+
+def _int(arch: str, key: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise _fail(arch, f"{key}={text!r} is not an integer") from None
+
+
+def parse(arch: str) -> PhotonicMLPConfig:
+    """Parse an architecture string (keys in any order, all required) or raise ``UserError``."""
+    if not isinstance(arch, str) or not arch.strip().startswith(PREFIX):
+        raise _fail(str(arch), f"must start with '{PREFIX}'")
+    body = arch.strip()[len(PREFIX) :]
+    fields: dict[str, str] = {}
+    for part in body.split("|"):
+        key, sep, value = part.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise _fail(arch, f"field {part!r} is not key=value")
+        if key not in KEYS:
+            raise _fail(arch, f"unknown key '{key}' (keys: {', '.join(KEYS)})")
+        if key in fields:
+            raise _fail(arch, f"key '{key}' given twice")
+        fields[key] = value
+    missing = [k for k in KEYS if k not in fields]
+    if missing:
+        raise _fail(arch, f"missing {', '.join(missing)}")
+    if fields["nat"] not in ("0", "1"):
+        raise _fail(arch, f"nat must be 0 or 1, got {fields['nat']!r}")
+    hidden = tuple(_int(arch, "h", w) for w in fields["h"].split("-"))
+    if fields["act"] not in ACTIVATIONS:
+        raise _fail(arch, f"act '{fields['act']}' not in {', '.join(ACTIVATIONS)}")
+    if fields["mesh"] not in MESHES:
+        raise _fail(arch, f"mesh '{fields['mesh']}' not in {', '.join(MESHES)}")
+    try:
+        return PhotonicMLPConfig(
+            hidden=hidden,
+            act=fields["act"],  # type: ignore[arg-type]
+            mesh=fields["mesh"],  # type: ignore[arg-type]
+            block_size=_int(arch, "k", fields["k"]),
+            phase_bits=_int(arch, "bits", fields["bits"]),
+            nat=fields["nat"] == "1",
+        )
+    except ValueError as exc:  # pydantic.ValidationError is a ValueError
+        first = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
+        raise _fail(arch, first.removeprefix("Value error, ")) from None
+
+
+def format(cfg: PhotonicMLPConfig) -> str:
+    """The canonical string of a config (fixed key order)."""
+    h = "-".join(str(w) for w in cfg.hidden)
+    return (
+        f"{PREFIX}h={h}|act={cfg.act}|mesh={cfg.mesh}|k={cfg.block_size}"
+        f"|bits={cfg.phase_bits}|nat={int(cfg.nat)}"
+    )
+
+
+def canonical(arch: str) -> str:
+    """Parse and re-format: one spelling per architecture (for caches and dedup)."""
+    return format(parse(arch))
+
+
+# ---- randomness that works with numpy Generators and random.Random alike ----
+
+
+def _randbelow(rng: Rng, n: int) -> int:
+    if isinstance(rng, random.Random):
+        return rng.randrange(n)
+    return int(rng.integers(n))
+
+
+def _pick(rng: Rng, seq: Sequence[Any]) -> Any:
+    return seq[_randbelow(rng, len(seq))]
+
+
+def random_config(rng: Rng) -> PhotonicMLPConfig:
+    depth = _pick(rng, DEPTHS)
+    return PhotonicMLPConfig(
+        hidden=tuple(_pick(rng, WIDTHS) for _ in range(depth)),
+        act=_pick(rng, ACTIVATIONS),
+        mesh=_pick(rng, MESHES),
+        block_size=_pick(rng, BLOCK_SIZES),
+        phase_bits=_pick(rng, PHASE_BITS),
+        nat=bool(_randbelow(rng, 2)),
+    )
+
+
+def neighbour_configs(cfg: PhotonicMLPConfig) -> list[PhotonicMLPConfig]:
+    """Every config one edit away: change/add/remove one layer, or change one other knob."""
+    out: list[PhotonicMLPConfig] = []
+    h = cfg.hidden
+    for i, w in enumerate(h):
+        out += [
+            cfg.model_copy(update={"hidden": (*h[:i], v, *h[i + 1 :])}) for v in WIDTHS if v != w
+        ]
+    if len(h) < DEPTHS[-1]:
+        for i in range(len(h) + 1):
+            out += [cfg.model_copy(update={"hidden": (*h[:i], v, *h[i:])}) for v in WIDTHS]
+    if len(h) > DEPTHS[0]:
+        out += [cfg.model_copy(update={"hidden": h[:i] + h[i + 1 :]}) for i in range(len(h))]
+    for field, values in (
+        ("act", ACTIVATIONS),
+        ("mesh", MESHES),
+        ("block_size", BLOCK_SIZES),
+        ("phase_bits", PHASE_BITS),
+        ("nat", (False, True)),
+    ):
+        out += [cfg.model_copy(update={field: v}) for v in values if v != getattr(cfg, field)]
+    return out
+
+
+def neighbours(arch: str) -> list[str]:
+    """Canonical strings one edit away from ``arch``, sorted, without ``arch`` itself."""
+    own = canonical(arch)
+    return sorted({format(c) for c in neighbour_configs(parse(arch))} - {own})
+
+
+def mutate(arch: str, rng: Rng) -> str:
+    """One random edit of ``arch`` (a uniformly drawn neighbour); always a different string."""
+    options = neighbours(arch)
+    return options[_randbelow(rng, len(options))]
+
+
+def crossover(a: str, b: str, rng: Rng) -> str:
+    """Uniform crossover: each knob from either parent; hidden widths layer by layer, with
+    the depth taken from one parent (missing layers filled from the other, else a copy)."""
+    ca, cb = parse(a), parse(b)
+    depth = len(_pick(rng, (ca.hidden, cb.hidden)))
+    hidden = []
+    for i in range(depth):
+        choices = [c.hidden[i] for c in (ca, cb) if i < len(c.hidden)]
+        hidden.append(_pick(rng, choices))
+    return format(
+        PhotonicMLPConfig(
+            hidden=tuple(hidden),
+            act=_pick(rng, (ca.act, cb.act)),
+            mesh=_pick(rng, (ca.mesh, cb.mesh)),
+            block_size=_pick(rng, (ca.block_size, cb.block_size)),
+            phase_bits=_pick(rng, (ca.phase_bits, cb.phase_bits)),
+            nat=_pick(rng, (ca.nat, cb.nat)),
+        )
+    )
+
+
+def features(arch: str, in_features: int = 784, n_classes: int = 10) -> dict[str, float]:
+    """Complexity features for partitioning (defaults: MNIST's 784 inputs and 10 classes)."""
+    cfg = parse(arch)
+    return {
+        "depth": float(len(cfg.hidden)),
+        "width_max": float(max(cfg.hidden)),
+        "width_sum": float(sum(cfg.hidden)),
+        "params": float(cfg.params(in_features, n_classes)),
+        "macs": float(cfg.macs(in_features, n_classes)),
+        "mzi_count": float(cfg.mzi_count(in_features, n_classes)),
+        "block_size": float(cfg.block_size),
+        "phase_bits": float(cfg.phase_bits),
+        "mesh_depth_per_block": float(
+            cfg.block_size if cfg.mesh == "clements" else 2 * cfg.block_size - 3
+        ),
+        "nat": float(cfg.nat),
+    }
+
+
+def encode(arch: str) -> list[int]:
+    """Fixed-length integer vector: depth, 3 widths (0 = absent), act, mesh, k, bits, nat."""
+    cfg = parse(arch)
+    widths = [*cfg.hidden, *([0] * (DEPTHS[-1] - len(cfg.hidden)))]
+    return [
+        len(cfg.hidden),
+        *widths,
+        ACTIVATIONS.index(cfg.act),
+        MESHES.index(cfg.mesh),
+        cfg.block_size,
+        cfg.phase_bits,
+        int(cfg.nat),
+    ]
+
+
+def decode(vector: Sequence[int]) -> str:
+    """Inverse of :func:`encode`; malformed vectors raise ``UserError``."""
+    v = [int(x) for x in vector]
+    if len(v) != 9 or not 1 <= v[0] <= 3 or not 0 <= v[4] < len(ACTIVATIONS):
+        raise UserError(f"bad photonic-mlp encoding {list(vector)}; expected 9 integers")
+    if not 0 <= v[5] < len(MESHES) or v[8] not in (0, 1):
+        raise UserError(f"bad photonic-mlp encoding {list(vector)}; expected 9 integers")
+    h = "-".join(str(w) for w in v[1 : 1 + v[0]])
+    return canonical(
+        f"{PREFIX}h={h}|act={ACTIVATIONS[v[4]]}|mesh={MESHES[v[5]]}|k={v[6]}|bits={v[7]}|nat={v[8]}"
+    )
+
+
+class PhotonicMLPSpace:
+    """The ``photonic-mlp`` search space behind the ``SearchSpace`` verbs; stateless, so one
+    instance can be shared. ``in_features``/``n_classes`` only scale :meth:`features`."""
+
+    name = NAME
+    example = EXAMPLE
+
+    def __init__(self, in_features: int = 784, n_classes: int = 10) -> None:
+        self.in_features = in_features
+        self.n_classes = n_classes
+
+    def parse(self, arch: str) -> PhotonicMLPConfig:
+        return parse(arch)
+
+    def format(self, cfg: PhotonicMLPConfig) -> str:
+        return format(cfg)
+
+    def canonical(self, arch: str) -> str:
+        return canonical(arch)
+
+    def validate(self, arch: str) -> str:
+        """Canonical string if ``arch`` is legal, else ``UserError`` saying why."""
+        return canonical(arch)
+
+    def sample(self, rng: Rng, n: int = 1) -> list[str]:
+        """``n`` random architectures (uniform per knob; repeats possible)."""
+        return [format(random_config(rng)) for _ in range(n)]
+
+    def mutate(self, arch: str, rng: Rng) -> str:
+        return mutate(arch, rng)
+
+    def crossover(self, a: str, b: str, rng: Rng) -> str:
+        return crossover(a, b, rng)
+
+    def neighbours(self, arch: str) -> list[str]:
+        return neighbours(arch)
+
+    def features(self, arch: str) -> dict[str, float]:
+        return features(arch, self.in_features, self.n_classes)
+
+    def encode(self, arch: str) -> list[int]:
+        return encode(arch)
+
+    def decode(self, vector: Sequence[int]) -> str:
+        return decode(vector)
