@@ -1,0 +1,159 @@
+"""A design heuristic: one natural-language rule with its scope and its evidence.
+
+The Reflector writes heuristics after each round ("cells with at most one nor_conv_3x3
+stay under 5 ms on fpga"), Designers read the ones whose scope matches their
+(space, hardware, partition). Evidence counts say how often a round's children supported
+or contradicted the rule; :func:`confidence` turns them into one number.
+
+This module is pure: the model, its validation, and the mapping to and from Chroma
+metadata (which only holds str/int/float/bool values, never ``None``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Polarity = Literal["positive", "negative"]
+Status = Literal["active", "retired"]
+
+ALL_PARTITIONS = -1
+"""How "applies to every partition" (``partition=None``) is stored in Chroma metadata."""
+
+METADATA_KEYS = (
+    "space",
+    "hardware",
+    "partition",
+    "polarity",
+    "evidence_for",
+    "evidence_against",
+    "created_round",
+    "last_round",
+    "status",
+    "source",
+)
+
+
+class Scope(BaseModel):
+    """Where a heuristic applies: one search space on one hardware backend, and either
+    one partition (index >= 0) or all of them (``None``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    space: str = Field(min_length=1, description="search space name, e.g. 'nb201'")
+    hardware: str = Field(min_length=1, description="backend name, e.g. 'hwnasbench:fpga'")
+    partition: int | None = Field(default=None, ge=0, description="None = every partition")
+
+    @field_validator("space", "hardware")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+    def label(self) -> str:
+        """Short human form, e.g. ``nb201 / hwnasbench:fpga / p2`` or ``… / all``."""
+        part = "all" if self.partition is None else f"p{self.partition}"
+        return f"{self.space} / {self.hardware} / {part}"
+
+
+class Heuristic(BaseModel):
+    """One design rule. ``polarity`` says whether following the text is recommended
+    ("positive": do this) or warned against ("negative": avoid this)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    scope: Scope
+    polarity: Polarity = "positive"
+    evidence_for: int = Field(default=0, ge=0, description="rounds/children that supported it")
+    evidence_against: int = Field(default=0, ge=0, description="ones that contradicted it")
+    created_round: int = Field(default=0, ge=0)
+    last_round: int = Field(default=0, ge=0, description="round it was last added/revised/retired")
+    status: Status = "active"
+    source: str = Field(default="user", description="who wrote it, e.g. 'reflector:openai:gpt-4.1'")
+
+    @field_validator("text")
+    @classmethod
+    def _text_not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+
+def confidence(heuristic: Heuristic) -> float:
+    """Laplace-smoothed share of supporting evidence, in (0, 1): 0.5 with no evidence,
+    towards 1 as support accumulates, towards 0 as contradictions do."""
+    support = heuristic.evidence_for
+    total = heuristic.evidence_for + heuristic.evidence_against
+    return (support + 1) / (total + 2)
+
+
+_TOKEN = re.compile(r"[\w.>-]+")
+
+
+def technical_tokens(text: str) -> tuple[str, ...]:
+    """The tokens of ``text`` that carry numbers or names (digits, ``_`` or ``->``), in
+    order: ``("nor_conv_3x3", "1", "5")`` for "at most 1 nor_conv_3x3 under 5 ms".
+
+    Sentence embeddings barely see numbers or word order (all-MiniLM-L6-v2 puts "replace
+    nor_conv_3x3 with nor_conv_1x1" at cosine distance 0.001 from the reverse, and
+    "at most 1" at 0.01 from "at most 2"), so two texts count as the same rule only when
+    these tokens agree as well.
+    """
+    tokens = (t.strip(".-") for t in _TOKEN.findall(text.lower()))
+    return tuple(t for t in tokens if t and (any(c.isdigit() for c in t) or "_" in t or "->" in t))
+
+
+def heuristic_id(text: str, scope: Scope, polarity: Polarity) -> str:
+    """Deterministic id (``h`` + 8 hex digits) from text, scope and polarity: the same
+    rule learnt by two runs with the same seed gets the same id, which keeps traces of
+    reproducible runs identical."""
+    part = ALL_PARTITIONS if scope.partition is None else scope.partition
+    key = f"{scope.space}\n{scope.hardware}\n{part}\n{polarity}\n{text.strip()}"
+    return "h" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
+
+
+def to_metadata(heuristic: Heuristic) -> dict[str, str | int]:
+    """Flatten to Chroma metadata (the text is stored as the document, the id as the id)."""
+    partition = heuristic.scope.partition
+    return {
+        "space": heuristic.scope.space,
+        "hardware": heuristic.scope.hardware,
+        "partition": ALL_PARTITIONS if partition is None else partition,
+        "polarity": heuristic.polarity,
+        "evidence_for": heuristic.evidence_for,
+        "evidence_against": heuristic.evidence_against,
+        "created_round": heuristic.created_round,
+        "last_round": heuristic.last_round,
+        "status": heuristic.status,
+        "source": heuristic.source,
+    }
+
+
+def from_metadata(id_: str, text: str, metadata: dict[str, Any]) -> Heuristic:
+    """Inverse of :func:`to_metadata`. Raises ``ValueError`` (pydantic) on a record that
+    was not written by it."""
+    partition = int(metadata["partition"])
+    return Heuristic(
+        id=id_,
+        text=text,
+        scope=Scope(
+            space=str(metadata["space"]),
+            hardware=str(metadata["hardware"]),
+            partition=None if partition == ALL_PARTITIONS else partition,
+        ),
+        polarity=metadata["polarity"],
+        evidence_for=int(metadata["evidence_for"]),
+        evidence_against=int(metadata["evidence_against"]),
+        created_round=int(metadata["created_round"]),
+        last_round=int(metadata["last_round"]),
+        status=metadata["status"],
+        source=str(metadata["source"]),
+    )

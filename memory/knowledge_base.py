@@ -1,0 +1,466 @@
+"""The knowledge base: design heuristics in a persistent Chroma collection.
+
+One folder holds one Chroma database (``chroma.sqlite3`` plus an index folder) with one
+collection, ``agentnas-heuristics``, embedded by the bundled all-MiniLM-L6-v2 in cosine
+space. A folder can be shared by several runs (``--kb DIR``): opening it keeps every
+heuristic, so a second run starts with what the first one learnt.
+
+Scope matching: a heuristic applies to a request (space, hardware, partition P) when its
+space and hardware are equal and its partition is P or "all" (stored as
+:data:`~agentnas.memory.heuristic.ALL_PARTITIONS`). Retired heuristics are kept (for
+export and audit) but never retrieved.
+
+Measured on 2 shared CPU cores (see the report of this module's issue): opening a client
+~0.1 s, first embedding ~4-5 s (imports of torch/transformers dominate), then an add or a
+query ~10-30 ms. Keep one :class:`KnowledgeBase` per process and reuse it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.api.shared_system_client import SharedSystemClient
+from chromadb.config import Settings
+from pydantic import ValidationError
+
+from agentnas.memory.embedding import MiniLMEmbeddingFunction, embed
+from agentnas.memory.heuristic import (
+    ALL_PARTITIONS,
+    Heuristic,
+    Polarity,
+    Scope,
+    from_metadata,
+    heuristic_id,
+    technical_tokens,
+    to_metadata,
+)
+from agentnas.tools.errors import UserError
+
+COLLECTION = "agentnas-heuristics"
+DEFAULT_KB_DIR = Path("runs/kb")
+"""Where ``agentnas kb`` looks when no ``--kb DIR`` is given."""
+
+DEDUPE_DISTANCE = 0.05
+"""Cosine distance under which a new text may be the same rule as an existing one
+(rewordings like "few"/"fewer" sit around 0.01-0.04, distinct rules above 0.2; but
+rules differing only in a number or in word order also sit below 0.03, hence the extra
+check on :func:`~agentnas.memory.heuristic.technical_tokens`)."""
+_TWIN_CANDIDATES = 5
+
+_DB_FILE = "chroma.sqlite3"
+
+
+def _where(conditions: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Chroma wants a bare condition for one clause and ``$and`` for two or more."""
+    if not conditions:
+        return None
+    if len(conditions) == 1:
+        return conditions[0]
+    return {"$and": conditions}
+
+
+def _scope_conditions(
+    space: str | None, hardware: str | None, partition: int | None, *, general_only: bool
+) -> list[dict[str, Any]]:
+    """Filters for "applies to (space, hardware, partition)". With ``partition=None``,
+    ``general_only`` keeps only heuristics for every partition (a query about no
+    particular partition), otherwise it puts no condition on the partition."""
+    conditions: list[dict[str, Any]] = []
+    if space is not None:
+        conditions.append({"space": space})
+    if hardware is not None:
+        conditions.append({"hardware": hardware})
+    if partition is not None:
+        conditions.append({"partition": {"$in": [partition, ALL_PARTITIONS]}})
+    elif general_only:
+        conditions.append({"partition": ALL_PARTITIONS})
+    return conditions
+
+
+def _sort_key(h: Heuristic) -> tuple[str, str, int, int, str]:
+    part = ALL_PARTITIONS if h.scope.partition is None else h.scope.partition
+    return (h.scope.space, h.scope.hardware, part, h.created_round, h.text)
+
+
+class KnowledgeBase:
+    """Heuristics stored in a Chroma ``PersistentClient`` folder.
+
+    ``create=False`` refuses a folder that does not exist yet (for read-only commands that
+    should not leave an empty database behind). Any folder that is not a Chroma database
+    (a file, a corrupt ``chroma.sqlite3``, a non-empty folder without one) raises
+    :class:`UserError`.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path).expanduser().resolve()
+        self._check_folder(create)
+        started = time.perf_counter()
+        self._client = self._open_client()
+        self.open_seconds = time.perf_counter() - started
+        """Seconds spent opening the client and collection (no model load: that is lazy)."""
+
+    # ----------------------------------------------------------------- opening, closing
+    def _check_folder(self, create: bool) -> None:
+        if self.path.exists() and not self.path.is_dir():
+            raise UserError(f"knowledge base path {self.path} is a file; give a folder")
+        if not self.path.exists():
+            if not create:
+                raise UserError(
+                    f"no knowledge base at {self.path}; give an existing KB folder with "
+                    "--kb DIR, or create one with `agentnas kb add` or a run"
+                )
+            return
+        if not (self.path / _DB_FILE).exists() and any(self.path.iterdir()):
+            raise UserError(
+                f"{self.path} is not a knowledge base (no {_DB_FILE}, and it is not empty); "
+                "give an empty or new folder, or one written by agentnas"
+            )
+
+    def _open_client(self) -> chromadb.ClientAPI:
+        settings = Settings(anonymized_telemetry=False, allow_reset=False)
+        try:
+            client = chromadb.PersistentClient(path=str(self.path), settings=settings)
+        except Exception as exc:
+            # Chroma caches the half-started system per path; a second attempt in this
+            # process would then fail with an unrelated AttributeError. Drop it.
+            SharedSystemClient._identifier_to_system.pop(str(self.path), None)
+            raise UserError(
+                f"cannot open knowledge base {self.path}: {exc}; expected a folder "
+                f"written by agentnas (Chroma {chromadb.__version__}) or a new folder"
+            ) from exc
+        try:
+            self._collection = client.get_or_create_collection(
+                COLLECTION,
+                embedding_function=MiniLMEmbeddingFunction(),
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"agentnas_kb_version": 1},
+            )
+        except Exception as exc:
+            client.close()
+            raise UserError(
+                f"cannot open knowledge base {self.path}: {exc}; expected a collection "
+                f"{COLLECTION!r} embedded with {MiniLMEmbeddingFunction.name()}"
+            ) from exc
+        return client
+
+    def close(self) -> None:
+        """Release the database (Chroma shares one system per folder and stops it when
+        the last client closes). The object is unusable afterwards."""
+        self._client.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------- writes
+    def add(
+        self,
+        text: str,
+        scope: Scope,
+        *,
+        polarity: Polarity = "positive",
+        evidence_for: int = 0,
+        evidence_against: int = 0,
+        round: int = 0,
+        source: str = "user",
+    ) -> Heuristic:
+        """Store a heuristic and return it.
+
+        Deduplicates: when an *active* heuristic with the same scope (exact partition) and
+        polarity has a text within cosine distance :data:`DEDUPE_DISTANCE` of ``text``
+        that names the same numbers and operations in the same order, that one is
+        revised instead (its evidence grows by ``evidence_for`` / ``evidence_against``,
+        ``last_round`` becomes ``round``) and returned with its own id and wording.
+        Re-adding the exact text of a *retired* heuristic revives it.
+        Use :meth:`add_or_merge` to learn which happened.
+        """
+        heuristic, _ = self.add_or_merge(
+            text,
+            scope,
+            polarity=polarity,
+            evidence_for=evidence_for,
+            evidence_against=evidence_against,
+            round=round,
+            source=source,
+        )
+        return heuristic
+
+    def add_or_merge(
+        self,
+        text: str,
+        scope: Scope,
+        *,
+        polarity: Polarity = "positive",
+        evidence_for: int = 0,
+        evidence_against: int = 0,
+        round: int = 0,
+        source: str = "user",
+    ) -> tuple[Heuristic, bool]:
+        """:meth:`add`, also saying whether the text was merged into an existing
+        heuristic (``True``) or stored as a new one (``False``)."""
+        try:
+            candidate = Heuristic(
+                id="pending",
+                text=text,
+                scope=scope,
+                polarity=polarity,
+                evidence_for=evidence_for,
+                evidence_against=evidence_against,
+                created_round=round,
+                last_round=round,
+                source=source,
+            )
+        except ValidationError as exc:
+            raise UserError(f"invalid heuristic: {_first_error(exc)}") from exc
+        vector = embed([candidate.text])[0]
+
+        twin = self._nearest_twin(vector, candidate)
+        if twin is not None:
+            merged = self.revise(
+                twin.id,
+                evidence_for_delta=evidence_for,
+                evidence_against_delta=evidence_against,
+                round=round,
+            )
+            return merged, True
+
+        new_id = heuristic_id(candidate.text, scope, polarity)
+        existing = self._get_or_none(new_id)
+        if existing is not None and existing.text == candidate.text:
+            # Same rule, retired earlier (an active one would have been the twin): revive.
+            revived = existing.model_copy(
+                update={
+                    "status": "active",
+                    "evidence_for": existing.evidence_for + evidence_for,
+                    "evidence_against": existing.evidence_against + evidence_against,
+                    "last_round": round,
+                }
+            )
+            self._collection.update(ids=[revived.id], metadatas=[to_metadata(revived)])
+            return revived, True
+        suffix = 1
+        while existing is not None:  # hash collision between two different texts
+            new_id = f"{heuristic_id(candidate.text, scope, polarity)}-{suffix}"
+            existing = self._get_or_none(new_id)
+            suffix += 1
+        heuristic = candidate.model_copy(update={"id": new_id})
+        self._collection.add(
+            ids=[heuristic.id],
+            documents=[heuristic.text],
+            embeddings=[vector],
+            metadatas=[to_metadata(heuristic)],
+        )
+        return heuristic, False
+
+    def _nearest_twin(self, vector: Any, candidate: Heuristic) -> Heuristic | None:
+        """The active heuristic in exactly ``candidate``'s scope and polarity whose text
+        is within :data:`DEDUPE_DISTANCE` and names the same numbers and operations
+        (:func:`technical_tokens`), if any."""
+        part = candidate.scope.partition
+        where = _where(
+            [
+                {"space": candidate.scope.space},
+                {"hardware": candidate.scope.hardware},
+                {"partition": ALL_PARTITIONS if part is None else part},
+                {"polarity": candidate.polarity},
+                {"status": "active"},
+            ]
+        )
+        found = self._collection.query(
+            query_embeddings=[vector],
+            n_results=_TWIN_CANDIDATES,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        wanted = technical_tokens(candidate.text)
+        for id_, text, metadata, distance in zip(
+            found["ids"][0],
+            found["documents"][0],
+            found["metadatas"][0],
+            found["distances"][0],
+            strict=True,
+        ):
+            if distance >= DEDUPE_DISTANCE:
+                break  # nearest first: the rest are farther
+            if technical_tokens(text) == wanted:
+                return from_metadata(id_, text, metadata)
+        return None
+
+    def revise(
+        self,
+        id: str,
+        *,
+        text: str | None = None,
+        evidence_for_delta: int = 0,
+        evidence_against_delta: int = 0,
+        round: int | None = None,
+    ) -> Heuristic:
+        """Change a heuristic's wording and/or evidence counts; ``round`` becomes its
+        ``last_round`` (unchanged when ``None``). Counts may not go below zero."""
+        current = self.get(id)
+        evidence_for = current.evidence_for + evidence_for_delta
+        evidence_against = current.evidence_against + evidence_against_delta
+        if evidence_for < 0 or evidence_against < 0:
+            raise UserError(
+                f"revising {id} would leave negative evidence "
+                f"({evidence_for} for, {evidence_against} against); counts must stay >= 0"
+            )
+        update: dict[str, Any] = {
+            "evidence_for": evidence_for,
+            "evidence_against": evidence_against,
+        }
+        if round is not None:
+            update["last_round"] = round
+        if text is not None:
+            update["text"] = text
+        try:
+            revised = Heuristic.model_validate({**current.model_dump(), **update})
+        except ValidationError as exc:
+            raise UserError(f"invalid revision of {id}: {_first_error(exc)}") from exc
+        if text is not None and revised.text != current.text:
+            self._collection.update(
+                ids=[id],
+                documents=[revised.text],
+                embeddings=[embed([revised.text])[0]],
+                metadatas=[to_metadata(revised)],
+            )
+        else:
+            self._collection.update(ids=[id], metadatas=[to_metadata(revised)])
+        return revised
+
+    def retire(self, id: str, round: int) -> Heuristic:
+        """Mark a heuristic retired at ``round``: kept and exported, never retrieved."""
+        current = self.get(id)
+        retired = current.model_copy(update={"status": "retired", "last_round": round})
+        self._collection.update(ids=[id], metadatas=[to_metadata(retired)])
+        return retired
+
+    def rm(self, id: str) -> Heuristic:
+        """Delete a heuristic for good and return what it was."""
+        current = self.get(id)
+        self._collection.delete(ids=[id])
+        return current
+
+    # -------------------------------------------------------------------------- reads
+    def _get_or_none(self, id: str) -> Heuristic | None:
+        found = self._collection.get(ids=[id], include=["documents", "metadatas"])
+        if not found["ids"]:
+            return None
+        return from_metadata(found["ids"][0], found["documents"][0], found["metadatas"][0])
+
+    def get(self, id: str) -> Heuristic:
+        """The heuristic with this id; :class:`UserError` when there is none."""
+        heuristic = self._get_or_none(id)
+        if heuristic is None:
+            raise UserError(
+                f"no heuristic with id {id!r} in {self.path}; `agentnas kb list` shows the ids"
+            )
+        return heuristic
+
+    def list(
+        self,
+        space: str | None = None,
+        hardware: str | None = None,
+        partition: int | None = None,
+        include_retired: bool = False,
+    ) -> builtins.list[Heuristic]:
+        """Heuristics that apply to the given filters (``partition=P`` includes the
+        every-partition ones), sorted by scope, then round created, then text."""
+        conditions = _scope_conditions(space, hardware, partition, general_only=False)
+        if not include_retired:
+            conditions.append({"status": "active"})
+        found = self._collection.get(where=_where(conditions), include=["documents", "metadatas"])
+        heuristics = [
+            from_metadata(i, d, m)
+            for i, d, m in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+        ]
+        return sorted(heuristics, key=_sort_key)
+
+    def count(self, include_retired: bool = True) -> int:
+        """Number of stored heuristics."""
+        if include_retired:
+            return self._collection.count()
+        return len(self.list(include_retired=False))
+
+    def query(
+        self,
+        text: str,
+        space: str,
+        hardware: str,
+        partition: int | None = None,
+        k: int = 5,
+        max_distance: float | None = None,
+    ) -> builtins.list[tuple[Heuristic, float]]:
+        """Up to ``k`` active heuristics that apply to (space, hardware, partition),
+        nearest to ``text`` first, each with its cosine distance in [0, 2].
+
+        ``partition=None`` asks about no particular partition, so only heuristics for
+        every partition apply. ``max_distance`` drops results farther than it.
+        """
+        if k < 1:
+            raise UserError(f"k must be >= 1 (got {k})")
+        if not text.strip():
+            raise UserError("query text is empty; describe the cells or decision to match")
+        conditions = _scope_conditions(space, hardware, partition, general_only=True)
+        conditions.append({"status": "active"})
+        found = self._collection.query(
+            query_embeddings=[embed([text])[0]],
+            n_results=k,
+            where=_where(conditions),
+            include=["documents", "metadatas", "distances"],
+        )
+        results = [
+            (from_metadata(i, d, m), float(dist))
+            for i, d, m, dist in zip(
+                found["ids"][0],
+                found["documents"][0],
+                found["metadatas"][0],
+                found["distances"][0],
+                strict=True,
+            )
+        ]
+        if max_distance is not None:
+            results = [(h, dist) for h, dist in results if dist <= max_distance]
+        return results
+
+    # ---------------------------------------------------------------- export / import
+    def export(self) -> builtins.list[dict[str, Any]]:
+        """Every heuristic, retired ones included, as JSON-able dicts (the fields of
+        :class:`Heuristic`), in :meth:`list` order."""
+        return [h.model_dump(mode="json") for h in self.list(include_retired=True)]
+
+    def import_(self, records: Iterable[dict[str, Any]]) -> int:
+        """Store exported records as they are (same ids, counts, rounds, status),
+        replacing any heuristic with the same id; no deduplication. Returns the number
+        stored. A malformed record raises :class:`UserError` before anything is written."""
+        by_id: dict[str, Heuristic] = {}
+        for index, record in enumerate(records):
+            try:
+                heuristic = Heuristic.model_validate(record)
+            except ValidationError as exc:
+                raise UserError(f"record {index} is not a heuristic: {_first_error(exc)}") from exc
+            by_id[heuristic.id] = heuristic
+        if not by_id:
+            return 0
+        heuristics = builtins.list(by_id.values())
+        self._collection.upsert(
+            ids=[h.id for h in heuristics],
+            documents=[h.text for h in heuristics],
+            embeddings=builtins.list(embed([h.text for h in heuristics])),
+            metadatas=[to_metadata(h) for h in heuristics],
+        )
+        return len(heuristics)
+
+
+def _first_error(exc: ValidationError) -> str:
+    """One line from a pydantic error: the field path and what was wrong."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "value"
+    return f"{where}: {error['msg']}"
