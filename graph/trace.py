@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-_SECRET_KEYS = re.compile(r"(api[_-]?key|authorization|auth[_-]?header|secret|password|token)$", re.I)
+_SECRET_KEYS = re.compile(
+    r"(api[_-]?key|authorization|auth[_-]?header|secret|password|token)$", re.I
+)
 _SECRET_VALUES = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9._\-]{8,})")
 
 
@@ -24,8 +26,11 @@ def redact(value: Any) -> Any:
     """Mask secret-looking keys and values anywhere in a JSON-like structure."""
     if isinstance(value, dict):
         return {
-            k: ("***" if isinstance(k, str) and _SECRET_KEYS.search(k) and not k.endswith("_tokens")
-                else redact(v))
+            k: (
+                "***"
+                if isinstance(k, str) and _SECRET_KEYS.search(k) and not k.endswith("_tokens")
+                else redact(v)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):

@@ -157,3 +157,36 @@ def from_metadata(id_: str, text: str, metadata: dict[str, Any]) -> Heuristic:
         status=metadata["status"],
         source=str(metadata["source"]),
     )
+
+
+def scope_filter(
+    space: str | None,
+    hardware: str | None,
+    partition: int | None,
+    *,
+    general_only: bool,
+    active_only: bool,
+) -> dict[str, Any] | None:
+    """Chroma ``where`` filter for heuristics that apply to (space, hardware, partition).
+
+    ``None`` for space or hardware puts no condition on it. ``partition=P`` matches P and
+    every-partition heuristics; ``partition=None`` matches only every-partition ones when
+    ``general_only`` (a query about no particular partition), else any partition.
+    """
+    conditions: list[dict[str, Any]] = []
+    if space is not None:
+        conditions.append({"space": space})
+    if hardware is not None:
+        conditions.append({"hardware": hardware})
+    if partition is not None:
+        conditions.append({"partition": {"$in": [partition, ALL_PARTITIONS]}})
+    elif general_only:
+        conditions.append({"partition": ALL_PARTITIONS})
+    if active_only:
+        conditions.append({"status": "active"})
+    # Chroma rejects "$and" with fewer than two clauses.
+    if not conditions:
+        return None
+    if len(conditions) == 1:
+        return conditions[0]
+    return {"$and": conditions}

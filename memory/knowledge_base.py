@@ -23,12 +23,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import chromadb
-from chromadb.api.shared_system_client import SharedSystemClient
-from chromadb.config import Settings
 from pydantic import ValidationError
 
-from agentnas.memory.embedding import MiniLMEmbeddingFunction, embed
+from agentnas.memory.chroma_folder import open_collection
+from agentnas.memory.embedding import embed
 from agentnas.memory.heuristic import (
     ALL_PARTITIONS,
     Heuristic,
@@ -36,12 +34,12 @@ from agentnas.memory.heuristic import (
     Scope,
     from_metadata,
     heuristic_id,
+    scope_filter,
     technical_tokens,
     to_metadata,
 )
 from agentnas.tools.errors import UserError
 
-COLLECTION = "agentnas-heuristics"
 DEFAULT_KB_DIR = Path("runs/kb")
 """Where ``agentnas kb`` looks when no ``--kb DIR`` is given."""
 
@@ -51,35 +49,6 @@ DEDUPE_DISTANCE = 0.05
 rules differing only in a number or in word order also sit below 0.03, hence the extra
 check on :func:`~agentnas.memory.heuristic.technical_tokens`)."""
 _TWIN_CANDIDATES = 5
-
-_DB_FILE = "chroma.sqlite3"
-
-
-def _where(conditions: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Chroma wants a bare condition for one clause and ``$and`` for two or more."""
-    if not conditions:
-        return None
-    if len(conditions) == 1:
-        return conditions[0]
-    return {"$and": conditions}
-
-
-def _scope_conditions(
-    space: str | None, hardware: str | None, partition: int | None, *, general_only: bool
-) -> list[dict[str, Any]]:
-    """Filters for "applies to (space, hardware, partition)". With ``partition=None``,
-    ``general_only`` keeps only heuristics for every partition (a query about no
-    particular partition), otherwise it puts no condition on the partition."""
-    conditions: list[dict[str, Any]] = []
-    if space is not None:
-        conditions.append({"space": space})
-    if hardware is not None:
-        conditions.append({"hardware": hardware})
-    if partition is not None:
-        conditions.append({"partition": {"$in": [partition, ALL_PARTITIONS]}})
-    elif general_only:
-        conditions.append({"partition": ALL_PARTITIONS})
-    return conditions
 
 
 def _sort_key(h: Heuristic) -> tuple[str, str, int, int, str]:
@@ -98,55 +67,10 @@ class KnowledgeBase:
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path).expanduser().resolve()
-        self._check_folder(create)
         started = time.perf_counter()
-        self._client = self._open_client()
+        self._client, self._collection = open_collection(self.path, create=create)
         self.open_seconds = time.perf_counter() - started
         """Seconds spent opening the client and collection (no model load: that is lazy)."""
-
-    # ----------------------------------------------------------------- opening, closing
-    def _check_folder(self, create: bool) -> None:
-        if self.path.exists() and not self.path.is_dir():
-            raise UserError(f"knowledge base path {self.path} is a file; give a folder")
-        if not self.path.exists():
-            if not create:
-                raise UserError(
-                    f"no knowledge base at {self.path}; give an existing KB folder with "
-                    "--kb DIR, or create one with `agentnas kb add` or a run"
-                )
-            return
-        if not (self.path / _DB_FILE).exists() and any(self.path.iterdir()):
-            raise UserError(
-                f"{self.path} is not a knowledge base (no {_DB_FILE}, and it is not empty); "
-                "give an empty or new folder, or one written by agentnas"
-            )
-
-    def _open_client(self) -> chromadb.ClientAPI:
-        settings = Settings(anonymized_telemetry=False, allow_reset=False)
-        try:
-            client = chromadb.PersistentClient(path=str(self.path), settings=settings)
-        except Exception as exc:
-            # Chroma caches the half-started system per path; a second attempt in this
-            # process would then fail with an unrelated AttributeError. Drop it.
-            SharedSystemClient._identifier_to_system.pop(str(self.path), None)
-            raise UserError(
-                f"cannot open knowledge base {self.path}: {exc}; expected a folder "
-                f"written by agentnas (Chroma {chromadb.__version__}) or a new folder"
-            ) from exc
-        try:
-            self._collection = client.get_or_create_collection(
-                COLLECTION,
-                embedding_function=MiniLMEmbeddingFunction(),
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"agentnas_kb_version": 1},
-            )
-        except Exception as exc:
-            client.close()
-            raise UserError(
-                f"cannot open knowledge base {self.path}: {exc}; expected a collection "
-                f"{COLLECTION!r} embedded with {MiniLMEmbeddingFunction.name()}"
-            ) from exc
-        return client
 
     def close(self) -> None:
         """Release the database (Chroma shares one system per folder and stops it when
@@ -264,15 +188,15 @@ class KnowledgeBase:
         is within :data:`DEDUPE_DISTANCE` and names the same numbers and operations
         (:func:`technical_tokens`), if any."""
         part = candidate.scope.partition
-        where = _where(
-            [
+        where = {
+            "$and": [
                 {"space": candidate.scope.space},
                 {"hardware": candidate.scope.hardware},
                 {"partition": ALL_PARTITIONS if part is None else part},
                 {"polarity": candidate.polarity},
                 {"status": "active"},
             ]
-        )
+        }
         found = self._collection.query(
             query_embeddings=[vector],
             n_results=_TWIN_CANDIDATES,
@@ -373,10 +297,10 @@ class KnowledgeBase:
     ) -> builtins.list[Heuristic]:
         """Heuristics that apply to the given filters (``partition=P`` includes the
         every-partition ones), sorted by scope, then round created, then text."""
-        conditions = _scope_conditions(space, hardware, partition, general_only=False)
-        if not include_retired:
-            conditions.append({"status": "active"})
-        found = self._collection.get(where=_where(conditions), include=["documents", "metadatas"])
+        where = scope_filter(
+            space, hardware, partition, general_only=False, active_only=not include_retired
+        )
+        found = self._collection.get(where=where, include=["documents", "metadatas"])
         heuristics = [
             from_metadata(i, d, m)
             for i, d, m in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
@@ -408,12 +332,10 @@ class KnowledgeBase:
             raise UserError(f"k must be >= 1 (got {k})")
         if not text.strip():
             raise UserError("query text is empty; describe the cells or decision to match")
-        conditions = _scope_conditions(space, hardware, partition, general_only=True)
-        conditions.append({"status": "active"})
         found = self._collection.query(
             query_embeddings=[embed([text])[0]],
             n_results=k,
-            where=_where(conditions),
+            where=scope_filter(space, hardware, partition, general_only=True, active_only=True),
             include=["documents", "metadatas", "distances"],
         )
         results = [

@@ -1,9 +1,129 @@
-"""`agentnas` commands for run (filled in by its feature)."""
+"""``agentnas run``: an autonomous search, with a live table per round."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from agentnas.config import load_config
+from agentnas.tools.errors import UserError
+
+console = Console()
+
+
+def _fmt(v: Any, spec: str) -> str:
+    return "–" if v is None else format(v, spec)
+
+
+class RoundTable:
+    """Prints one row per finished round (evaluations, front, HV ratio, IGD, LLM calls)."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.header_done = False
+
+    def __call__(self, stats: dict[str, Any]) -> None:
+        table = Table(
+            title=self.title if not self.header_done else None,
+            show_header=not self.header_done,
+            box=None,
+            pad_edge=False,
+        )
+        for name, width in (
+            ("round", 5),
+            ("evals", 6),
+            ("front", 6),
+            ("HV ratio", 9),
+            ("IGD", 8),
+            ("LLM calls", 9),
+            ("fallbacks", 9),
+        ):
+            table.add_column(name, justify="right", width=width)
+        table.add_row(
+            str(stats["round"]),
+            str(stats["evaluations"]),
+            str(stats["front_size"]),
+            _fmt(stats["hv_ratio"], ".4f"),
+            _fmt(stats["igd"], ".4f"),
+            str(stats["llm_calls"]),
+            str(stats["fallbacks"]),
+        )
+        console.print(table)
+        self.header_done = True
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this group's commands to the CLI (and its benchmarks to ``bench``)."""
+    @app.command()
+    def run(
+        space: str = typer.Option(None, help="search space: nb201 | photonic-mlp"),
+        dataset: str = typer.Option(None, help="cifar10 | cifar100 | ImageNet16-120 (nb201)"),
+        hardware: str = typer.Option(None, help="backend, see `agentnas hardware list`"),
+        objectives: str = typer.Option(None, help="e.g. accuracy,latency (2 or 3)"),
+        accuracy: str = typer.Option(None, help="table (oracle) | zero-cost | backend"),
+        llm: str = typer.Option(None, help="offline (default) | openai:MODEL | replay:FILE"),
+        rounds: int = typer.Option(None, help="design rounds (default 10)"),
+        budget: int = typer.Option(None, help="distinct architectures evaluated (default 100)"),
+        seed: int = typer.Option(None, help="random seed (default 0)"),
+        partitions: int = typer.Option(None, help="number of partitions K (default 6)"),
+        max_llm_calls: int = typer.Option(None, help="stop calling the LLM after N calls"),
+        kb: Path = typer.Option(None, help="knowledge-base folder shared across runs"),
+        dedupe_isomorphic: bool = typer.Option(
+            None,
+            "--dedupe-isomorphic/--keep-isomorphic",
+            help="skip cells isomorphic to evaluated ones. The benchmarks measured "
+            "isomorphic cells separately, so this caps the reachable HV ratio (about 0.98 "
+            "on fpga when only the first member of each class is kept).",
+        ),
+        out: Path = typer.Option(None, help="run folder (default runs/<timestamp>)"),
+        config: Path = typer.Option(None, help="TOML file with run settings"),
+        resume: Path = typer.Option(None, help="continue the run in this folder"),
+    ) -> None:
+        """Run the multi-agent search and write RUN_DIR/ (trace, checkpoints, fronts)."""
+        from agentnas.graph.runner import resume_run, start_run
+
+        if resume is not None:
+            console.print(f"resuming [bold]{resume}[/]")
+            summary = resume_run(resume, on_round=RoundTable(f"agentnas run {resume}"))
+            run_dir = resume
+        else:
+            cfg = load_config(
+                config,
+                {
+                    "space": space,
+                    "dataset": dataset,
+                    "hardware": hardware,
+                    "objectives": objectives.split(",") if objectives else None,
+                    "accuracy": accuracy,
+                    "llm": llm,
+                    "rounds": rounds,
+                    "budget": budget,
+                    "seed": seed,
+                    "partitions": partitions,
+                    "max_llm_calls": max_llm_calls,
+                    "kb_dir": str(kb) if kb else None,
+                    "dedupe_isomorphic": dedupe_isomorphic,
+                },
+            )
+            run_dir = out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+            console.print(
+                f"agentnas run: {cfg.space} / {cfg.dataset} / {cfg.hardware}, "
+                f"budget {cfg.budget}, {cfg.rounds} rounds, llm: {_llm_label(cfg.llm)} "
+                f"→ {run_dir}"
+            )
+            summary = start_run(cfg, run_dir, on_round=RoundTable("agentnas run"))
+        if not summary:
+            raise UserError(f"run in {run_dir} did not finish")
+        console.print(
+            f"done: {summary['evaluations']} evaluations, front {summary['front_size']}, "
+            f"HV ratio {_fmt(summary['hv_ratio'], '.4f')}, IGD {_fmt(summary['igd'], '.4f')}, "
+            f"LLM: {summary['llm']}, files in {run_dir}/"
+        )
+
+
+def _llm_label(spec: str) -> str:
+    return "offline policy (no LLM)" if spec == "offline" else spec

@@ -138,7 +138,7 @@ def _parse_index(text: str, row: int) -> int:
     return int(value)
 
 
-def _row_keys(frame, path: Path) -> np.ndarray:
+def _row_keys(frame) -> np.ndarray:
     """NB201 index of every row, from arch_str and/or arch_idx (they must agree)."""
     strs = frame["arch_str"].str.strip() if "arch_str" in frame else None
     idxs = frame["arch_idx"].str.strip() if "arch_idx" in frame else None
@@ -155,7 +155,7 @@ def _row_keys(frame, path: Path) -> np.ndarray:
         if k:
             from_idx = _parse_index(k, row)
         if from_str is None and from_idx is None:
-            raise _row_error(row, f"no architecture: both {' and '.join(frame.columns.intersection(KEY_COLUMNS))} are empty")
+            raise _row_error(row, "no architecture: arch_str/arch_idx is empty")
         if from_str is not None and from_idx is not None and from_str != from_idx:
             raise _row_error(
                 row, f"arch_str is NB201 index {from_str} but arch_idx says {from_idx}"
@@ -185,14 +185,14 @@ def load_table(path: str | Path) -> NB201TableBackend:
     """Read and validate a user's CSV; every problem is one UserError naming row/column."""
     import pandas as pd
 
-    path = Path(path)
     where = f"table file '{path}'"
     accepted = (
         "a CSV with an arch_str (cell string) or arch_idx (0..15624) column and "
         "latency_ms and/or energy_mj columns"
     )
-    if not str(path):
+    if not str(path).strip():
         raise UserError(f"table:PATH needs a path to {accepted}")
+    path = Path(path)
     if not path.is_file():
         raise UserError(f"{where} does not exist or is not a file; expected {accepted}")
     try:
@@ -200,10 +200,8 @@ def load_table(path: str | Path) -> NB201TableBackend:
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise UserError(f"cannot read {where} as CSV ({reason}); expected {accepted}") from None
+    frame = frame.fillna("")  # short rows: missing fields count as empty cells
     frame.columns = [str(c).strip() for c in frame.columns]
-    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
-    if duplicated:
-        raise UserError(f"{where} repeats column(s) {', '.join(duplicated)}")
     found = ", ".join(frame.columns) or "none"
     if not any(c in frame.columns for c in KEY_COLUMNS):
         raise UserError(f"{where} has no arch_str or arch_idx column (columns: {found})")
@@ -215,7 +213,7 @@ def load_table(path: str | Path) -> NB201TableBackend:
     if frame.empty:
         raise UserError(f"{where} has a header but no rows")
     try:
-        keys = _row_keys(frame, path)
+        keys = _row_keys(frame)
         columns = {m: _metric_column(frame[m], m) for m in metrics}
     except UserError as exc:
         raise UserError(f"{where}, {exc}") from None

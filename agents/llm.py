@@ -1,0 +1,309 @@
+"""LLM backends behind one small interface: ``make_llm("offline" | "openai:MODEL" |
+"replay:FILE")``.
+
+* ``openai:MODEL`` — ``langchain_openai.ChatOpenAI`` with the key and base URL taken from
+  the environment (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``), so OpenAI, vLLM, Ollama and
+  llama.cpp servers all work. The key never leaves the client object: labels, attempts and
+  trace records carry the model name only.
+* ``offline`` — no model at all; the agents see ``is_llm == False`` and play their role
+  with the deterministic rule-based policy (:mod:`agentnas.agents.offline_policy`).
+* ``replay:FILE`` — answers from a recorded ``trace.jsonl`` (matched by :class:`CallKey`,
+  because parallel Designers make the global order unstable) or from a plain JSONL of
+  ``{"content": …}`` lines, answered in order.
+
+Any ``BaseChatModel`` can be wrapped with :class:`ChatBackend`, which is how tests drive
+the agents with langchain-core fake chat models. Retries (with exponential backoff),
+timeouts, a call budget and token counts live here, once, for every role.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+
+from agentnas.agents.schemas import Attempt, CallKey
+from agentnas.tools.errors import UserError
+
+OFFLINE_LABEL = "offline policy (no LLM)"
+
+
+class LLMBudgetExhausted(Exception):
+    """The run's ``--max-llm-calls`` is spent; agents fall back to the offline policy."""
+
+
+class LLMCallFailed(Exception):
+    """A model call failed after all retries (timeout, server error, no replay answer)."""
+
+
+def as_key(key: CallKey | dict[str, Any]) -> CallKey:
+    return key if isinstance(key, CallKey) else CallKey.model_validate(key)
+
+
+def answer_of(message: AIMessage) -> dict[str, Any]:
+    """The JSON-native record of a model answer: its text and its tool calls."""
+    content = message.content if isinstance(message.content, str) else json.dumps(message.content)
+    calls = [
+        {"name": c.get("name", ""), "args": c.get("args", {}), "id": c.get("id") or ""}
+        for c in (message.tool_calls or [])
+    ]
+    return {"content": content, "tool_calls": calls}
+
+
+def message_of(answer: dict[str, Any]) -> AIMessage:
+    """Inverse of :func:`answer_of` (used by the replay backend)."""
+    calls = [
+        {"name": c["name"], "args": c.get("args", {}), "id": c.get("id") or f"call_{i}"}
+        for i, c in enumerate(answer.get("tool_calls") or [])
+    ]
+    return AIMessage(content=str(answer.get("content") or ""), tool_calls=calls)
+
+
+def prompt_record(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
+    """Messages as ``[{"role", "content"}]`` for attempts and the trace."""
+    out = []
+    for m in messages:
+        content = m.content if isinstance(m.content, str) else json.dumps(m.content)
+        out.append({"role": m.type, "content": content})
+    return out
+
+
+def llm_call_events(attempt: Attempt) -> list[dict[str, Any]]:
+    """Trace records (``"event": "llm_call"``) for every model request of an attempt, in the
+    form :class:`ReplayBackend` reads back. The graph writes these next to the attempt."""
+    return [{"event": "llm_call", **record} for record in attempt.llm_calls]
+
+
+class LLMBackend:
+    """What the agents call. Subclasses implement :meth:`_request`; counters are totals
+    over the whole run and safe to update from parallel Designer threads."""
+
+    label: str = ""
+    is_llm: bool = True
+    chat: BaseChatModel | None = None
+
+    def __init__(self, *, max_calls: int | None = None) -> None:
+        self.max_calls = max_calls
+        self.calls = 0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self._lock = threading.Lock()
+
+    def _reserve_call(self) -> None:
+        with self._lock:
+            if self.max_calls is not None and self.calls >= self.max_calls:
+                raise LLMBudgetExhausted(f"LLM call budget of {self.max_calls} calls is spent")
+            self.calls += 1
+
+    def _count_tokens(self, message: AIMessage) -> tuple[int, int]:
+        usage = getattr(message, "usage_metadata", None) or {}
+        p, c = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
+        if not usage:  # older servers put it in response_metadata
+            tu = (message.response_metadata or {}).get("token_usage") or {}
+            p, c = int(tu.get("prompt_tokens", 0)), int(tu.get("completion_tokens", 0))
+        with self._lock:
+            self.prompt_tokens += p
+            self.completion_tokens += c
+        return p, c
+
+    def invoke(
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        key: CallKey | dict[str, Any],
+        tools: Sequence[Any] | None = None,
+    ) -> AIMessage:
+        raise NotImplementedError
+
+    def supports_tools(self) -> bool:
+        return False
+
+
+class OfflineBackend(LLMBackend):
+    """No model: agents check ``is_llm`` and use the rule-based policy instead."""
+
+    label = OFFLINE_LABEL
+    is_llm = False
+
+    def invoke(self, messages, *, key, tools=None) -> AIMessage:  # type: ignore[override]
+        raise LLMCallFailed("the offline policy has no LLM to call")
+
+
+class ChatBackend(LLMBackend):
+    """Any LangChain chat model with retries, backoff, a timeout and a call budget.
+
+    ``timeout_s`` is enforced here for every model (a hung call is abandoned in its worker
+    thread); ``ChatOpenAI`` additionally gets it as its HTTP timeout. ``max_retries`` is the
+    number of retries after the first try; the wait before retry i is
+    ``backoff_s * 2**i`` seconds.
+    """
+
+    def __init__(
+        self,
+        chat_model: BaseChatModel,
+        *,
+        label: str,
+        max_calls: int | None = None,
+        timeout_s: float = 60.0,
+        max_retries: int = 2,
+        backoff_s: float = 1.0,
+    ) -> None:
+        super().__init__(max_calls=max_calls)
+        self.chat = chat_model
+        self.label = label
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self._tools_ok: bool | None = None
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="llm")
+
+    def supports_tools(self) -> bool:
+        if self._tools_ok is None:
+            try:
+                self.chat.bind_tools([])  # type: ignore[union-attr]
+                self._tools_ok = True
+            except NotImplementedError:
+                self._tools_ok = False
+            except Exception:  # some servers refuse an empty tool list; try for real later
+                self._tools_ok = True
+        return self._tools_ok
+
+    def _runnable(self, tools: Sequence[Any] | None) -> Any:
+        if tools and self.supports_tools():
+            try:
+                return self.chat.bind_tools(list(tools))  # type: ignore[union-attr]
+            except NotImplementedError:
+                self._tools_ok = False
+        return self.chat
+
+    def invoke(self, messages, *, key, tools=None) -> AIMessage:  # type: ignore[override]
+        as_key(key)  # refuse malformed keys early
+        runnable = self._runnable(tools)
+        last: Exception | None = None
+        for i in range(self.max_retries + 1):
+            self._reserve_call()
+            future = self._pool.submit(runnable.invoke, list(messages))
+            try:
+                message = future.result(timeout=self.timeout_s)
+            except concurrent.futures.TimeoutError:
+                future.cancel()
+                last = TimeoutError(f"no answer within {self.timeout_s:g} s")
+            except LLMBudgetExhausted:
+                raise
+            except Exception as exc:  # server errors, rate limits, network: retry
+                last = exc
+            else:
+                if not isinstance(message, AIMessage):
+                    message = AIMessage(content=str(getattr(message, "content", message)))
+                self._count_tokens(message)
+                return message
+            if i < self.max_retries and self.backoff_s > 0:
+                time.sleep(self.backoff_s * 2**i)
+        raise LLMCallFailed(
+            f"{self.label}: call failed after {self.max_retries + 1} tries: "
+            f"{type(last).__name__}: {last}"
+        )
+
+
+class ReplayBackend(LLMBackend):
+    """Answers recorded earlier: by :class:`CallKey` from a trace, or in order from a JSONL
+    of answers. A missing or exhausted answer raises :class:`LLMCallFailed`."""
+
+    def __init__(self, path: str | Path, *, max_calls: int | None = None) -> None:
+        super().__init__(max_calls=max_calls)
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise UserError(f"replay file '{path}' does not exist; give a trace.jsonl or a JSONL")
+        self._keyed: dict[tuple, deque[dict[str, Any]]] = {}
+        self._ordered: deque[dict[str, Any]] = deque()
+        original = ""
+        for n, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                raise UserError(f"replay file '{path}' line {n} is not JSON") from None
+            if not isinstance(rec, dict):
+                continue
+            if rec.get("event") == "llm_call" and isinstance(rec.get("answer"), dict):
+                key = CallKey(
+                    node=str(rec.get("node", "")),
+                    round=int(rec.get("round", 0)),
+                    partition=rec.get("partition"),
+                    attempt=int(rec.get("attempt", 0)),
+                    step=int(rec.get("step", 0)),
+                ).tuple()
+                self._keyed.setdefault(key, deque()).append(rec["answer"])
+                original = original or str(rec.get("llm") or "")
+            elif "event" not in rec and ("content" in rec or "tool_calls" in rec):
+                self._ordered.append(rec)
+        self.label = f"replay:{self.path}" + (f" (recorded from {original})" if original else "")
+
+    def supports_tools(self) -> bool:
+        return True  # recorded tool calls are replayed as they were made
+
+    def invoke(self, messages, *, key, tools=None) -> AIMessage:  # type: ignore[override]
+        k = as_key(key).tuple()
+        self._reserve_call()
+        with self._lock:
+            if self._keyed:
+                queue = self._keyed.get(k)
+                answer = queue.popleft() if queue else None
+            else:
+                answer = self._ordered.popleft() if self._ordered else None
+        if answer is None:
+            raise LLMCallFailed(f"{self.label}: no recorded answer for call {k}")
+        message = message_of(answer)
+        with self._lock:
+            self.prompt_tokens += int(answer.get("prompt_tokens", 0))
+            self.completion_tokens += int(answer.get("completion_tokens", 0))
+        return message
+
+
+def make_llm(
+    spec: str = "offline",
+    *,
+    seed: int = 0,
+    max_calls: int | None = None,
+    timeout_s: float = 60,
+    max_retries: int = 2,
+) -> LLMBackend:
+    """Build the backend a user named with ``--llm``."""
+    kind, _, arg = (spec or "offline").partition(":")
+    if kind == "offline" and not arg:
+        return OfflineBackend(max_calls=max_calls)
+    if kind == "replay" and arg:
+        return ReplayBackend(arg, max_calls=max_calls)
+    if kind == "openai" and arg:
+        if not os.environ.get("OPENAI_API_KEY"):
+            raise UserError(
+                "--llm openai:MODEL needs OPENAI_API_KEY in the environment (any non-empty "
+                "value for local vLLM/Ollama/llama.cpp servers, with OPENAI_BASE_URL); "
+                "or use --llm offline"
+            )
+        from langchain_openai import ChatOpenAI
+
+        chat = ChatOpenAI(
+            model=arg,
+            base_url=os.environ.get("OPENAI_BASE_URL") or None,
+            timeout=timeout_s,
+            max_retries=0,  # retries with backoff are ours, counted against the budget
+            seed=seed,
+        )
+        return ChatBackend(
+            chat, label=f"openai:{arg}", max_calls=max_calls, timeout_s=timeout_s,
+            max_retries=max_retries,
+        )  # fmt: skip
+    raise UserError(
+        f"unknown --llm '{spec}'; accepted: offline, openai:MODEL, replay:FILE"
+    )

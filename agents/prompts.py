@@ -1,0 +1,159 @@
+"""Prompt templates, one per role, each showing the JSON schema of the expected answer.
+
+The Designer prompt follows PEL-NAS (partition constraint, the partition's Pareto parents
+with their metrics, the knowledge base's heuristics, crossover or mutation) and UH-NAS
+(for physical backends, the accuracy lost to non-idealities: ``clean_accuracy``,
+``robust_accuracy``, ``degradation`` are shown when the metrics carry them).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from agentnas.agents.schemas import (
+    DesignAnswer,
+    DesignerContext,
+    HeuristicView,
+    PartitionAnswer,
+    PartitionerContext,
+    ReflectionAnswer,
+    ReflectorContext,
+    ScoredArch,
+    maximized,
+)
+from agentnas.agents.structured import schema_text
+
+ROBUSTNESS_METRICS = ("clean_accuracy", "robust_accuracy", "degradation")
+
+PARTITIONER_SYSTEM = (
+    "You are the Partitioner of a hardware-aware neural architecture search. You split the "
+    "search space into partitions by one complexity feature so that separate designers "
+    "explore every cost range. Answer with one JSON object only."
+)
+
+DESIGNER_SYSTEM = (
+    "You are a Designer in a multi-objective, hardware-aware neural architecture search. "
+    "You propose new architectures inside your partition by crossover or mutation of the "
+    "Pareto parents you are shown, using the design heuristics when they apply. You may call "
+    "the tools you are given to look up metrics before answering. Your final answer is one "
+    "JSON object only, matching the schema."
+)
+
+REFLECTOR_SYSTEM = (
+    "You are the Reflector of a hardware-aware neural architecture search. After each round "
+    "you read what the designers tried and what it did to each objective, and you maintain a "
+    "knowledge base of short, testable design heuristics: add new ones, revise the evidence "
+    "(or wording) of existing ones, retire ones the evidence contradicts. Answer with one "
+    "JSON object only."
+)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def metrics_line(metrics: dict[str, float], objectives: Sequence[str]) -> str:
+    """Objectives first (with their direction), then robustness figures when present."""
+    parts = []
+    for o in objectives:
+        if o in metrics:
+            parts.append(f"{o}={_fmt(metrics[o])} ({'max' if maximized(o) else 'min'})")
+    for m in ROBUSTNESS_METRICS:
+        if m in metrics and m not in objectives:
+            parts.append(f"{m}={_fmt(metrics[m])}")
+    if "clean_accuracy" in metrics and "robust_accuracy" in metrics and "degradation" not in metrics:
+        lost = metrics["clean_accuracy"] - metrics["robust_accuracy"]
+        parts.append(f"accuracy lost to non-idealities={_fmt(lost)}")
+    return ", ".join(parts)
+
+
+def heuristics_block(heuristics: Sequence[HeuristicView]) -> str:
+    if not heuristics:
+        return "(none yet)"
+    return "\n".join(
+        f"- [{h.id}] ({h.polarity}; evidence +{h.evidence_for}/-{h.evidence_against}) {h.text}"
+        for h in heuristics
+    )
+
+
+def parents_block(parents: Sequence[ScoredArch], objectives: Sequence[str]) -> str:
+    if not parents:
+        return "(no parents yet: propose diverse seeds inside the partition)"
+    return "\n".join(f"- {p.arch}: {metrics_line(p.metrics, objectives)}" for p in parents)
+
+
+def partitioner_prompt(ctx: PartitionerContext) -> str:
+    hist = json.dumps(ctx.feature_histograms, sort_keys=True)
+    sample_note = " (counts from a random sample)" if ctx.histogram_is_sample else ""
+    return (
+        f"Search space: {ctx.space}. {ctx.space_description}\n"
+        f"Hardware: {ctx.hardware}\n"
+        f"Split the space into exactly {ctx.k} partitions by ONE feature. Feature histograms "
+        f"(feature -> value -> number of architectures{sample_note}):\n{hist}\n"
+        f"The default is '{ctx.default_feature}'. Give {ctx.k} inclusive [low, high] ranges "
+        "of the feature's values, ascending, disjoint, each holding at least one value, "
+        "together covering every value.\n"
+        f"Answer schema: {schema_text(PartitionAnswer)}"
+    )
+
+
+def designer_prompt(ctx: DesignerContext, space_description: str, tool_names: Sequence[str]) -> str:
+    p = ctx.partition
+    tools = (
+        f"Tools you may call before answering: {', '.join(tool_names)}.\n" if tool_names else ""
+    )
+    example = ctx.parents[0].arch if ctx.parents else "<architecture string>"
+    return (
+        f"Search space: {ctx.space}. {space_description}\n"
+        f"Hardware: {ctx.hardware}. Objectives: "
+        + ", ".join(f"{o} ({'maximise' if maximized(o) else 'minimise'})" for o in ctx.objectives)
+        + f". Round {ctx.round}.\n"
+        f"Partition constraint: every child must have {p.feature} between {p.low:g} and "
+        f"{p.high:g} (inclusive) — partition {p.id}.\n"
+        f"Pareto parents of this partition, with their measured metrics:\n"
+        f"{parents_block(ctx.parents, ctx.objectives)}\n"
+        f"Design heuristics from the knowledge base:\n{heuristics_block(ctx.heuristics)}\n"
+        f"{tools}"
+        f"Choose crossover (combine two parents) or mutation (change one or two parts of one "
+        f"parent), then propose exactly {ctx.n_children} new architectures that could extend "
+        "or fill gaps in the Pareto front. Every child must be a legal architecture string "
+        f"of this space (like {example}), must not repeat an already evaluated architecture "
+        "or another child, and must satisfy the partition constraint. Name the parents you "
+        "used and give a one-sentence rationale per child; list the ids of heuristics you "
+        "followed.\n"
+        f"Answer schema: {schema_text(DesignAnswer)}"
+    )
+
+
+def reflector_prompt(ctx: ReflectorContext) -> str:
+    lines = []
+    for o in ctx.outcomes:
+        deltas = ", ".join(f"{k} {v:+.4g}" for k, v in o.deltas.items())
+        lines.append(
+            f"- partition {o.partition}, {o.operator} of {', '.join(o.parents) or '(seed)'} -> "
+            f"{o.child}: {metrics_line(o.child_metrics, ctx.objectives)}; change vs best "
+            f"parent: {deltas or 'n/a'}; on global front: {o.on_front}; rationale: "
+            f"{o.rationale or '-'}; heuristics used: {', '.join(o.heuristics_used) or '-'}"
+        )
+    return (
+        f"Search space: {ctx.space}. Hardware: {ctx.hardware}. Objectives: "
+        + ", ".join(f"{o} ({'max' if maximized(o) else 'min'})" for o in ctx.objectives)
+        + f". Round {ctx.round}.\n"
+        f"What the designers tried this round:\n" + ("\n".join(lines) or "(nothing)") + "\n"
+        f"Current heuristics:\n{heuristics_block(ctx.heuristics)}\n"
+        f"Add at most {ctx.max_new} new heuristics (short, specific, testable; set partition "
+        "to a partition id or null for all), revise evidence of existing ones by id "
+        "(evidence_for_delta / evidence_against_delta, optional new text), and retire ids the "
+        "evidence contradicts. Use only ids listed above.\n"
+        f"Answer schema: {schema_text(ReflectionAnswer)}"
+    )
+
+
+def repair_message(errors: Sequence[str], *, what: str) -> str:
+    """The feedback sent back to the model after an invalid answer."""
+    reasons = "\n".join(f"- {e}" for e in errors) or "- (no reason recorded)"
+    return (
+        f"Your {what} was not accepted:\n{reasons}\n"
+        "Fix these problems and answer again with one JSON object matching the schema."
+    )

@@ -1,0 +1,231 @@
+"""The data the agents exchange with the graph, and the answers they ask an LLM for.
+
+Everything is a pydantic v2 model that round-trips through ``model_dump(mode="json")``, so
+the graph can keep it in its JSON-native state, checkpoint it and write it to the trace.
+The contract with the graph is ``/work/notes/AGENTS_CONTRACT.md``; fields marked "added"
+are optional extensions with defaults, so a caller that ignores them still works.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+Role = Literal["partitioner", "designer", "reflector"]
+Polarity = Literal["positive", "negative"]
+
+
+def maximized(objective: str) -> bool:
+    """Whether an objective is maximised: every ``*accuracy*`` metric (accuracy,
+    clean/robust accuracy, %); every other metric (latency_ms, energy_mj, params, flops,
+    mzi_count, degradation) is a cost and is minimised."""
+    return "accuracy" in objective
+
+
+# ---------------------------------------------------------------- LLM bookkeeping
+
+
+class CallKey(BaseModel):
+    """Identifies one LLM call independently of thread scheduling, so a replay can answer
+    parallel Designers correctly. ``step`` (added) numbers the calls inside one attempt's
+    tool loop (0 = the first request)."""
+
+    node: str
+    round: int
+    partition: int | None = None
+    attempt: int = 0
+    step: int = 0
+
+    def tuple(self) -> tuple[str, int, int | None, int, int]:
+        return (self.node, self.round, self.partition, self.attempt, self.step)
+
+
+class Attempt(BaseModel):
+    """One try of one role: the prompt, the raw answer, what was parsed, what was wrong.
+    The graph writes each one to the trace. For the offline policy ``prompt`` is empty and
+    ``answer`` holds a summary of the rule-based decision. ``llm_calls`` (added) lists every
+    model request of the attempt (tool loop included) as replayable records; see
+    :func:`agentnas.agents.llm.llm_call_events`."""
+
+    role: Role
+    key: CallKey
+    label: str = ""  # added: "offline policy (no LLM)" or the model label; never a secret
+    prompt: list[dict[str, str]] = Field(default_factory=list)
+    answer: dict[str, Any] = Field(default_factory=dict)
+    parsed: dict[str, Any] | None = None
+    errors: list[str] = Field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = Field(default_factory=list)
+    llm_calls: list[dict[str, Any]] = Field(default_factory=list)
+    seconds: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+# ---------------------------------------------------------------- partitioner
+
+
+class Partition(BaseModel):
+    """Cells whose ``feature`` value lies in ``[low, high]`` (inclusive); ``size`` is the
+    number of cells (enumerable space) or of sampled cells (otherwise)."""
+
+    id: int
+    feature: str
+    low: float
+    high: float
+    size: int
+
+
+class PartitionerContext(BaseModel):
+    space: str
+    space_description: str
+    hardware: str
+    k: int = Field(ge=1)
+    feature_histograms: dict[str, dict[str, int]]  # feature -> value (as text) -> count
+    default_feature: str
+    histogram_is_sample: bool = False  # added: True when counts come from a sample
+
+
+class PartitionResult(BaseModel):
+    partitions: list[Partition]
+    feature: str
+    rationale: str
+    attempts: list[Attempt] = Field(default_factory=list)
+    fallback_used: bool = False
+
+
+class PartitionAnswer(BaseModel):
+    """What the Partitioner asks an LLM for: a feature and k inclusive value ranges."""
+
+    feature: str
+    groups: list[list[float]] = Field(
+        description="k inclusive [low, high] value ranges, ascending, covering every value"
+    )
+    rationale: str = ""
+
+
+# ---------------------------------------------------------------- designer
+
+
+class ScoredArch(BaseModel):
+    arch: str
+    metrics: dict[str, float]
+    partition: int | None = None
+    round: int = 0
+
+
+class HeuristicView(BaseModel):
+    id: str
+    text: str
+    polarity: Polarity = "positive"
+    evidence_for: int = 0
+    evidence_against: int = 0
+    partition: int | None = None  # added: the heuristic's scope (None = every partition)
+
+
+class DesignerContext(BaseModel):
+    space: str
+    hardware: str
+    objectives: list[str]
+    round: int
+    partition: Partition
+    parents: list[ScoredArch]
+    heuristics: list[HeuristicView] = Field(default_factory=list)
+    n_children: int = Field(ge=1)
+    evaluated: list[str] = Field(default_factory=list)
+    dedupe_isomorphic: bool = False
+    seed: int = 0
+    max_repairs: int = 2
+    # added: every evaluated cell with its metrics (all partitions). The offline policy fits
+    # its op-effect model on it; without it, it learns from ``parents`` only.
+    history: list[ScoredArch] = Field(default_factory=list)
+
+
+class Proposal(BaseModel):
+    arch: str
+    operator: str  # "mutation" | "crossover" | "seed" | "fallback-mutation" | ...
+    parents: list[str] = Field(default_factory=list)
+    rationale: str = ""
+    heuristics_used: list[str] = Field(default_factory=list)
+
+
+class DesignResult(BaseModel):
+    children: list[Proposal]
+    attempts: list[Attempt] = Field(default_factory=list)
+    fallback_used: bool = False
+    fallback_reason: str | None = None
+
+
+class ChildAnswer(BaseModel):
+    """One child in a model's answer; ``cell``/``architecture`` are accepted for ``arch``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    arch: str = Field(validation_alias=AliasChoices("arch", "cell", "architecture", "arch_str"))
+    parents: list[str] = Field(default_factory=list)
+    rationale: str = ""
+
+
+class DesignAnswer(BaseModel):
+    """What the Designer asks an LLM for."""
+
+    operator: str = Field(default="mutation", description="'mutation' or 'crossover'")
+    children: list[ChildAnswer]
+    heuristics_used: list[str] = Field(default_factory=list, description="heuristic ids")
+
+
+# ---------------------------------------------------------------- reflector
+
+
+class Outcome(BaseModel):
+    partition: int
+    child: str
+    parents: list[str] = Field(default_factory=list)
+    operator: str = ""
+    rationale: str = ""
+    heuristics_used: list[str] = Field(default_factory=list)
+    child_metrics: dict[str, float]
+    parent_metrics: list[dict[str, float]] = Field(default_factory=list)
+    deltas: dict[str, float] = Field(default_factory=dict)  # child − best parent, as measured
+    on_front: bool = False
+
+
+class ReflectorContext(BaseModel):
+    space: str
+    hardware: str
+    objectives: list[str]
+    round: int
+    outcomes: list[Outcome]
+    heuristics: list[HeuristicView] = Field(default_factory=list)
+    max_new: int = 3
+
+
+class NewHeuristic(BaseModel):
+    text: str = Field(min_length=1)
+    polarity: Polarity = "positive"
+    partition: int | None = None
+    evidence_for: int = Field(default=0, ge=0)
+    evidence_against: int = Field(default=0, ge=0)
+
+
+class Revision(BaseModel):
+    id: str
+    text: str | None = None
+    evidence_for_delta: int = 0
+    evidence_against_delta: int = 0
+
+
+class ReflectionResult(BaseModel):
+    add: list[NewHeuristic] = Field(default_factory=list)
+    revise: list[Revision] = Field(default_factory=list)
+    retire: list[str] = Field(default_factory=list)
+    attempts: list[Attempt] = Field(default_factory=list)
+    fallback_used: bool = False
+
+
+class ReflectionAnswer(BaseModel):
+    """What the Reflector asks an LLM for."""
+
+    add: list[NewHeuristic] = Field(default_factory=list)
+    revise: list[Revision] = Field(default_factory=list)
+    retire: list[str] = Field(default_factory=list)

@@ -1,0 +1,146 @@
+"""The offline policy's judgement of a candidate before it is evaluated: an additive
+effect model per objective and the hypervolume a candidate would add.
+
+Each objective is modelled as ``bias + scale·prior(arch) + Σ w·x(arch)``: ``x`` is the
+space's encoding (NB201: one-hot op per edge, 30 columns; other spaces: their numeric
+complexity features, log-scaled), ``prior`` an op-aware guess of the objective's direction
+(NB201 only: convolutions cost latency and buy accuracy; zero elsewhere), and ``w`` is
+fitted by ridge regression on every evaluated cell the Designer is shown. It is cheap, it
+is exact for table latencies that are nearly additive in the ops, and with few points it
+falls back on the prior. Everything here is pure numpy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from agentnas.agents.schemas import maximized
+
+# NB201 op-aware priors (relative units; fitted scale per objective). Accuracy: convs learn,
+# skip keeps gradients flowing, pooling and none lose information. Cost (latency, energy,
+# params, FLOPs): a 3x3 conv costs most, then 1x1, pooling a little, skip/none nothing.
+NB201_ACCURACY_PRIOR = {
+    "none": -1.0,
+    "skip_connect": 0.0,
+    "avg_pool_3x3": -0.3,
+    "nor_conv_1x1": 0.6,
+    "nor_conv_3x3": 1.0,
+}
+NB201_COST_PRIOR = {
+    "none": 0.0,
+    "skip_connect": 0.02,
+    "avg_pool_3x3": 0.15,
+    "nor_conv_1x1": 0.35,
+    "nor_conv_3x3": 1.0,
+}
+
+
+def nb201_ops(space: Any, arch: str) -> tuple[str, ...] | None:
+    """The six ops of an NB201 cell, or None for any other space."""
+    if getattr(space, "name", "") != "nb201":
+        return None
+    from agentnas.tools.spaces.nb201 import parse_cell
+
+    return parse_cell(arch)
+
+
+def encode(space: Any, arch: str) -> np.ndarray:
+    """Model inputs for one architecture (see the module docstring)."""
+    ops = nb201_ops(space, arch)
+    if ops is not None:
+        from agentnas.tools.spaces.nb201 import OPS
+
+        x = np.zeros(len(ops) * len(OPS))
+        for e, op in enumerate(ops):
+            x[e * len(OPS) + OPS.index(op)] = 1.0
+        return x
+    feats = space.features(arch)
+    vals = [float(feats[k]) for k in sorted(feats)]
+    return np.array([math.log1p(v) if abs(v) > 50 else v for v in vals])
+
+
+def prior(space: Any, arch: str, objective: str) -> float:
+    ops = nb201_ops(space, arch)
+    if ops is None:
+        return 0.0
+    table = NB201_ACCURACY_PRIOR if maximized(objective) else NB201_COST_PRIOR
+    return float(sum(table[op] for op in ops))
+
+
+class AdditiveModel:
+    """Ridge fit of one objective; ``predict`` works with any number of points (no data:
+    the prior alone, scaled to a unit spread)."""
+
+    def __init__(self, ridge: float = 1.0) -> None:
+        self.ridge = ridge
+        self.coef: np.ndarray | None = None
+        self.mean = 0.0
+
+    def fit(self, x: np.ndarray, p: np.ndarray, y: np.ndarray) -> AdditiveModel:
+        n, d = x.shape
+        if n == 0:
+            self.coef = None
+            return self
+        self.mean = float(y.mean())
+        a = np.hstack([np.ones((n, 1)), p[:, None], x])
+        # penalise the per-feature weights, lightly the prior's scale, not the bias
+        pen = np.r_[0.0, 0.05, np.full(d, self.ridge)]
+        lhs = a.T @ a + np.diag(pen)
+        self.coef = np.linalg.solve(lhs + 1e-9 * np.eye(d + 2), a.T @ y)
+        return self
+
+    def predict(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
+        if self.coef is None:
+            return p.astype(float)
+        a = np.hstack([np.ones((x.shape[0], 1)), p[:, None], x])
+        return a @ self.coef
+
+
+def to_min(values: np.ndarray, objectives: Sequence[str]) -> np.ndarray:
+    """Objective matrix (n, m) turned into minimisation (accuracy negated)."""
+    sign = np.array([-1.0 if maximized(o) else 1.0 for o in objectives])
+    return values * sign
+
+
+def nondominated(points: np.ndarray) -> np.ndarray:
+    """Boolean mask of non-dominated rows (minimisation)."""
+    n = points.shape[0]
+    mask = np.ones(n, dtype=bool)
+    for i in range(n):
+        if not mask[i]:
+            continue
+        dom = np.all(points <= points[i], axis=1) & np.any(points < points[i], axis=1)
+        if dom.any():
+            mask[i] = False
+    return mask
+
+
+def hypervolume(points: np.ndarray, ref: np.ndarray) -> float:
+    """Exact hypervolume (minimisation) of ``points`` w.r.t. ``ref``; 2-D by sweep, more
+    dimensions through pymoo."""
+    pts = points[np.all(points < ref, axis=1)] if len(points) else points
+    if len(pts) == 0:
+        return 0.0
+    if pts.shape[1] == 2:
+        pts = pts[np.argsort(pts[:, 0])]
+        hv, best_y = 0.0, ref[1]
+        for x, y in pts:
+            if y < best_y:
+                hv += (ref[0] - x) * (best_y - y)
+                best_y = y
+        return float(hv)
+    from pymoo.indicators.hv import HV
+
+    return float(HV(ref_point=ref)(pts))
+
+
+def dominance_gap(point: np.ndarray, front: np.ndarray) -> float:
+    """How far (normalised units) ``point`` must move to stop being dominated: 0 when it
+    is non-dominated. Used to rank candidates with no predicted hypervolume gain."""
+    if len(front) == 0:
+        return 0.0
+    return float(max(0.0, np.max(np.min(point - front, axis=1))))

@@ -1,0 +1,99 @@
+"""Files a run leaves in its folder: ``candidates.csv`` (every evaluation, in order),
+``front.csv`` (the found front) and ``summary.json``. All written atomically, rewritten
+whole at each round boundary, so they always match the last checkpoint."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from agentnas.graph.state import Candidate
+from agentnas.tools.atomic_io import write_csv_atomic, write_json_atomic
+
+
+def _metric_columns(cands: list[Candidate], evaluator: Any) -> list[str]:
+    first = [o.metric for o in evaluator.objectives]
+    rest = sorted({k for c in cands for k in c["metrics"]} - set(first))
+    return first + rest
+
+
+def write_candidates(path: Path, cands: list[Candidate], evaluator: Any) -> None:
+    cols = _metric_columns(cands, evaluator)
+    header = [
+        "order",
+        "round",
+        "partition",
+        "arch",
+        "operator",
+        "parents",
+        *cols,
+        "designer",
+        "rationale",
+    ]
+    rows = [
+        [
+            i,
+            c["round"],
+            c["partition"],
+            c["arch"],
+            c["operator"],
+            ";".join(c["parents"]),
+            *[c["metrics"].get(k, "") for k in cols],
+            c["designer"],
+            c["rationale"],
+        ]
+        for i, c in enumerate(cands)
+    ]
+    write_csv_atomic(path, header, rows)
+
+
+def write_front(path: Path, front: list[Candidate], evaluator: Any) -> None:
+    cols = _metric_columns(front, evaluator)
+    truth = evaluator.accuracy_name != "table" and evaluator.space_name == "nb201"
+    header = ["arch", "partition", "round", *cols] + (["true_accuracy"] if truth else [])
+    ordered = sorted(
+        front, key=lambda c: tuple(c["metrics"][o.metric] * o.sign for o in evaluator.objectives)
+    )
+    rows = []
+    for c in ordered:
+        row = [c["arch"], c["partition"], c["round"], *[c["metrics"].get(k, "") for k in cols]]
+        if truth:
+            row.append(evaluator.true_metrics(c["arch"], c["metrics"])["accuracy"])
+        rows.append(row)
+    write_csv_atomic(path, header, rows)
+
+
+def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
+    """Final figures of the run (also returned for the trace and the CLI)."""
+    ev = rt.evaluator
+    cands = state["candidates"]
+    last = state["history"][-1] if state.get("history") else {}
+    summary: dict[str, Any] = {
+        "space": rt.config.space,
+        "dataset": rt.config.dataset,
+        "hardware": rt.config.hardware,
+        "objectives": [o.metric for o in ev.objectives],
+        "accuracy_source": ev.accuracy_name,
+        "llm": rt.llm.label,
+        "is_llm": rt.llm.is_llm,
+        "evaluations": len(cands),
+        "budget": rt.config.budget,
+        "rounds": state.get("round", 0),
+        "front_size": len(state.get("front", [])),
+        "hv_ratio": last.get("hv_ratio"),
+        "igd": last.get("igd"),
+        "llm_calls": state.get("llm_calls", 0),
+        "prompt_tokens": getattr(rt.llm, "prompt_tokens", 0),
+        "completion_tokens": getattr(rt.llm, "completion_tokens", 0),
+        "designer_fallbacks": len(state.get("fallbacks", [])),
+        "heuristics_in_kb": len(state.get("heuristics", [])),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    if ev.accuracy_name != "table" and ev.space_name == "nb201":
+        summary["hv_ratio_note"] = (
+            "front chosen on predicted accuracy; HV ratio and IGD use the true (table) "
+            "accuracy of its members"
+        )
+    write_json_atomic(rt.run_dir / "summary.json", summary)
+    return summary

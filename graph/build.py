@@ -1,0 +1,54 @@
+"""Wiring: the StateGraph and its SQLite checkpointer.
+
+partition → seed → select → steer → design[p] (Send) → select → reflect → steer → …
+→ report. ``select`` decides when the budget or the rounds are spent; ``steer`` either
+fans out one Designer per partition or goes to ``report``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph import END, START, StateGraph
+
+from agentnas.graph.nodes import make_nodes
+from agentnas.graph.runtime import Runtime
+from agentnas.graph.state import SearchState
+from agentnas.tools.errors import UserError
+
+CHECKPOINT_FILE = "checkpoints.sqlite"
+THREAD = {"configurable": {"thread_id": "run"}}
+
+
+def open_checkpointer(run_dir: Path) -> SqliteSaver:
+    path = Path(run_dir) / CHECKPOINT_FILE
+    try:
+        conn = sqlite3.connect(str(path), check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        saver = SqliteSaver(conn)
+        saver.setup()
+        conn.execute("SELECT count(*) FROM checkpoints").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise UserError(
+            f"checkpoint database {path} is unreadable ({exc}); start a new run or restore the file"
+        ) from None
+    return saver
+
+
+def build_graph(rt: Runtime, checkpointer: SqliteSaver | None) -> Any:
+    nodes = make_nodes(rt)
+    g = StateGraph(SearchState)
+    for name in ("partition", "seed", "select", "reflect", "steer", "design", "report"):
+        g.add_node(name, nodes[name])
+    g.add_edge(START, "partition")
+    g.add_edge("partition", "seed")
+    g.add_edge("seed", "select")
+    g.add_conditional_edges("select", nodes["route_after_select"], ["steer", "reflect"])
+    g.add_edge("reflect", "steer")
+    g.add_conditional_edges("steer", nodes["route_after_steer"], ["design", "report"])
+    g.add_edge("design", "select")
+    g.add_edge("report", END)
+    return g.compile(checkpointer=checkpointer)

@@ -1,0 +1,459 @@
+"""The graph's nodes: small functions over the state that call agents and tools.
+
+partition -> seed -> select -> steer -> design[p] (Send, in parallel) -> select ->
+reflect -> steer -> … -> report. Each node returns only what it changes; every decision
+goes to the trace. Nodes are built as closures over a :class:`Runtime`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections import Counter
+from typing import Any
+
+from langgraph.types import Send
+
+from agentnas.agents.designer import design
+from agentnas.agents.partitioner import plan_partitions
+from agentnas.agents.reflector import reflect
+from agentnas.agents.schemas import (
+    DesignerContext,
+    HeuristicView,
+    Outcome,
+    Partition,
+    PartitionerContext,
+    ReflectorContext,
+    ScoredArch,
+)
+from agentnas.graph.artifacts import write_candidates, write_front
+from agentnas.graph.knowledge import apply_reflection, heuristic_views, load_heuristics
+from agentnas.graph.runtime import Runtime
+from agentnas.graph.state import Candidate, DesignTask, SearchState
+from agentnas.tools.errors import UserError
+
+MAX_PARENTS = 10
+HISTOGRAM_SAMPLE = 2000
+
+
+def _trace_attempts(rt: Runtime, attempts: list[Any]) -> int:
+    """Write each attempt to the trace; return the number of real LLM calls made."""
+    calls = 0
+    for a in attempts:
+        record = a.model_dump(mode="json")
+        rt.trace.write("agent_attempt", **record)
+        for call in record.get("llm_calls") or []:
+            rt.trace.write("llm_call", **call)
+        calls += len(record.get("llm_calls") or []) if rt.llm.is_llm else 0
+    return calls
+
+
+def _evaluate(rt: Runtime, arch: str, **info: Any) -> Candidate | None:
+    """Evaluate one architecture; a failure is traced and skipped, never fatal."""
+    t0 = time.perf_counter()
+    try:
+        metrics = rt.evaluator.evaluate(arch)
+    except UserError as exc:
+        rt.trace.write("evaluation_failed", arch=arch, error=str(exc), **info)
+        return None
+    cand: Candidate = {
+        "arch": arch,
+        "metrics": metrics,
+        "partition": info.get("partition"),
+        "parents": info.get("parents", []),
+        "round": info["round"],
+        "operator": info.get("operator", ""),
+        "rationale": info.get("rationale", ""),
+        "heuristics_used": info.get("heuristics_used", []),
+        "designer": info.get("designer", ""),
+    }
+    rt.trace.write("evaluation", seconds=round(time.perf_counter() - t0, 4), **cand)
+    return cand
+
+
+def feature_histograms(rt: Runtime) -> tuple[dict[str, dict[str, int]], bool]:
+    """Counts of each discrete complexity feature over the space (or a sample of it)."""
+    space = rt.space
+    enumerable = hasattr(space, "enumerate")
+    if enumerable:
+        archs = list(space.enumerate())
+    else:
+        archs = space.sample(random.Random(rt.config.seed), HISTOGRAM_SAMPLE)
+    counts: dict[str, Counter[Any]] = {}
+    for a in archs:
+        for name, value in space.features(a).items():
+            counts.setdefault(name, Counter())[value] = counts.get(name, Counter())[value] + 1
+    hist = {
+        name: {_fmt(v): n for v, n in sorted(c.items())}
+        for name, c in counts.items()
+        if len(c) <= 64  # continuous features (params, FLOPs) are left out
+    }
+    return hist, not enumerable
+
+
+def _fmt(v: Any) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def make_nodes(rt: Runtime) -> dict[str, Any]:
+    cfg = rt.config
+
+    def partition_node(state: SearchState) -> dict[str, Any]:
+        hist, sampled = feature_histograms(rt)
+        default = getattr(rt.space, "default_partition_feature", "n_nor_conv_3x3")
+        ctx = PartitionerContext(
+            space=cfg.space,
+            space_description=rt.space.describe(),
+            hardware=cfg.hardware,
+            k=cfg.partitions,
+            feature_histograms=hist,
+            default_feature=default if default in hist else next(iter(hist)),
+            histogram_is_sample=sampled,
+        )
+        result = plan_partitions(ctx, rt.llm)
+        calls = _trace_attempts(rt, result.attempts)
+        parts = [p.model_dump(mode="json") for p in result.partitions]
+        rt.trace.write(
+            "partitions",
+            round=0,
+            feature=result.feature,
+            partitions=parts,
+            rationale=result.rationale,
+            fallback_used=result.fallback_used,
+            decided_by=rt.llm.label,
+        )
+        with rt.kb_lock:
+            records = load_heuristics(rt.kb, cfg.space, cfg.hardware)
+        rt.trace.write(
+            "kb_loaded",
+            round=0,
+            kb_dir=str(rt.kb.path) if hasattr(rt.kb, "path") else "",
+            heuristics=records,
+        )
+        return {
+            "config": cfg.model_dump(mode="json"),
+            "round": 0,
+            "partitions": parts,
+            "partition_feature": result.feature,
+            "heuristics": records,
+            "instructions": [],
+            "instructions_seen": 0,
+            "llm_calls": calls,
+            "done": False,
+        }
+
+    def seed_node(state: SearchState) -> dict[str, Any]:
+        """Uniform random cells inside each partition (PEL-NAS seeds every niche)."""
+        rng = random.Random(f"seed:{cfg.seed}")
+        parts = state["partitions"]
+        taken: set[str] = set()
+        out: list[Candidate] = []
+        budget = cfg.budget
+        for p in parts:
+            want = min(cfg.seed_per_partition, int(p["size"]), budget - len(out))
+            if want <= 0:
+                continue
+            archs = _sample_partition(rt, rng, p, parts, want, taken)
+            for a in archs:
+                taken.add(a)
+                c = _evaluate(
+                    rt,
+                    a,
+                    round=0,
+                    partition=p["id"],
+                    operator="seed",
+                    rationale="uniform sample inside the partition",
+                    designer="seed sampler",
+                )
+                if c is not None:
+                    out.append(c)
+        return {"candidates": out}
+
+    def select_node(state: SearchState) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        cands = state["candidates"]
+        rows = [c["metrics"] for c in cands]
+        archs = [c["arch"] for c in cands]
+        front = [archs[i] for i in rt.evaluator.front_indices(rows)]
+        archives: dict[str, list[str]] = {}
+        for p in state["partitions"]:
+            members = [i for i, c in enumerate(cands) if c["partition"] == p["id"]]
+            idx = rt.evaluator.front_indices([rows[i] for i in members])
+            archives[str(p["id"])] = [archs[members[i]] for i in idx]
+        hv, igd = rt.evaluator.indicators(archs, rows)
+        rnd = state["round"]
+        stats = {
+            "round": rnd,
+            "evaluations": len(cands),
+            "front_size": len(front),
+            "hv_ratio": hv,
+            "igd": igd,
+            "llm_calls": state.get("llm_calls", 0),
+            "fallbacks": sum(1 for f in state.get("fallbacks", []) if f["round"] == rnd),
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
+        write_candidates(rt.run_dir / "candidates.csv", cands, rt.evaluator)
+        write_front(
+            rt.run_dir / "front.csv", [c for c in cands if c["arch"] in set(front)], rt.evaluator
+        )
+        rt.trace.write("select", **stats, front=front, archives=archives)
+        if rt.on_round is not None:
+            rt.on_round(stats)
+        done = len(cands) >= cfg.budget or rnd >= cfg.rounds or _exhausted(state, cands)
+        return {"front": front, "archives": archives, "history": [stats], "done": done}
+
+    def reflect_node(state: SearchState) -> dict[str, Any]:
+        rnd = state["round"]
+        by_arch = {c["arch"]: c for c in state["candidates"]}
+        front = set(state["front"])
+        outcomes = []
+        for c in state["candidates"]:
+            if c["round"] != rnd or c["operator"] == "seed":
+                continue
+            pm = [by_arch[p]["metrics"] for p in c["parents"] if p in by_arch]
+            outcomes.append(
+                Outcome(
+                    partition=c["partition"] if c["partition"] is not None else -1,
+                    child=c["arch"],
+                    parents=c["parents"],
+                    operator=c["operator"],
+                    rationale=c["rationale"],
+                    heuristics_used=c["heuristics_used"],
+                    child_metrics=c["metrics"],
+                    parent_metrics=pm,
+                    deltas=_deltas(c["metrics"], pm, rt.evaluator),
+                    on_front=c["arch"] in front,
+                )
+            )
+        heur = state.get("heuristics", [])
+        ctx = ReflectorContext(
+            space=cfg.space,
+            hardware=cfg.hardware,
+            objectives=[o.metric for o in rt.evaluator.objectives],
+            round=rnd,
+            outcomes=outcomes,
+            heuristics=heuristic_views(heur),
+        )
+        result = reflect(ctx, rt.llm)
+        calls = _trace_attempts(rt, result.attempts)
+        with rt.kb_lock:
+            records, changes = apply_reflection(
+                rt.kb, heur, result, cfg.space, cfg.hardware, rnd, f"reflector:{rt.llm.label}"
+            )
+        rt.trace.write(
+            "kb_changes",
+            round=rnd,
+            changes=changes,
+            decided_by=rt.llm.label,
+            fallback_used=result.fallback_used,
+        )
+        return {"heuristics": records, "llm_calls": calls}
+
+    def steer_node(state: SearchState) -> dict[str, Any]:
+        """Round boundary: pick up user instructions appended to RUN_DIR/steer.jsonl."""
+        seen = state.get("instructions_seen", 0)
+        instructions = list(state.get("instructions", []))
+        path = rt.run_dir / "steer.jsonl"
+        if path.exists():
+            lines = path.read_text(encoding="utf-8").splitlines()
+            for line in lines[seen:]:
+                try:
+                    text = json.loads(line)["instruction"]
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    rt.trace.write("steer_ignored", line=line[:200])
+                    continue
+                instructions.append(str(text))
+                rt.trace.write("steer", round=state["round"], instruction=text)
+            seen = len(lines)
+        return {
+            "round": state["round"] + 1,
+            "instructions": instructions,
+            "instructions_seen": seen,
+        }
+
+    def design_node(task: DesignTask) -> dict[str, Any]:
+        p = Partition(**task["partition"])
+        rnd = task["round"]
+        query = (
+            f"{cfg.space} {cfg.hardware} partition {p.id} {p.feature} "
+            f"{p.low:g}-{p.high:g} accuracy {' '.join(cfg.objectives)}"
+        )
+        with rt.kb_lock:
+            found = rt.kb.query(query, cfg.space, cfg.hardware, partition=p.id, k=5)
+        heuristics = [
+            HeuristicView(
+                id=h.id,
+                text=h.text,
+                polarity=h.polarity,
+                evidence_for=h.evidence_for,
+                evidence_against=h.evidence_against,
+                partition=h.scope.partition,
+            )
+            for h, _dist in found
+        ]
+        fields: dict[str, Any] = {
+            "space": cfg.space,
+            "hardware": cfg.hardware,
+            "objectives": [o.metric for o in rt.evaluator.objectives],
+            "round": rnd,
+            "partition": p,
+            "parents": [_scored(c) for c in task["parents"]],
+            "heuristics": heuristics,
+            "n_children": task["n_children"],
+            "evaluated": task["evaluated"],
+            "dedupe_isomorphic": cfg.dedupe_isomorphic,
+            "seed": cfg.seed,
+            "max_repairs": cfg.max_repairs,
+            "history": [_scored(c) for c in task["history"]],
+        }
+        if "instructions" in DesignerContext.model_fields:
+            fields["instructions"] = task["instructions"]
+        ctx = DesignerContext(**fields)
+        rt.trace.write(
+            "design_context",
+            round=rnd,
+            partition=p.id,
+            heuristics=[h.model_dump() for h in heuristics],
+            parents=[c["arch"] for c in task["parents"]],
+            n_children=task["n_children"],
+        )
+        result = design(ctx, rt.llm, rt.space, tools=rt.designer_tools())
+        calls = _trace_attempts(rt, result.attempts)
+        fallbacks = []
+        if result.fallback_used:
+            fallbacks.append({"round": rnd, "partition": p.id, "reason": result.fallback_reason})
+            rt.trace.write(
+                "designer_fallback", round=rnd, partition=p.id, reason=result.fallback_reason
+            )
+        label = rt.llm.label
+        out = []
+        for prop in result.children[: task["n_children"]]:
+            c = _evaluate(
+                rt,
+                prop.arch,
+                round=rnd,
+                partition=p.id,
+                parents=prop.parents,
+                operator=prop.operator,
+                rationale=prop.rationale,
+                heuristics_used=prop.heuristics_used,
+                designer=label
+                if not prop.operator.startswith("fallback")
+                else "offline policy (no LLM)",
+            )
+            if c is not None:
+                out.append(c)
+        return {"candidates": out, "llm_calls": calls, "fallbacks": fallbacks}
+
+    def report_node(state: SearchState) -> dict[str, Any]:
+        from agentnas.graph.artifacts import write_summary
+
+        summary = write_summary(rt, state)
+        rt.trace.write("report", **summary)
+        return {"done": True}
+
+    def route_after_select(state: SearchState) -> str:
+        return "steer" if state["round"] == 0 else "reflect"
+
+    def route_after_steer(state: SearchState) -> Any:
+        if state.get("done"):
+            return "report"
+        tasks = plan_round(rt, state)
+        return tasks or "report"
+
+    return {
+        "partition": partition_node,
+        "seed": seed_node,
+        "select": select_node,
+        "reflect": reflect_node,
+        "steer": steer_node,
+        "design": design_node,
+        "report": report_node,
+        "route_after_select": route_after_select,
+        "route_after_steer": route_after_steer,
+    }
+
+
+def plan_round(rt: Runtime, state: SearchState) -> list[Send]:
+    """Split this round's share of the remaining budget across partitions (rotating who
+    gets the remainder, skipping exhausted partitions) and fan out one Designer each."""
+    cfg = rt.config
+    cands = state["candidates"]
+    rnd = state["round"]
+    remaining = cfg.budget - len(cands)
+    rounds_left = max(1, cfg.rounds - rnd + 1)
+    per_round = math.ceil(remaining / rounds_left)
+    counts = Counter(c["partition"] for c in cands)
+    parts = [p for p in state["partitions"] if counts[p["id"]] < p["size"]]
+    if per_round <= 0 or not parts:
+        return []
+    base, extra = divmod(per_round, len(parts))
+    start = (rnd * 7) % len(parts)
+    alloc = {}
+    for j, p in enumerate(parts):
+        bonus = 1 if (j - start) % len(parts) < extra else 0
+        n = min(base + bonus, p["size"] - counts[p["id"]])
+        if n > 0:
+            alloc[p["id"]] = n
+    evaluated = [c["arch"] for c in cands]
+    by_arch = {c["arch"]: c for c in cands}
+    history = list(cands)
+    sends = []
+    for p in parts:
+        if p["id"] not in alloc:
+            continue
+        parents = [by_arch[a] for a in state["archives"].get(str(p["id"]), [])][:MAX_PARENTS]
+        task: DesignTask = {
+            "round": rnd,
+            "partition": p,
+            "n_children": alloc[p["id"]],
+            "parents": parents,
+            "evaluated": evaluated,
+            "instructions": state.get("instructions", []),
+            "history": history,
+        }
+        sends.append(Send("design", task))
+    return sends
+
+
+def _exhausted(state: SearchState, cands: list[Candidate]) -> bool:
+    counts = Counter(c["partition"] for c in cands)
+    return all(counts[p["id"]] >= p["size"] for p in state["partitions"])
+
+
+def _scored(c: Candidate) -> ScoredArch:
+    return ScoredArch(
+        arch=c["arch"], metrics=c["metrics"], partition=c["partition"], round=c["round"]
+    )
+
+
+def _deltas(child: dict[str, float], parents: list[dict[str, float]], evaluator: Any) -> dict:
+    """Child minus the best parent, per objective, in natural units (sign as measured)."""
+    out = {}
+    for o in evaluator.objectives:
+        vals = [p[o.metric] for p in parents if o.metric in p]
+        if vals and o.metric in child:
+            best = max(vals) if o.direction == "max" else min(vals)
+            out[o.metric] = float(child[o.metric] - best)
+    return out
+
+
+def _sample_partition(
+    rt: Runtime, rng: random.Random, p: dict, parts: list[dict], n: int, taken: set[str]
+) -> list[str]:
+    space = rt.space
+    if hasattr(space, "enumerate"):
+        pool = [
+            a for a in space.enumerate() if a not in taken and rt.partition_of(a, parts) == p["id"]
+        ]
+        return rng.sample(pool, min(n, len(pool)))
+    out: list[str] = []
+    for _ in range(200 * n):
+        (a,) = space.sample(rng, 1)
+        if a not in taken and a not in out and rt.partition_of(a, parts) == p["id"]:
+            out.append(a)
+            if len(out) == n:
+                break
+    return out

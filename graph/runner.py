@@ -1,0 +1,107 @@
+"""Start or resume a run: build the live objects, open the checkpoint, drive the graph.
+
+A run folder holds ``config.json``, ``checkpoints.sqlite``, ``trace.jsonl``, ``kb/``
+(unless ``--kb`` points elsewhere), ``candidates.csv``, ``front.csv`` and
+``summary.json``. ``resume_run`` rebuilds everything from ``config.json`` and continues
+from the last checkpoint; LangGraph keeps the writes of Designers that finished inside an
+interrupted superstep, so only unfinished work is redone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from agentnas.graph.build import THREAD, build_graph, open_checkpointer
+from agentnas.graph.config import RunConfig
+from agentnas.graph.runtime import Runtime
+from agentnas.graph.trace import TraceWriter
+from agentnas.tools.atomic_io import write_json_atomic
+from agentnas.tools.errors import UserError
+from agentnas.tools.evaluation import Evaluator
+
+CONFIG_FILE = "config.json"
+
+
+def make_runtime(
+    cfg: RunConfig,
+    run_dir: Path,
+    on_round: Callable[[dict[str, Any]], None] | None = None,
+    llm: Any = None,
+) -> Runtime:
+    from agentnas.agents.llm import make_llm
+    from agentnas.memory.knowledge_base import KnowledgeBase
+
+    evaluator = Evaluator(cfg.space, cfg.dataset, cfg.hardware, cfg.objectives, cfg.accuracy)
+    if llm is None:
+        llm = make_llm(
+            cfg.llm, seed=cfg.seed, max_calls=cfg.max_llm_calls, timeout_s=cfg.llm_timeout_s
+        )
+    kb = KnowledgeBase(Path(cfg.kb_dir) if cfg.kb_dir else run_dir / "kb")
+    return Runtime(
+        config=cfg,
+        run_dir=run_dir,
+        evaluator=evaluator,
+        llm=llm,
+        kb=kb,
+        trace=TraceWriter(run_dir / "trace.jsonl"),
+        on_round=on_round,
+    )
+
+
+def start_run(
+    cfg: RunConfig,
+    run_dir: Path,
+    on_round: Callable[[dict[str, Any]], None] | None = None,
+    llm: Any = None,
+) -> dict[str, Any]:
+    run_dir = Path(run_dir)
+    if (run_dir / CONFIG_FILE).exists():
+        raise UserError(f"{run_dir} already holds a run; continue it with --resume {run_dir}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    rt = make_runtime(cfg, run_dir, on_round, llm)  # validates before anything is written
+    write_json_atomic(run_dir / CONFIG_FILE, cfg.model_dump(mode="json"))
+    rt.trace.write(
+        "run_start", config=cfg.model_dump(mode="json"), llm=rt.llm.label, is_llm=rt.llm.is_llm
+    )
+    return _drive(rt, {"round": 0})
+
+
+def resume_run(
+    run_dir: Path, on_round: Callable[[dict[str, Any]], None] | None = None, llm: Any = None
+) -> dict[str, Any]:
+    run_dir = Path(run_dir)
+    path = run_dir / CONFIG_FILE
+    if not path.exists():
+        raise UserError(f"{run_dir} is not a run folder (no {CONFIG_FILE})")
+    try:
+        cfg = RunConfig.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, ValueError) as exc:
+        raise UserError(f"{path} is corrupt: {str(exc).splitlines()[0]}") from None
+    rt = make_runtime(cfg, run_dir, on_round, llm)
+    rt.trace.write("run_resume", llm=rt.llm.label)
+    return _drive(rt, None)
+
+
+def _drive(rt: Runtime, first_input: dict[str, Any] | None) -> dict[str, Any]:
+    saver = open_checkpointer(rt.run_dir)
+    try:
+        graph = build_graph(rt, saver)
+        config = {**THREAD, "max_concurrency": rt.config.max_concurrency, "recursion_limit": 10_000}
+        if first_input is None:
+            snap = graph.get_state(config)
+            if not snap.values:
+                raise UserError(f"{rt.run_dir} has no checkpoint to resume; start a new run")
+            if not snap.next:
+                return _load_summary(rt.run_dir)
+        graph.invoke(first_input, config)
+        return _load_summary(rt.run_dir)
+    finally:
+        saver.conn.close()
+
+
+def _load_summary(run_dir: Path) -> dict[str, Any]:
+    p = run_dir / "summary.json"
+    return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}

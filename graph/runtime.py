@@ -1,0 +1,73 @@
+"""What graph nodes need besides the state: the live objects of one run.
+
+None of this is checkpointed (a model client, a Chroma handle, a trace file); it is rebuilt
+from ``RUN_DIR/config.json`` on ``--resume``. Nodes are closures over one ``Runtime``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from agentnas.graph.config import RunConfig
+from agentnas.graph.trace import TraceWriter
+from agentnas.tools.evaluation import Evaluator
+
+
+@dataclass
+class Runtime:
+    config: RunConfig
+    run_dir: Path
+    evaluator: Evaluator
+    llm: Any  # agents.llm.LLMBackend
+    kb: Any  # memory.knowledge_base.KnowledgeBase
+    trace: TraceWriter
+    on_round: Callable[[dict[str, Any]], None] | None = None
+    kb_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def space(self) -> Any:
+        return self.evaluator.space
+
+    @cached_property
+    def _membership(self) -> dict[str, int | None]:
+        return {}
+
+    def designer_tools(self) -> list[Any]:
+        """LangChain tools a tool-calling Designer may use before answering: the hardware
+        backend's metrics (a lookup, as PEL-NAS does) and, when accuracy comes from the
+        zero-cost predictor, the predictor itself. The table oracle is never exposed."""
+        if not getattr(self.llm, "is_llm", False):
+            return []
+        from langchain_core.tools import StructuredTool
+
+        backend = self.evaluator.backend
+
+        def hardware_metrics(arch: str) -> dict[str, float]:
+            """Hardware metrics (latency_ms, energy_mj, ...) of one architecture string."""
+            return backend.evaluate(self.space.validate(arch))
+
+        tools: list[Any] = [StructuredTool.from_function(hardware_metrics, name="hardware_metrics")]
+        source = self.evaluator.accuracy_source
+        if self.evaluator.accuracy_name == "zero-cost" and source is not None:
+            from agentnas.tools.proxies.tool import make_zero_cost_tool
+
+            tools.append(make_zero_cost_tool(source))
+        return tools
+
+    def partition_of(self, arch: str, partitions: list[dict[str, Any]]) -> int | None:
+        """Partition id of an architecture (memoised: features can be costly)."""
+        cache = self._membership
+        if arch not in cache:
+            feats = self.space.features(arch)
+            cache[arch] = None
+            for p in partitions:
+                v = feats.get(p["feature"])
+                if v is not None and p["low"] <= v <= p["high"]:
+                    cache[arch] = int(p["id"])
+                    break
+        return cache[arch]

@@ -1,0 +1,66 @@
+"""The graph's state: JSON-native, so every checkpoint is readable and a run resumes from
+any superstep.
+
+Lists that parallel Designers append to use ``operator.add`` reducers; LangGraph applies
+the writes of one superstep in task order, not completion order, so the state (and the
+evaluation order in ``candidates.csv``) is the same however threads were scheduled.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+
+class Candidate(TypedDict):
+    """One evaluated architecture."""
+
+    arch: str
+    metrics: dict[str, float]
+    partition: int | None
+    parents: list[str]
+    round: int
+    operator: str  # "seed" | "mutation" | "crossover" | "fallback-…"
+    rationale: str
+    heuristics_used: list[str]
+    designer: str  # who proposed it: LLM label, or "offline policy (no LLM)"
+
+
+class RoundStats(TypedDict):
+    round: int
+    evaluations: int
+    front_size: int
+    hv_ratio: float | None
+    igd: float | None
+    llm_calls: int
+    fallbacks: int
+    seconds: float
+
+
+class SearchState(TypedDict, total=False):
+    config: dict[str, Any]  # RunConfig.model_dump()
+    round: int  # 0 = seeding; design rounds are 1..config.rounds
+    partitions: list[dict[str, Any]]  # agents.schemas.Partition dumps
+    partition_feature: str
+    candidates: Annotated[list[Candidate], operator.add]
+    fallbacks: Annotated[list[dict[str, Any]], operator.add]  # designer fallbacks, per round
+    front: list[str]  # global Pareto front (arch strings)
+    archives: dict[str, list[str]]  # partition id -> its Pareto front
+    history: Annotated[list[RoundStats], operator.add]
+    heuristics: list[dict[str, Any]]  # KB records in scope after the last reflection
+    llm_calls: Annotated[int, operator.add]  # real LLM requests so far (0 offline)
+    instructions: list[str]  # user steering, shown to Designers
+    instructions_seen: int  # lines of RUN_DIR/steer.jsonl already applied
+    done: bool
+
+
+class DesignTask(TypedDict):
+    """What one Designer branch receives through ``Send``."""
+
+    round: int
+    partition: dict[str, Any]
+    n_children: int
+    parents: list[Candidate]
+    evaluated: list[str]
+    history: list[Candidate]  # every evaluated candidate so far, all partitions
+    instructions: list[str]

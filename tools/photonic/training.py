@@ -1,0 +1,192 @@
+"""Brief CPU training of a ``photonic-mlp`` candidate, and its robust accuracy under noise.
+
+:func:`train` fits the network in seconds (Adam, batch 128, a few epochs). With noise-aware
+training (``cfg.nat``) every training forward is one Monte-Carlo draw of the hardware's
+non-idealities; :class:`~agentnas.tools.photonic.layers.MZILinear` passes straight-through
+gradients, so the weights learn to tolerate the noise the chip will add. Without it the
+ideal network (``nonideal=None``, exactly ``nn.Linear``) is trained.
+
+:func:`robust_accuracy` scores a trained network on the fixed test split: clean accuracy
+(ideal simulator) and K Monte-Carlo draws of the non-idealities, one draw = one chip
+instance + one moment of dynamic noise applied to the whole test set. Accuracies are in
+percent (0–100).
+
+The architecture's ``bits`` is the phase-shifter DAC resolution: it replaces the preset's
+``phase_bits`` whenever the preset quantizes phases at all (``ideal`` stays unquantized, so
+its robust accuracy equals the clean one). Everything is deterministic given the seeds and
+runs on at most 2 torch threads (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+from collections.abc import Iterator
+
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel
+from torch import nn
+
+from agentnas.tools.photonic.datasets import PhotonicDataset
+from agentnas.tools.photonic.energy import LayerSpec
+from agentnas.tools.photonic.layers import MZILinear, set_nonideal
+from agentnas.tools.photonic.nonideal import NonIdealities
+from agentnas.tools.spaces.photonic_mlp import PhotonicMLPConfig
+
+MAX_THREADS = 2
+BATCH_SIZE = 128
+LEARNING_RATE = 3e-3
+DEFAULT_EPOCHS = 5
+
+_ACTIVATIONS: dict[str, nn.Module] = {
+    "relu": nn.ReLU(),
+    "tanh": nn.Tanh(),
+    "sigmoid": nn.Sigmoid(),
+    "abs": nn.Identity(),  # replaced by torch.abs in forward (no nn module for it)
+}
+
+
+class PhotonicMLP(nn.Module):
+    """MZILinear layers with the activation between them (electronic, after detection)."""
+
+    def __init__(self, cfg: PhotonicMLPConfig, in_features: int, n_classes: int) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.layers = nn.ModuleList(
+            MZILinear(i, o, mesh=cfg.mesh, block_size=cfg.block_size)
+            for i, o in cfg.layer_shapes(in_features, n_classes)
+        )
+
+    def _act(self, x: torch.Tensor) -> torch.Tensor:
+        if self.cfg.act == "abs":
+            return x.abs()
+        return _ACTIVATIONS[self.cfg.act](x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i < len(self.layers) - 1:
+                x = self._act(x)
+        return x
+
+    @property
+    def mzi_count(self) -> int:
+        return sum(layer.mzi_count for layer in self.layers)
+
+    def specs(self) -> list[LayerSpec]:
+        """The layers as the energy model sees them."""
+        return [layer.spec() for layer in self.layers]
+
+
+def plain_mlp(cfg: PhotonicMLPConfig, in_features: int, n_classes: int) -> nn.Sequential:
+    """The same network with ``nn.Linear`` layers (the electronic reference, and the
+    baseline of the simulator-overhead benchmark)."""
+    act = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+    mods: list[nn.Module] = []
+    shapes = cfg.layer_shapes(in_features, n_classes)
+    for n, (i, o) in enumerate(shapes):
+        mods.append(nn.Linear(i, o))
+        if n < len(shapes) - 1:
+            mods.append(act[cfg.act]() if cfg.act in act else _Abs())
+    return nn.Sequential(*mods)
+
+
+class _Abs(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.abs()
+
+
+def hardware_nonideal(nonideal: NonIdealities | None, cfg: PhotonicMLPConfig) -> NonIdealities | None:
+    """The preset with the architecture's phase-shifter resolution, when it quantizes."""
+    if nonideal is None or nonideal.phase_bits is None:
+        return nonideal
+    return nonideal.model_copy(update={"phase_bits": cfg.phase_bits})
+
+
+@contextlib.contextmanager
+def limited_threads(n: int = MAX_THREADS) -> Iterator[None]:
+    """Run torch on at most ``n`` threads, restoring the previous setting afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, min(before, n)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def train(
+    cfg: PhotonicMLPConfig,
+    dataset: PhotonicDataset,
+    nonideal: NonIdealities | None = None,
+    seed: int = 0,
+    epochs: int = DEFAULT_EPOCHS,
+) -> PhotonicMLP:
+    """Train ``cfg`` on ``dataset``'s training split; returns the model with the simulator
+    switched off (``nonideal=None``). ``nonideal`` is used only when ``cfg.nat`` is on."""
+    with limited_threads():
+        torch.manual_seed(seed)  # weight init
+        model = PhotonicMLP(cfg, dataset.in_features, dataset.n_classes)
+        noise = hardware_nonideal(nonideal, cfg) if cfg.nat else None
+        noise_gen = torch.Generator().manual_seed(seed + 1)
+        set_nonideal(model, noise, noise_gen if noise is not None else None)
+        opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+        shuffle = torch.Generator().manual_seed(seed + 2)
+        x, y = dataset.x_train, dataset.y_train
+        model.train()
+        for _ in range(epochs):
+            order = torch.randperm(len(y), generator=shuffle)
+            for start in range(0, len(y), BATCH_SIZE):
+                idx = order[start : start + BATCH_SIZE]
+                loss = F.cross_entropy(model(x[idx]), y[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+        set_nonideal(model, None)
+        model.eval()
+        return model
+
+
+class RobustResult(BaseModel):
+    """Accuracy (%) on the test split: ideal, and over K Monte-Carlo hardware draws."""
+
+    clean_accuracy: float
+    mean: float
+    std: float  # sample std over draws (0 for one draw)
+    degradation: float  # clean − mean, percentage points
+    per_draw: list[float]
+
+
+def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    return 100.0 * float((model(x).argmax(dim=1) == y).double().mean())
+
+
+def robust_accuracy(
+    model: PhotonicMLP,
+    dataset: PhotonicDataset,
+    nonideal: NonIdealities | None,
+    draws: int = 32,
+    seed: int = 0,
+) -> RobustResult:
+    """Clean and Monte-Carlo accuracy (%) of ``model`` on the test split; draw i uses
+    generator seed ``seed·100003 + i``, so results are reproducible and draw-order free."""
+    if draws < 1:
+        from agentnas.tools.errors import UserError
+
+        raise UserError(f"draws must be a positive integer, got {draws}")
+    noise = hardware_nonideal(nonideal, model.cfg)
+    x, y = dataset.x_test, dataset.y_test
+    with limited_threads(), torch.no_grad():
+        set_nonideal(model, None)
+        clean = _accuracy(model, x, y)
+        per_draw = []
+        for i in range(draws):
+            gen = torch.Generator().manual_seed(seed * 100_003 + i)
+            set_nonideal(model, noise, gen)
+            per_draw.append(_accuracy(model, x, y))
+        set_nonideal(model, None)
+    mean = statistics.fmean(per_draw)
+    std = statistics.stdev(per_draw) if draws > 1 else 0.0
+    return RobustResult(
+        clean_accuracy=clean, mean=mean, std=std, degradation=clean - mean, per_draw=per_draw
+    )
