@@ -80,6 +80,22 @@ def test_unreadable_file(tmp_path: Path) -> None:
     assert "cannot read" in refused(write(tmp_path, "", "empty.csv"))
 
 
+@pytest.mark.parametrize(
+    "body", ["arch_idx,latency_ms\n0,1,2\n", "arch_idx,latency_ms\n0,1\n1,2,3\n"]
+)
+def test_rows_longer_than_the_header_are_refused(tmp_path: Path, body: str) -> None:
+    assert "cannot read" in refused(write(tmp_path, body))
+
+
+def test_short_row_is_an_empty_value(tmp_path: Path) -> None:
+    message = refused(write(tmp_path, "arch_idx,latency_ms\n0,1\n1\n"))
+    assert "row 2: column latency_ms is empty/NaN" in message
+
+
+def test_no_path(tmp_path: Path) -> None:
+    assert "table:PATH needs a path" in refused("")
+
+
 def test_no_key_column(tmp_path: Path) -> None:
     message = refused(write(tmp_path, "cell,latency_ms\nx,1\n"))
     assert "no arch_str or arch_idx column" in message and "columns: cell, latency_ms" in message

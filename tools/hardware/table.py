@@ -15,6 +15,7 @@ on a silently mangled table produces a wrong front with no visible symptom.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -195,10 +196,27 @@ def load_table(path: str | Path) -> NB201TableBackend:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{where} does not exist or is not a file; expected {accepted}")
+    unreadable = (
+        OSError,
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+        pd.errors.ParserWarning,
+        pd.errors.EmptyDataError,
+    )
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
+        with warnings.catch_warnings():
+            # a row longer than the header is an error, not a silently dropped field or
+            # (pandas' default) an implicit index column
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False
+            )
+    except unreadable as exc:
+        reason = (
+            "a row has more fields than the header"
+            if isinstance(exc, pd.errors.ParserWarning)
+            else " ".join(str(exc).split()) or type(exc).__name__
+        )
         raise UserError(f"cannot read {where} as CSV ({reason}); expected {accepted}") from None
     frame = frame.fillna("")  # short rows: missing fields count as empty cells
     frame.columns = [str(c).strip() for c in frame.columns]
