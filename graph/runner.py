@@ -51,6 +51,18 @@ def make_runtime(
     )
 
 
+def _validated(cfg: RunConfig, llm: Any) -> tuple[Evaluator, Any]:
+    """Everything that can reject the user's settings, before any file is written."""
+    from agentnas.agents.llm import make_llm
+
+    evaluator = Evaluator(cfg.space, cfg.dataset, cfg.hardware, cfg.objectives, cfg.accuracy)
+    if llm is None:
+        llm = make_llm(
+            cfg.llm, seed=cfg.seed, max_calls=cfg.max_llm_calls, timeout_s=cfg.llm_timeout_s
+        )
+    return evaluator, llm
+
+
 def start_run(
     cfg: RunConfig,
     run_dir: Path,
@@ -60,8 +72,9 @@ def start_run(
     run_dir = Path(run_dir)
     if (run_dir / CONFIG_FILE).exists():
         raise UserError(f"{run_dir} already holds a run; continue it with --resume {run_dir}")
+    _, llm = _validated(cfg, llm)  # refuse bad settings before anything is written
     run_dir.mkdir(parents=True, exist_ok=True)
-    rt = make_runtime(cfg, run_dir, on_round, llm)  # validates before anything is written
+    rt = make_runtime(cfg, run_dir, on_round, llm)
     write_json_atomic(run_dir / CONFIG_FILE, cfg.model_dump(mode="json"))
     rt.trace.write(
         "run_start", config=cfg.model_dump(mode="json"), llm=rt.llm.label, is_llm=rt.llm.is_llm

@@ -31,9 +31,7 @@ PJ_PER_MJ = 1e9
 
 def _check_device(device: str) -> None:
     if device not in PJ_PER_MAC:
-        raise UserError(
-            f"unknown electronic device '{device}'; accepted: {', '.join(PJ_PER_MAC)}"
-        )
+        raise UserError(f"unknown electronic device '{device}'; accepted: {', '.join(PJ_PER_MAC)}")
 
 
 def electronic_energy_pj(macs: int, device: str) -> float:

@@ -1,0 +1,75 @@
+"""``kill -9`` at a random moment, then ``--resume``: the run finishes with the same front
+as an uninterrupted run with the same seed (offline policy)."""
+
+from __future__ import annotations
+
+import csv
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from agentnas.cli import main
+from agentnas.graph.trace import read_trace
+
+ARGS = ["--hardware", "hwnasbench:pixel3", "--budget", "48", "--rounds", "4", "--seed", "11"]
+
+
+def _front(run_dir):
+    with open(run_dir / "front.csv") as fh:
+        return sorted(row["arch"] for row in csv.DictReader(fh))
+
+
+def _candidates(run_dir):
+    with open(run_dir / "candidates.csv") as fh:
+        return [row["arch"] for row in csv.DictReader(fh)]
+
+
+def _kill_when(run_dir, proc, n_events: int, timeout: float = 120.0) -> bool:
+    """Wait until the trace holds ``n_events`` evaluations, then SIGKILL. False if the
+    run finished first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        events = read_trace(run_dir / "trace.jsonl")
+        if sum(e["event"] == "evaluation" for e in events) >= n_events:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return True
+        time.sleep(0.02)
+    proc.kill()
+    raise AssertionError("run did not progress")
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("ref") / "run"
+    assert main(["run", "--out", str(run_dir), *ARGS]) == 0
+    return run_dir
+
+
+@pytest.mark.parametrize("kill_after", [random.Random(7).randint(13, 40), 5])
+def test_kill9_then_resume_gives_same_front(reference, tmp_path, kill_after):
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentnas", "run", "--out", str(run_dir), *ARGS],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    killed = _kill_when(run_dir, proc, kill_after)
+    assert killed, "the run finished before it could be killed"
+    assert not (run_dir / "summary.json").exists()
+    assert main(["run", "--resume", str(run_dir)]) == 0
+    assert _front(run_dir) == _front(reference)
+    assert _candidates(run_dir) == _candidates(reference)
+    assert any(e["event"] == "run_resume" for e in read_trace(run_dir / "trace.jsonl"))
+
+
+def test_resume_of_finished_run_changes_nothing(reference):
+    before = (reference / "candidates.csv").read_text()
+    assert main(["run", "--resume", str(reference)]) == 0
+    assert (reference / "candidates.csv").read_text() == before
