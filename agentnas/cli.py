@@ -20,6 +20,7 @@ from agentnas.commands import (
     optical,
     predictor,
     run,
+    search_bench,
 )
 from agentnas.tools.errors import UserError
 
@@ -36,7 +37,7 @@ bench_app = typer.Typer(
 )
 app.add_typer(bench_app, name="bench")
 
-for _module in (hardware, front, baseline, run, kb, predictor, optical):
+for _module in (hardware, front, baseline, run, kb, predictor, optical, search_bench):
     _module.register(app, bench_app)
 
 _err = Console(stderr=True)

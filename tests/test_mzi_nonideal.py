@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 
 import pytest
@@ -106,7 +107,7 @@ def test_mapping_error_falls_as_phase_bits_rise(mesh: str) -> None:
     assert errors == sorted(errors, reverse=True)
     assert errors[0] > 0.1 and errors[-1] < 0.02
     # two more bits quarter the step: the error should drop by roughly 4× (2–8×)
-    for a, b in zip(errors, errors[1:], strict=False):
+    for a, b in itertools.pairwise(errors):
         assert 2.0 < a / b < 8.0
 
 

@@ -56,7 +56,7 @@ def get_backend(name: str) -> HardwareBackend:
     prefix, _, member = name.partition(":")
     family = _load(prefix)
     if family is None:
-        known = ", ".join(info.name for info in list_backends())
+        known = ", ".join(info.name for info in list_backends() if info.available)
         raise UserError(f"unknown hardware backend '{name}'; available: {known}")
     return family.factory(member)
 

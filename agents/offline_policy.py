@@ -1,0 +1,405 @@
+"""The offline policy: plays Designer and Reflector (and, in :mod:`partitioner`, the
+Partitioner) by rule, with no LLM. Labelled ``"offline policy (no LLM)"`` everywhere.
+
+Designer, per partition and round (deterministic in (seed, round, partition id), whatever
+the thread scheduling):
+
+1. Pareto parents of the partition; candidates are every one-edit neighbour of a parent
+   (local search), a few two-edit mutations, and uniform crossovers between parents of the
+   same partition — all legal, novel, inside the partition and (NB201) not degenerate.
+2. Each objective of each candidate is predicted by an additive op-effect model fitted on
+   every evaluated cell (:mod:`agentnas.agents.surrogate`, with NB201 op priors).
+3. Per child, a seeded coin picks crossover (p=0.5) or mutation; the candidate of that
+   operator with the largest predicted hypervolume gain on the global front wins (then the
+   partition's front, then the smallest dominance gap), its predicted point is added to the
+   front (so the next child goes elsewhere), and the Reflector's rules nudge the ranking.
+
+Reflector: compares each child with its parent edit by edit (NB201: which op went onto
+which edge; other spaces: which complexity feature went up or down) and writes the
+consistent effects as heuristics in a fixed template ending in a machine-readable tag
+``[rule p2: e3<-0=skip_connect]`` that this Designer parses; existing rules gain evidence
+for or against; rules contradicted far more than supported are retired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from agentnas.agents import surrogate as sg
+from agentnas.agents.schemas import (
+    DesignerContext,
+    HeuristicView,
+    NewHeuristic,
+    Outcome,
+    Proposal,
+    ReflectorContext,
+    Revision,
+    ScoredArch,
+    maximized,
+)
+
+RULE_TAG = re.compile(r"\[rule p(?P<part>\d+|\*): (?P<token>[^\]]+)\]")
+NB201_EDGE_LABELS = ("1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2")
+ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+
+
+def stable_rng(*parts: object) -> random.Random:
+    """A generator seeded by its arguments' text only (no hash randomisation, no order
+    of thread scheduling)."""
+    digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+# ---------------------------------------------------------------- edits and rules
+
+
+def edit_tokens(space: Any, parent: str, child: str) -> list[str]:
+    """What changed from ``parent`` to ``child``: ``e3<-0=skip_connect`` per NB201 edge, or
+    ``<feature> up|down`` per complexity feature for other spaces."""
+    a, b = sg.nb201_ops(space, parent), sg.nb201_ops(space, child)
+    if a is not None and b is not None:
+        return [f"e{NB201_EDGE_LABELS[e]}={y}" for e, (x, y) in enumerate(zip(a, b)) if x != y]
+    fa, fb = space.features(parent), space.features(child)
+    return [f"{k} {'up' if fb[k] > fa[k] else 'down'}" for k in sorted(fa) if fb.get(k) != fa[k]]
+
+
+def parse_rule(h: HeuristicView) -> tuple[int | None, str] | None:
+    """(partition or None for all, token) of a rule the offline Reflector wrote, else None."""
+    m = RULE_TAG.search(h.text)
+    if not m:
+        return None
+    part = None if m["part"] == "*" else int(m["part"])
+    return (h.partition if h.partition is not None else part), m["token"].strip()
+
+
+def _rule_support(rules: list[tuple[HeuristicView, str]], tokens: list[str]) -> tuple[float, list[str]]:
+    """Net support in [-1, 1] of the rules an edit follows, and the positive ones' ids."""
+    score, used = 0.0, []
+    for h, token in rules:
+        if token in tokens:
+            weight = (h.evidence_for + 1) / (h.evidence_for + h.evidence_against + 2)
+            score += weight if h.polarity == "positive" else -weight
+            if h.polarity == "positive":
+                used.append(h.id)
+    return max(-1.0, min(1.0, score)), used
+
+
+# ---------------------------------------------------------------- designer
+
+
+def _inside(space: Any, ctx: DesignerContext, arch: str) -> bool:
+    v = space.features(arch).get(ctx.partition.feature)
+    return v is not None and ctx.partition.low <= float(v) <= ctx.partition.high
+
+
+def _degenerate(space: Any, arch: str) -> bool:
+    if getattr(space, "name", "") != "nb201":
+        return False
+    from agentnas.tools.spaces.nb201 import is_degenerate
+
+    return is_degenerate(arch)
+
+
+def _mutate(space: Any, arch: str, rng: random.Random, k: int) -> str:
+    try:
+        return space.mutate(arch, rng, k=k)
+    except TypeError:  # spaces whose mutate makes one edit; repeat it
+        for _ in range(k):
+            arch = space.mutate(arch, rng)
+        return arch
+
+
+def _sample_inside(space: Any, ctx: DesignerContext, rng: random.Random, n: int) -> list[str]:
+    if hasattr(space, "enumerate"):
+        pool = [a for a in space.enumerate() if _inside(space, ctx, a)]
+        return rng.sample(pool, min(n, len(pool)))
+    out: list[str] = []
+    for _ in range(50 * n):
+        a = space.sample(rng, 1)[0]
+        if _inside(space, ctx, a):
+            out.append(a)
+            if len(out) >= n:
+                break
+    return out
+
+
+def _points(items: Sequence[ScoredArch], objectives: Sequence[str]) -> np.ndarray:
+    return sg.to_min(np.array([[s.metrics[o] for o in objectives] for s in items]), objectives)
+
+
+def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], dict[str, Any]]:
+    """Children for one partition and round, plus a summary of the decision for the trace."""
+    rng = stable_rng("design", ctx.seed, ctx.round, ctx.partition.id)
+    objs = ctx.objectives
+    seen: dict[str, ScoredArch] = {}
+    for s in [*ctx.history, *ctx.parents]:
+        if all(o in s.metrics for o in objs):
+            seen.setdefault(s.arch, s)
+    data = list(seen.values())
+    taken = set(ctx.evaluated) | set(seen)
+    taken_canon = {space.canonical(a) for a in taken} if ctx.dedupe_isomorphic else None
+    in_part = [s for s in data if _inside(space, ctx, s.arch)]
+    parents = [s for s in ctx.parents if s.arch in seen and _inside(space, ctx, s.arch)]
+
+    def ok(a: str) -> bool:
+        if a in taken or not _inside(space, ctx, a) or _degenerate(space, a):
+            return False
+        return taken_canon is None or space.canonical(a) not in taken_canon
+
+    # --- candidate pools: (arch -> (parents, how))
+    mutation: dict[str, tuple[list[str], str]] = {}
+    crossover: dict[str, tuple[list[str], str]] = {}
+    if in_part:
+        pts = _points(in_part, objs)
+        front = [in_part[i] for i in np.flatnonzero(sg.nondominated(pts))]
+        base = sorted({s.arch: s for s in [*front, *parents]}.values(), key=lambda s: s.arch)
+        for s in base:
+            for nb in space.neighbours(s.arch):
+                if ok(nb):
+                    mutation.setdefault(nb, ([s.arch], "one-edit neighbour"))
+            for _ in range(6):
+                child = _mutate(space, s.arch, rng, 2)
+                if ok(child):
+                    mutation.setdefault(child, ([s.arch], "two-edit mutation"))
+        pairs = [(a, b) for i, a in enumerate(base) for b in base[i + 1 :]]
+        rng.shuffle(pairs)
+        for a, b in pairs[:40]:
+            for _ in range(4):
+                child = space.crossover(a.arch, b.arch, rng)
+                if ok(child):
+                    crossover.setdefault(child, ([a.arch, b.arch], "crossover"))
+    seeds: dict[str, tuple[list[str], str]] = {}
+    if len(mutation) + len(crossover) < 4 * ctx.n_children:
+        for a in _sample_inside(space, ctx, rng, 300):
+            if ok(a):
+                seeds.setdefault(a, ([], "random seed inside the partition"))
+
+    # --- the op-effect model, fitted on every evaluated cell we were shown
+    cands = sorted({*mutation, *crossover, *seeds})
+    if not cands:
+        return [], {"content": "no legal, novel candidate inside the partition", "candidates": 0}
+    fit_on = data
+    models = []
+    xs = np.array([sg.encode(space, s.arch) for s in fit_on]) if fit_on else None
+    xc = np.array([sg.encode(space, a) for a in cands])
+    pred = np.zeros((len(cands), len(objs)))
+    for j, o in enumerate(objs):
+        model = sg.AdditiveModel(ridge=1.0)
+        if fit_on:
+            y = np.array([s.metrics[o] for s in fit_on])
+            p = np.array([sg.prior(space, s.arch, o) for s in fit_on])
+            model.fit(xs, p, y)
+        pc = np.array([sg.prior(space, a, o) for a in cands])
+        pred[:, j] = model.predict(xc, pc)
+        models.append(model)
+    pred_min = sg.to_min(pred, objs)
+
+    # normalise by the evaluated cells' range (predictions when nothing is known yet)
+    ref_pts = _points(data, objs) if data else pred_min
+    lo, hi = ref_pts.min(axis=0), ref_pts.max(axis=0)
+    span = np.where(hi - lo > 1e-12, hi - lo, 1.0)
+    norm = (pred_min - lo) / span
+    ref = np.full(len(objs), 1.1)
+    g_front = ((ref_pts - lo) / span)[sg.nondominated(ref_pts)] if data else np.empty((0, len(objs)))
+    p_pts = ((_points(in_part, objs) - lo) / span) if in_part else np.empty((0, len(objs)))
+    p_front = p_pts[sg.nondominated(p_pts)] if len(p_pts) else p_pts
+
+    rules = [
+        (h, r[1]) for h in ctx.heuristics
+        if (r := parse_rule(h)) is not None and r[0] in (None, ctx.partition.id)
+    ]  # fmt: skip
+    index = {a: i for i, a in enumerate(cands)}
+    chosen: list[Proposal] = []
+    used_c: set[str] = set()
+    notes = []
+
+    # NB201: the all-none cell is the latency floor (≈0 ms on pixel3/raspi4, on their exact
+    # fronts); probe it once if this partition holds it and no degenerate cell is known.
+    if (
+        sg.nb201_ops(space, ALL_NONE) is not None and ALL_NONE not in taken
+        and _inside(space, ctx, ALL_NONE) and not any(_degenerate(space, s.arch) for s in data)
+        and ctx.n_children >= 2
+    ):  # fmt: skip
+        chosen.append(Proposal(
+            arch=ALL_NONE, operator="seed", parents=[],
+            rationale="cost-floor probe: the all-none cell bounds the front's lowest cost",
+        ))  # fmt: skip
+        notes.append("probe: all-none cell")
+
+    def score(a: str, g: np.ndarray, pf: np.ndarray) -> tuple[float, float]:
+        pt = norm[index[a]]
+        g_hv = sg.hypervolume(np.vstack([g, pt]), ref) - sg.hypervolume(g, ref) if len(g) else 1.0
+        p_hv = sg.hypervolume(np.vstack([pf, pt]), ref) - sg.hypervolume(pf, ref) if len(pf) else 1.0
+        gain = g_hv + 0.05 * p_hv
+        if gain <= 1e-12:
+            return 0.0, -sg.dominance_gap(pt, pf if len(pf) else g)
+        return gain, 0.0
+
+    while len(chosen) < ctx.n_children:
+        want = "crossover" if rng.random() < 0.5 else "mutation"
+        pools = [crossover, mutation] if want == "crossover" else [mutation, crossover]
+        pools.append(seeds)
+        best = None
+        for pool in pools:
+            options = [a for a in sorted(pool) if a not in used_c]
+            if not options:
+                continue
+            g_base, p_base = sg.hypervolume(g_front, ref), sg.hypervolume(p_front, ref)
+            del g_base, p_base
+            ranked = []
+            for a in options:
+                gain, gap = score(a, g_front, p_front)
+                parent = pool[a][0][0] if pool[a][0] else None
+                support, used = _rule_support(rules, edit_tokens(space, parent, a)) if (
+                    parent and rules) else (0.0, [])  # fmt: skip
+                gain *= 1.0 + 0.3 * support
+                ranked.append(((gain, gap + 0.01 * support, rng.random()), a, used))
+            key, arch, used = max(ranked)
+            best = (key, arch, used, pool)
+            break
+        if best is None:
+            break
+        (gain, _, _), arch, used, pool = best
+        used_c.add(arch)
+        parents_of, how = pool[arch]
+        op = "crossover" if pool is crossover else "seed" if pool is seeds else "mutation"
+        pt = norm[index[arch]]
+        g_front = np.vstack([g_front, pt])  # believe the prediction for the next pick
+        p_front = np.vstack([p_front, pt])
+        guess = ", ".join(f"{o}≈{pred[index[arch], j]:.4g}" for j, o in enumerate(objs))
+        edits = ", ".join(edit_tokens(space, parents_of[0], arch)) if parents_of else ""
+        chosen.append(Proposal(
+            arch=arch, operator=op, parents=list(parents_of), heuristics_used=used,
+            rationale=f"{how}{' (' + edits + ')' if edits else ''}; predicted {guess}; "
+            f"expected hypervolume gain {gain:.4f} (op-effect model on {len(fit_on)} cells)",
+        ))  # fmt: skip
+    summary = {
+        "content": (
+            f"offline policy: {len(mutation)} mutation, {len(crossover)} crossover, "
+            f"{len(seeds)} seed candidates; {len(parents)} parents, {len(in_part)} evaluated "
+            f"cells in partition {ctx.partition.id}; chose {len(chosen)} by predicted "
+            "hypervolume gain" + (f"; {'; '.join(notes)}" if notes else "")
+        ),
+        "tool_calls": [],
+    }
+    return chosen, summary
+
+
+def fallback_children(
+    ctx: DesignerContext, space: Any, have: Sequence[Proposal], n: int
+) -> list[Proposal]:
+    """``n`` more children from the offline operator, novel w.r.t. ``have`` too; their
+    operator is prefixed ``fallback-`` so the trace shows who designed them."""
+    sub = ctx.model_copy(
+        update={"n_children": n, "evaluated": [*ctx.evaluated, *(p.arch for p in have)]}
+    )
+    children, _ = design_offline(sub, space)
+    return [c.model_copy(update={"operator": f"fallback-{c.operator}"}) for c in children]
+
+
+# ---------------------------------------------------------------- reflector
+
+
+def _verdict(o: Outcome, objectives: Sequence[str]) -> int:
+    """+1 Pareto-better than the parent (or on the global front), −1 worse in every
+    objective that changed, 0 a trade-off."""
+    better = worse = 0
+    for obj in objectives:
+        d = o.deltas.get(obj)
+        if d is None or abs(d) < 1e-12:
+            continue
+        if (d > 0) == maximized(obj):
+            better += 1
+        else:
+            worse += 1
+    if o.on_front or (better and not worse):
+        return 1
+    if worse and not better:
+        return -1
+    return 0
+
+
+def reflect_offline(
+    ctx: ReflectorContext, space: Any
+) -> tuple[list[NewHeuristic], list[Revision], list[str], dict[str, Any]]:
+    """Heuristics from the round's statistics (see the module docstring)."""
+    stats: dict[tuple[int, str], dict[str, Any]] = defaultdict(
+        lambda: {"n": 0, "better": 0, "worse": 0, "delta": defaultdict(float)}
+    )
+    for o in ctx.outcomes:
+        if not o.parents:
+            continue
+        try:
+            tokens = edit_tokens(space, o.parents[0], o.child)
+        except Exception:  # a parent from another space or a malformed record
+            continue
+        v = _verdict(o, ctx.objectives)
+        for t in tokens:
+            s = stats[(o.partition, t)]
+            s["n"] += 1
+            s["better"] += v > 0
+            s["worse"] += v < 0
+            for k, d in o.deltas.items():
+                s["delta"][k] += d
+    # evidence for existing rules
+    revise: list[Revision] = []
+    retire: list[str] = []
+    existing = set()
+    for h in ctx.heuristics:
+        rule = parse_rule(h)
+        if rule is None:
+            continue
+        part, token = rule
+        existing.add((part, token))
+        d_for = d_against = 0
+        for (p, t), s in stats.items():
+            if t == token and (part is None or part == p):
+                good, bad = (s["better"], s["worse"])
+                if h.polarity == "negative":
+                    good, bad = bad, good
+                d_for += good
+                d_against += bad
+        if d_for or d_against:
+            revise.append(Revision(id=h.id, evidence_for_delta=d_for, evidence_against_delta=d_against))
+        f, a = h.evidence_for + d_for, h.evidence_against + d_against
+        if a >= 2 * f + 3:
+            retire.append(h.id)
+    # new rules: consistent effects, strongest first
+    ranked = []
+    for (p, t), s in stats.items():
+        net = s["better"] - s["worse"]
+        if net == 0 or (p, t) in existing or (None, t) in existing:
+            continue
+        ranked.append((-abs(net), -s["n"], p, t, s))
+    ranked.sort(key=lambda r: r[:4])
+    add = []
+    for _, _, p, t, s in ranked[: ctx.max_new]:
+        positive = s["better"] > s["worse"]
+        what = t.replace("=", " to ", 1) if t.startswith("e") and "=" in t else t
+        what = f"setting edge {what[1:]}" if t.startswith("e") and "=" in t else f"{what}"
+        means = ", ".join(f"{k} {v / s['n']:+.3g}" for k, v in sorted(s["delta"].items()))
+        add.append(NewHeuristic(
+            text=(
+                f"In partition {p}, {what} {'helped' if positive else 'hurt'}: "
+                f"{s['better']} of {s['n']} children Pareto-better than their parent, "
+                f"{s['worse']} worse (mean change {means}). [rule p{p}: {t}]"
+            ),
+            polarity="positive" if positive else "negative", partition=p,
+            evidence_for=max(s["better"], s["worse"]), evidence_against=min(s["better"], s["worse"]),
+        ))  # fmt: skip
+    summary = {
+        "content": (
+            f"offline policy: {len(ctx.outcomes)} outcomes, {len(stats)} (partition, edit) "
+            f"statistics; {len(add)} new rules, {len(revise)} evidence updates, "
+            f"{len(retire)} retired"
+        ),
+        "tool_calls": [],
+    }
+    return add, revise, retire, summary
