@@ -10,9 +10,10 @@ space and hardware are equal and its partition is P or "all" (stored as
 :data:`~agentnas.memory.heuristic.ALL_PARTITIONS`). Retired heuristics are kept (for
 export and audit) but never retrieved.
 
-Measured on 2 shared CPU cores (see the report of this module's issue): opening a client
-~0.1 s, first embedding ~4-5 s (imports of torch/transformers dominate), then an add or a
-query ~10-30 ms. Keep one :class:`KnowledgeBase` per process and reuse it.
+Measured on 2 CPU cores (idle machine … shared with ~7 busy processes): opening a folder
+0.09-0.47 s, the model load on first embedding 4.2-12.5 s once per process (imports of
+torch/transformers dominate), then an add 16-240 ms and a query 12-130 ms. Keep one
+:class:`KnowledgeBase` per process and reuse it; list/get/export never load the model.
 """
 
 from __future__ import annotations

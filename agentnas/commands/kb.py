@@ -193,6 +193,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         kb: KbOption = None,
     ) -> None:
         """Add a heuristic (a near-identical active one in the same scope is revised)."""
+        if not text.strip():
+            raise UserError("heuristic text is empty; give the rule in plain words")
         try:
             scope = Scope(space=space, hardware=hardware, partition=partition)
         except ValidationError as exc:

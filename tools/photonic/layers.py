@@ -32,6 +32,7 @@ from torch import nn
 from agentnas.tools.photonic.energy import LayerSpec
 from agentnas.tools.photonic.mesh import MeshPhases, decompose, mzi_count
 from agentnas.tools.photonic.nonideal import (
+    NoisyMesh,
     NonIdealities,
     apply,
     detect,
@@ -90,15 +91,24 @@ def realised_weight(
     in_features: int,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """One draw of the weight the chip realises, [out, in] float64."""
+    """One draw of the weight the chip realises, [out, in].
+
+    float64 for the ideal set (exact to ~1e-15); otherwise the perturbed phases are
+    reconstructed in complex64, twice as fast and far more precise than any noise.
+    """
     noisy = apply(mapping.phases, nonideal, generator)
+    if not nonideal.is_ideal:
+        p = noisy.phases
+        single = p.replace(theta=p.theta.float(), phi=p.phi.float(), out_phase=p.out_phase.float())
+        alpha = None if noisy.alpha is None else noisy.alpha.float()
+        noisy = NoisyMesh(single, alpha, noisy.loss_db)
     mats = _calibrated(noisy.matrix())
     b = mapping.scale.shape[0]
     u, vh = mats[:b], mats[b:]
     att = perturb_phases(mapping.att_theta, nonideal, generator)
     sigma = torch.sin(att / 2).to(u.dtype)  # attenuator loss is calibrated like the meshes
     blocks = (u * sigma[:, None, :]) @ vh
-    blocks = blocks.real * mapping.scale[:, None, None]
+    blocks = blocks.real.to(torch.float64) * mapping.scale[:, None, None]
     rb, cb = mapping.grid
     k = mapping.k
     w = blocks.reshape(rb, cb, k, k).permute(0, 2, 1, 3).reshape(rb * k, cb * k)

@@ -381,7 +381,8 @@ def reconstruct(
         amp = torch.as_tensor(10.0 ** (-torch.as_tensor(loss_db, dtype=theta.dtype) / 20.0))
         if amp.dim() > 0:
             batch = torch.broadcast_shapes(batch, amp.shape[:-1])
-    m = torch.eye(n, dtype=cdtype).expand(*batch, n, n)
+    # In-place row updates on a private copy (autograd-safe: the rows read are copies).
+    m = torch.eye(n, dtype=cdtype).expand(*batch, n, n).clone()
     theta = theta.expand(*batch, theta.shape[-1])
     phi = phi.expand(*batch, phi.shape[-1])
     if alpha is not None:
@@ -394,11 +395,11 @@ def reconstruct(
         if amp is not None:
             g = amp[..., idx] if amp.dim() > 0 else amp
             t11, t12, t21, t22 = t11 * g, t12 * g, t21 * g, t22 * g
+        bots = tops + 1
         top = m[..., tops, :]
-        bot = m[..., tops + 1, :]
-        new_top = t11.unsqueeze(-1) * top + t12.unsqueeze(-1) * bot
-        new_bot = t21.unsqueeze(-1) * top + t22.unsqueeze(-1) * bot
-        m = m.index_copy(m.dim() - 2, tops, new_top).index_copy(m.dim() - 2, tops + 1, new_bot)
+        bot = m[..., bots, :]
+        m[..., tops, :] = t11.unsqueeze(-1) * top + t12.unsqueeze(-1) * bot
+        m[..., bots, :] = t21.unsqueeze(-1) * top + t22.unsqueeze(-1) * bot
     return torch.exp(1j * out.expand(*batch, n)).unsqueeze(-1) * m
 
 

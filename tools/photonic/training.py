@@ -34,9 +34,9 @@ from agentnas.tools.photonic.layers import MZILinear, set_nonideal
 from agentnas.tools.photonic.nonideal import NonIdealities
 from agentnas.tools.spaces.photonic_mlp import PhotonicMLPConfig
 
-MAX_THREADS = 2
+MAX_THREADS = 1
 BATCH_SIZE = 128
-LEARNING_RATE = 3e-3
+LEARNING_RATE = 1e-2
 DEFAULT_EPOCHS = 5
 
 _ACTIVATIONS: dict[str, nn.Module] = {
