@@ -44,24 +44,22 @@ _err = Console(stderr=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit status."""
+    """Entry point of the console script; returns the exit status.
+
+    Typer handles usage errors itself (message + exit 2); a UserError raised by a command
+    becomes one red line on stderr and exit 2, with no traceback.
+    """
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="agentnas")
     except UserError as exc:
         _err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
-    except typer.Abort:
-        _err.print("aborted")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except KeyboardInterrupt:
+        _err.print("interrupted")
         return 130
-    except SystemExit as exc:  # typer/click exit paths (--help, usage errors)
-        return int(exc.code or 0)
-    except Exception as exc:  # click usage errors surface as ClickException
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
     return 0
 
 
