@@ -191,7 +191,7 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
     xc = np.array([sg.encode(space, a) for a in cands])
     pred = np.zeros((len(cands), len(objs)))
     for j, o in enumerate(objs):
-        model = sg.AdditiveModel(ridge=1.0)
+        model = sg.AdditiveModel(sg.penalties(space, xc.shape[1]))
         if fit_on:
             y = np.array([s.metrics[o] for s in fit_on])
             p = np.array([sg.prior(space, s.arch, o) for s in fit_on])

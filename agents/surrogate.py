@@ -48,19 +48,54 @@ def nb201_ops(space: Any, arch: str) -> tuple[str, ...] | None:
     return parse_cell(arch)
 
 
+# the four input->output paths of an NB201 cell, as edge indices (EDGES order)
+NB201_PATHS = ((3,), (0, 4), (1, 5), (0, 2, 5))
+_CONV_DEPTH = {"nor_conv_1x1": 0.6, "nor_conv_3x3": 1.0}
+NB201_STRUCT_RIDGE = 10.0  # few, informative structure columns
+NB201_ONEHOT_RIDGE = 30.0  # many op-per-edge columns: shrink harder
+GENERIC_RIDGE = 1.0
+
+
+def _nb201_structure(ops: tuple[str, ...]) -> list[float]:
+    """What a NAS engineer reads off a cell: which input->output paths are alive, how
+    many convolutions each carries (its depth), pooling on live paths, the residual
+    (skip on edge 3<-0), and conv/pool counts on live edges only (dead ops are wasted)."""
+    alive = [all(ops[e] != "none" for e in p) for p in NB201_PATHS]
+    depth = [sum(_CONV_DEPTH.get(ops[e], 0.0) for e in p) * a for p, a in zip(NB201_PATHS, alive)]
+    pools = [sum(ops[e] == "avg_pool_3x3" for e in p) * a for p, a in zip(NB201_PATHS, alive)]
+    live = {e for p, a in zip(NB201_PATHS, alive) if a for e in p}
+    return [
+        *map(float, alive), *depth, *map(float, pools),
+        max(depth), sum(depth), float(sum(alive)), float(ops[3] == "skip_connect"),
+        float(sum(ops[e] == "nor_conv_3x3" for e in live)),
+        float(sum(ops[e] == "nor_conv_1x1" for e in live)),
+        float(sum(ops[e] == "avg_pool_3x3" for e in live)),
+    ]  # fmt: skip
+
+
+N_NB201_STRUCT = 19
+
+
 def encode(space: Any, arch: str) -> np.ndarray:
     """Model inputs for one architecture (see the module docstring)."""
     ops = nb201_ops(space, arch)
     if ops is not None:
         from agentnas.tools.spaces.nb201 import OPS
 
-        x = np.zeros(len(ops) * len(OPS))
+        onehot = np.zeros(len(ops) * len(OPS))
         for e, op in enumerate(ops):
-            x[e * len(OPS) + OPS.index(op)] = 1.0
-        return x
+            onehot[e * len(OPS) + OPS.index(op)] = 1.0
+        return np.concatenate([_nb201_structure(ops), onehot])
     feats = space.features(arch)
     vals = [float(feats[k]) for k in sorted(feats)]
     return np.array([math.log1p(v) if abs(v) > 50 else v for v in vals])
+
+
+def penalties(space: Any, dim: int) -> np.ndarray:
+    """Ridge penalty per column of :func:`encode`."""
+    if getattr(space, "name", "") == "nb201":
+        return np.r_[np.full(N_NB201_STRUCT, NB201_STRUCT_RIDGE), np.full(dim - N_NB201_STRUCT, NB201_ONEHOT_RIDGE)]
+    return np.full(dim, GENERIC_RIDGE)
 
 
 def prior(space: Any, arch: str, objective: str) -> float:
@@ -75,8 +110,8 @@ class AdditiveModel:
     """Ridge fit of one objective; ``predict`` works with any number of points (no data:
     the prior alone, scaled to a unit spread)."""
 
-    def __init__(self, ridge: float = 1.0) -> None:
-        self.ridge = ridge
+    def __init__(self, penalty: np.ndarray) -> None:
+        self.penalty = penalty
         self.coef: np.ndarray | None = None
         self.mean = 0.0
 
@@ -88,7 +123,7 @@ class AdditiveModel:
         self.mean = float(y.mean())
         a = np.hstack([np.ones((n, 1)), p[:, None], x])
         # penalise the per-feature weights, lightly the prior's scale, not the bias
-        pen = np.r_[0.0, 0.05, np.full(d, self.ridge)]
+        pen = np.r_[0.0, 0.05, self.penalty]
         lhs = a.T @ a + np.diag(pen)
         self.coef = np.linalg.solve(lhs + 1e-9 * np.eye(d + 2), a.T @ y)
         return self
@@ -107,15 +142,21 @@ def to_min(values: np.ndarray, objectives: Sequence[str]) -> np.ndarray:
 
 
 def nondominated(points: np.ndarray) -> np.ndarray:
-    """Boolean mask of non-dominated rows (minimisation)."""
+    """Boolean mask of non-dominated rows (minimisation); duplicates are all kept."""
     n = points.shape[0]
-    mask = np.ones(n, dtype=bool)
-    for i in range(n):
-        if not mask[i]:
-            continue
-        dom = np.all(points <= points[i], axis=1) & np.any(points < points[i], axis=1)
-        if dom.any():
-            mask[i] = False
+    mask = np.zeros(n, dtype=bool)
+    if n == 0:
+        return mask
+    order = np.lexsort(points.T[::-1])  # by first objective, then the next ones
+    kept: list[int] = []
+    for i in order:
+        p = points[i]
+        if kept:
+            k = points[kept]
+            if np.any(np.all(k <= p, axis=1) & np.any(k < p, axis=1)):
+                continue
+        kept.append(int(i))
+    mask[kept] = True
     return mask
 
 

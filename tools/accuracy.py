@@ -76,6 +76,4 @@ def get_accuracy_source(name: str, dataset: str = "cifar10", **kw: Any) -> Accur
                 "accuracy source 'zero-cost' is not available yet in this checkout; use 'table'"
             ) from None
         return cls(dataset=dataset, **kw)
-    raise UserError(
-        f"unknown accuracy source '{name}'; available: {', '.join(ACCURACY_SOURCES)}"
-    )
+    raise UserError(f"unknown accuracy source '{name}'; available: {', '.join(ACCURACY_SOURCES)}")

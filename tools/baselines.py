@@ -21,7 +21,8 @@ Method details (and why):
   budget but teach nothing), falling back to an unseen random cell after many tries.
 - ``nsga2``: pymoo's NSGA-II on the 6-integer op encoding (ops in
   :data:`~agentnas.tools.spaces.nb201.OPS` order), integer random sampling, uniform
-  edge-wise crossover, an edge mutation that always changes at least one op, and
+  edge-wise crossover (applied rarely), an edge mutation that changes at least one op
+  (by default exactly one), and
   duplicate elimination against everything evaluated so far (so each offspring costs
   one unit of budget); ``minimize`` runs until the distinct-evaluation budget is used.
 """
@@ -42,9 +43,8 @@ from pymoo.operators.crossover.ux import UniformCrossover
 from pymoo.operators.sampling.rnd import IntegerRandomSampling
 from pymoo.optimize import minimize
 
-from agentnas.tools.benchmark_tables import load_nb201
 from agentnas.tools.errors import UserError
-from agentnas.tools.exact_front import ExactFront, exact_front, objective_matrix
+from agentnas.tools.exact_front import ExactFront, exact_front, objective_lookup
 from agentnas.tools.hardware.base import HardwareBackend
 from agentnas.tools.metrics import hv_ratio, igd, pareto_indices
 from agentnas.tools.objectives import Objective, parse_objectives
@@ -52,10 +52,15 @@ from agentnas.tools.spaces import nb201
 
 METHODS: tuple[str, ...] = ("random", "re", "nsga2")
 
-# Settings chosen on CIFAR-10 accuracy vs latency (see the module's tests / report);
-# callers may override them through run_baseline(**params).
-RE_DEFAULTS = {"population": 20, "sample_size": 5}
-NSGA2_DEFAULTS = {"pop_size": 20, "crossover_prob": 0.9, "edge_prob": 1 / nb201.N_EDGES}
+# Settings tuned on CIFAR-10 accuracy vs latency, budget 500: a first grid on seeds 0..19
+# (Eyeriss/FPGA), confirmed on seeds 1000..1029 (all four devices; the CLI reports seeds
+# 0..n-1, so those overlap the first grid). NSGA-II: pop
+# 8..50 x per-edge mutation 0..0.3 x crossover 0..0.9; small populations, one-edge
+# mutation and rare crossover win (0.975 -> 0.989 on Eyeriss/FPGA), because the front is
+# reached by local steps between neighbouring cells. RE: population 10..50 x sample 3..10.
+# Callers may override them through run_baseline(**params).
+RE_DEFAULTS = {"population": 20, "sample_size": 10}
+NSGA2_DEFAULTS = {"pop_size": 16, "crossover_prob": 0.2, "edge_prob": 0.0}
 
 
 class BudgetExhausted(Exception):
@@ -125,45 +130,6 @@ class BaselineResult:
         return igd(self.F[:n], exact.F)
 
 
-# --------------------------------------------------------------------------- lookups
-
-
-def _lookup_for(
-    dataset: str, objectives: Sequence[Objective], backend: HardwareBackend | None
-) -> Callable[[int], np.ndarray]:
-    """Row lookup by index: one vector per objective when the backend is a table,
-    otherwise the backend is asked cell by cell (a measuring backend then measures only
-    what the search visits)."""
-    hardware = [o for o in objectives if o.source == "hardware"]
-    if backend is None or all(backend.all_values(o.metric) is not None for o in hardware):
-        matrix = objective_matrix(dataset, objectives, backend)
-        return lambda i: matrix[i]
-    if "nb201" not in backend.spaces:
-        raise UserError(f"backend '{backend.name}' cannot evaluate space 'nb201'")
-    backend.require([o.metric for o in hardware])
-    acc = load_nb201().accuracy(dataset)
-    tables = load_nb201()
-
-    def lookup(i: int) -> np.ndarray:
-        cell = nb201.index_to_cell(i)
-        hw = backend.evaluate(cell)
-        values = []
-        for o in objectives:
-            if o.source == "accuracy":
-                v = acc[i]
-            elif o.source == "complexity" and o.metric not in backend.metrics:
-                table = tables.params_m if o.name == "params" else tables.flops_m
-                if table is None:
-                    raise UserError(f"objective '{o.name}' is not shipped in this checkout")
-                v = table[i]
-            else:
-                v = hw[o.metric]
-            values.append(float(v) * o.sign)
-        return np.array(values)
-
-    return lookup
-
-
 # --------------------------------------------------------------------------- methods
 
 
@@ -179,7 +145,7 @@ def _pareto_pick(F: np.ndarray, rng: random.Random) -> int:
 
 
 def regularized_evolution(
-    ev: DistinctEvaluator, seed: int, population: int = 20, sample_size: int = 5
+    ev: DistinctEvaluator, seed: int, population: int = 20, sample_size: int = 10
 ) -> None:
     """Real et al. (2019) aging evolution with a Pareto tournament (see module doc)."""
     if not 2 <= sample_size <= population:
@@ -237,7 +203,8 @@ def _index_of(x: np.ndarray) -> int:
 
 class _EdgeMutation(Mutation):
     """Each edge takes a different op with probability ``edge_prob``; at least one edge
-    always changes, so a mutant never equals its parent."""
+    always changes, so a mutant never equals its parent (``edge_prob=0``: exactly one
+    edge, i.e. a step to one of the 24 NB201 neighbours)."""
 
     def __init__(self, edge_prob: float) -> None:
         super().__init__(prob=1.0)
@@ -300,9 +267,9 @@ def nsga2(
     ev: DistinctEvaluator,
     seed: int,
     n_obj: int,
-    pop_size: int = 20,
-    crossover_prob: float = 0.9,
-    edge_prob: float = 1 / 6,
+    pop_size: int = 16,
+    crossover_prob: float = 0.2,
+    edge_prob: float = 0.0,
 ) -> None:
     """NSGA-II (Deb et al., 2002) through pymoo's ``minimize`` (see module doc)."""
     algorithm = NSGA2(
@@ -312,16 +279,19 @@ def nsga2(
         mutation=_EdgeMutation(edge_prob),
         eliminate_duplicates=_SeenElimination(ev),
     )
-    # no copies: the operators and the termination must share this run's evaluator
-    minimize(
-        _CellProblem(ev, n_obj),
-        algorithm,
-        _DistinctBudget(ev),
-        seed=seed,
-        copy_algorithm=False,
-        copy_termination=False,
-        verbose=False,
-    )
+    # no copies: the operators and the termination must share this run's evaluator.
+    # Over-budget candidates of the last generation carry +inf, which makes crowding
+    # distances NaN in that final survival step only; the run ends right after it.
+    with np.errstate(invalid="ignore"):
+        minimize(
+            _CellProblem(ev, n_obj),
+            algorithm,
+            _DistinctBudget(ev),
+            seed=seed,
+            copy_algorithm=False,
+            copy_termination=False,
+            verbose=False,
+        )
 
 
 # --------------------------------------------------------------------------- entry
@@ -351,7 +321,7 @@ def run_baseline(
         raise UserError(f"budget must be 1..{nb201.N_CELLS} distinct cells; got {budget}")
     objs = parse_objectives(objectives)
     hw = _resolve_backend(backend)
-    ev = DistinctEvaluator(_lookup_for(dataset, objs, hw), int(budget))
+    ev = DistinctEvaluator(objective_lookup(dataset, objs, hw), int(budget))
     if method == "random":
         used: dict[str, float] = {}
         random_search(ev, seed)

@@ -14,13 +14,13 @@ Both the full objective matrix and the front are cached in memory per
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from agentnas.tools.accuracy import TableAccuracy
-from agentnas.tools.benchmark_tables import load_nb201
+from agentnas.tools.benchmark_tables import DATASETS, load_nb201
 from agentnas.tools.errors import UserError
 from agentnas.tools.hardware.base import HardwareBackend
 from agentnas.tools.metrics import ideal_nadir, pareto_indices
@@ -67,21 +67,32 @@ def _key(space: str, dataset: str, objectives: Sequence[Objective], backend) -> 
     return (space, dataset, tuple(o.name for o in objectives), getattr(backend, "name", ""))
 
 
-def _column(obj: Objective, dataset: str, backend: HardwareBackend | None) -> np.ndarray:
+def _table_column(obj: Objective, dataset: str) -> np.ndarray | None:
+    """Values shipped in the repo's tables (accuracy, params, FLOPs), or None."""
     if obj.source == "accuracy":
         return TableAccuracy(dataset).all_values()
     if obj.source == "complexity":
-        table = load_nb201().params_m if obj.name == "params" else load_nb201().flops_m
-        if table is not None:
-            return table
-        if backend is None or obj.metric not in backend.metrics:
-            raise UserError(
-                f"objective '{obj.name}' needs {obj.metric}, which this checkout's NB201 "
-                "table does not ship; use accuracy, latency or energy"
-            )
+        return load_nb201().params_m if obj.name == "params" else load_nb201().flops_m
+    return None
+
+
+def _needs_backend(obj: Objective, backend: HardwareBackend | None) -> None:
+    """Refuse an objective that neither the tables nor ``backend`` can back."""
+    if obj.source == "complexity" and (backend is None or obj.metric not in backend.metrics):
+        raise UserError(
+            f"objective '{obj.name}' needs {obj.metric}, which this checkout's NB201 "
+            "table does not ship; use accuracy, latency or energy"
+        )
     if backend is None:
         raise UserError(f"objective '{obj.name}' needs a hardware backend (--hardware)")
     backend.require([obj.metric])
+
+
+def _column(obj: Objective, dataset: str, backend: HardwareBackend | None) -> np.ndarray:
+    table = _table_column(obj, dataset)
+    if table is not None:
+        return table
+    _needs_backend(obj, backend)
     values = backend.all_values(obj.metric)
     if values is None:  # a measuring/simulating backend: evaluate every cell
         values = np.array([m[obj.metric] for m in backend.evaluate_many(all_cells())])
@@ -94,7 +105,9 @@ def _column(obj: Objective, dataset: str, backend: HardwareBackend | None) -> np
     return values
 
 
-def _check(space: str, backend: HardwareBackend | None) -> None:
+def _check(space: str, dataset: str, backend: HardwareBackend | None) -> None:
+    if dataset not in DATASETS:
+        raise UserError(f"unknown dataset '{dataset}'; available: {', '.join(DATASETS)}")
     if space not in SPACES_WITH_EXACT_FRONT:
         raise UserError(
             f"an exact front needs an enumerable space; '{space}' is not one of "
@@ -115,7 +128,7 @@ def objective_matrix(
 ) -> np.ndarray:
     """Minimisation matrix (15,625, k) of every cell, rows in benchmark index order."""
     objs = parse_objectives(objectives)
-    _check(space, backend)
+    _check(space, dataset, backend)
     key = _key(space, dataset, objs, backend)
     if key not in _MATRIX_CACHE:
         cols = [_column(o, dataset, backend) * o.sign for o in objs]
@@ -123,6 +136,39 @@ def objective_matrix(
         matrix.flags.writeable = False
         _MATRIX_CACHE[key] = matrix
     return _MATRIX_CACHE[key]
+
+
+def objective_lookup(
+    dataset: str = "cifar10",
+    objectives: str | Sequence[str] | Sequence[Objective] = "accuracy,latency",
+    backend: HardwareBackend | None = None,
+    space: str = "nb201",
+) -> Callable[[int], np.ndarray]:
+    """Minimisation row of one cell by benchmark index, for searches that visit few cells.
+
+    With table data for every objective this is a row of :func:`objective_matrix`; a
+    measuring/simulating backend is asked only for the cells actually looked up."""
+    objs = parse_objectives(objectives)
+    _check(space, dataset, backend)
+    tables = [_table_column(o, dataset) for o in objs]
+    for o, t in zip(objs, tables, strict=True):
+        if t is None:
+            _needs_backend(o, backend)
+    if all(
+        t is not None or backend.all_values(o.metric) is not None
+        for o, t in zip(objs, tables, strict=True)
+    ):
+        matrix = objective_matrix(dataset, objs, backend, space)
+        return lambda i: matrix[i]
+    cells = all_cells()
+    sign = np.array([o.sign for o in objs])
+
+    def lookup(i: int) -> np.ndarray:
+        measured = backend.evaluate(cells[i])
+        row = [measured[o.metric] if t is None else t[i] for o, t in zip(objs, tables, strict=True)]
+        return np.array(row, dtype=float) * sign
+
+    return lookup
 
 
 def exact_front(

@@ -97,7 +97,9 @@ def signs(objectives: Sequence[Objective]) -> np.ndarray:
     return np.array([o.sign for o in objectives], dtype=float)
 
 
-def to_min_matrix(rows: Sequence[Mapping[str, float]], objectives: Sequence[Objective]) -> np.ndarray:
+def to_min_matrix(
+    rows: Sequence[Mapping[str, float]], objectives: Sequence[Objective]
+) -> np.ndarray:
     """Metric dicts (keys = ``Objective.metric``) -> minimisation matrix (n, k)."""
     try:
         natural = np.array([[float(r[o.metric]) for o in objectives] for r in rows], dtype=float)

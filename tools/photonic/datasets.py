@@ -24,6 +24,8 @@ import torch
 from agentnas.tools.errors import UserError
 
 DATASETS: tuple[str, ...] = ("mnist", "digits")
+# (in_features, n_classes) of each dataset, known without loading it (energy, MZI count).
+SHAPES: dict[str, tuple[int, int]] = {"mnist": (784, 10), "digits": (64, 10)}
 SPLIT_SEED = 0
 _TEST_SIZE = {"mnist": 1000, "digits": 360}
 
@@ -73,11 +75,16 @@ def stratified_split(
     return np.sort(train_idx), np.sort(test_idx)
 
 
+def check_dataset(name: str) -> None:
+    """Refuse unknown dataset names with a one-line ``UserError``."""
+    if name not in DATASETS:
+        raise UserError(f"unknown dataset '{name}'; available: {', '.join(DATASETS)}")
+
+
 @lru_cache(maxsize=len(DATASETS))
 def load_dataset(name: str) -> PhotonicDataset:
     """The named dataset with its fixed split; unknown names raise a one-line ``UserError``."""
-    if name not in DATASETS:
-        raise UserError(f"unknown dataset '{name}'; available: {', '.join(DATASETS)}")
+    check_dataset(name)
     x, y = _raw(name)
     train_idx, test_idx = stratified_split(y, _TEST_SIZE[name])
     return PhotonicDataset(

@@ -14,7 +14,7 @@ percent (0–100).
 The architecture's ``bits`` is the phase-shifter DAC resolution: it replaces the preset's
 ``phase_bits`` whenever the preset quantizes phases at all (``ideal`` stays unquantized, so
 its robust accuracy equals the clean one). Everything is deterministic given the seeds and
-runs on at most 2 torch threads (the machine is shared).
+runs on one torch thread (see ``MAX_THREADS``).
 """
 
 from __future__ import annotations
@@ -34,17 +34,30 @@ from agentnas.tools.photonic.layers import MZILinear, set_nonideal
 from agentnas.tools.photonic.nonideal import NonIdealities
 from agentnas.tools.spaces.photonic_mlp import PhotonicMLPConfig
 
+# One thread: the simulator runs many small batched ops, and on a shared 2-core machine a
+# second thread costs more in contention than it gains (measured: 3–10× slower).
 MAX_THREADS = 1
 BATCH_SIZE = 128
 LEARNING_RATE = 1e-2
 DEFAULT_EPOCHS = 5
 
-_ACTIVATIONS: dict[str, nn.Module] = {
-    "relu": nn.ReLU(),
-    "tanh": nn.Tanh(),
-    "sigmoid": nn.Sigmoid(),
-    "abs": nn.Identity(),  # replaced by torch.abs in forward (no nn module for it)
+
+class _Abs(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.abs()
+
+
+_ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "abs": _Abs,
 }
+
+
+def activation(name: str) -> nn.Module:
+    """The electronic nonlinearity applied between layers, after detection."""
+    return _ACTIVATIONS[name]()
 
 
 class PhotonicMLP(nn.Module):
@@ -53,21 +66,17 @@ class PhotonicMLP(nn.Module):
     def __init__(self, cfg: PhotonicMLPConfig, in_features: int, n_classes: int) -> None:
         super().__init__()
         self.cfg = cfg
+        self.act = activation(cfg.act)
         self.layers = nn.ModuleList(
             MZILinear(i, o, mesh=cfg.mesh, block_size=cfg.block_size)
             for i, o in cfg.layer_shapes(in_features, n_classes)
         )
 
-    def _act(self, x: torch.Tensor) -> torch.Tensor:
-        if self.cfg.act == "abs":
-            return x.abs()
-        return _ACTIVATIONS[self.cfg.act](x)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for i, layer in enumerate(self.layers):
             x = layer(x)
             if i < len(self.layers) - 1:
-                x = self._act(x)
+                x = self.act(x)
         return x
 
     @property
@@ -82,22 +91,18 @@ class PhotonicMLP(nn.Module):
 def plain_mlp(cfg: PhotonicMLPConfig, in_features: int, n_classes: int) -> nn.Sequential:
     """The same network with ``nn.Linear`` layers (the electronic reference, and the
     baseline of the simulator-overhead benchmark)."""
-    act = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
     mods: list[nn.Module] = []
     shapes = cfg.layer_shapes(in_features, n_classes)
     for n, (i, o) in enumerate(shapes):
         mods.append(nn.Linear(i, o))
         if n < len(shapes) - 1:
-            mods.append(act[cfg.act]() if cfg.act in act else _Abs())
+            mods.append(activation(cfg.act))
     return nn.Sequential(*mods)
 
 
-class _Abs(nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.abs()
-
-
-def hardware_nonideal(nonideal: NonIdealities | None, cfg: PhotonicMLPConfig) -> NonIdealities | None:
+def hardware_nonideal(
+    nonideal: NonIdealities | None, cfg: PhotonicMLPConfig
+) -> NonIdealities | None:
     """The preset with the architecture's phase-shifter resolution, when it quantizes."""
     if nonideal is None or nonideal.phase_bits is None:
         return nonideal
@@ -121,20 +126,25 @@ def train(
     nonideal: NonIdealities | None = None,
     seed: int = 0,
     epochs: int = DEFAULT_EPOCHS,
+    nat_epochs: int | None = None,
 ) -> PhotonicMLP:
     """Train ``cfg`` on ``dataset``'s training split; returns the model with the simulator
-    switched off (``nonideal=None``). ``nonideal`` is used only when ``cfg.nat`` is on."""
+    switched off (``nonideal=None``). ``nonideal`` is used only when ``cfg.nat`` is on, in
+    the last ``nat_epochs`` epochs (None = all of them; fewer is cheaper, since every
+    noise-aware step re-maps the changed weights onto MZI phases)."""
     with limited_threads():
         torch.manual_seed(seed)  # weight init
         model = PhotonicMLP(cfg, dataset.in_features, dataset.n_classes)
         noise = hardware_nonideal(nonideal, cfg) if cfg.nat else None
         noise_gen = torch.Generator().manual_seed(seed + 1)
-        set_nonideal(model, noise, noise_gen if noise is not None else None)
+        first_nat = epochs - (epochs if nat_epochs is None else min(nat_epochs, epochs))
         opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
         shuffle = torch.Generator().manual_seed(seed + 2)
         x, y = dataset.x_train, dataset.y_train
         model.train()
-        for _ in range(epochs):
+        for epoch in range(epochs):
+            if epoch == first_nat and noise is not None:
+                set_nonideal(model, noise, noise_gen)
             order = torch.randperm(len(y), generator=shuffle)
             for start in range(0, len(y), BATCH_SIZE):
                 idx = order[start : start + BATCH_SIZE]

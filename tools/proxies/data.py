@@ -61,9 +61,7 @@ def validate_batch(x: torch.Tensor, y: torch.Tensor, num_classes: int = NUM_CLAS
     H = W a multiple of 4 (the network halves the resolution twice)."""
     if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] != 3:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise UserError(
-            f"image batch must be a float tensor of shape (B, 3, H, W); got {shape}"
-        )
+        raise UserError(f"image batch must be a float tensor of shape (B, 3, H, W); got {shape}")
     b, _, h, w = x.shape
     if b < 2 or h != w or h < 4 or h % 4:
         raise UserError(

@@ -78,11 +78,19 @@ def loss_gradient_scores(
             out["grad_norm"] = float(sum(g.norm() for g in grads if g is not None))
         if "snip" in wanted:
             out["snip"] = float(
-                sum((g * m.weight).abs().sum() for g, m in zip(grads, layers, strict=True) if g is not None)
+                sum(
+                    (g * m.weight).abs().sum()
+                    for g, m in zip(grads, layers, strict=True)
+                    if g is not None
+                )
             )
         if "plain" in wanted:
             out["plain"] = float(
-                sum((g * m.weight).sum() for g, m in zip(grads, layers, strict=True) if g is not None)
+                sum(
+                    (g * m.weight).sum()
+                    for g, m in zip(grads, layers, strict=True)
+                    if g is not None
+                )
             )
         if "fisher" in wanted:
             total = 0.0
@@ -117,6 +125,4 @@ def _grasp(
         return 0.0
     z.backward()
     with torch.no_grad():
-        return float(
-            sum((-w * w.grad).sum() for w in weights if w.grad is not None)
-        )
+        return float(sum((-w * w.grad).sum() for w in weights if w.grad is not None))

@@ -26,7 +26,7 @@ from agentnas.tools.proxies.data import ProxyBatch, proxy_batch
 from agentnas.tools.proxies.measures_free import l2_norm, synflow, zen
 from agentnas.tools.proxies.measures_grad import GRAD_PROXIES, loss_gradient_scores
 from agentnas.tools.proxies.measures_jacobian import JACOBIAN_PROXIES, jacobian_scores
-from agentnas.tools.spaces.nb201 import canonical, cell_to_index, index_to_cell, normalize
+from agentnas.tools.spaces.nb201 import cell_to_index, index_to_cell, normalize
 from agentnas.tools.spaces.nb201_complexity import params_and_flops
 from agentnas.tools.spaces.nb201_torch import build_network
 

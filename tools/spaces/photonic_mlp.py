@@ -32,7 +32,8 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any, Literal
 
 import numpy as np
@@ -50,6 +51,10 @@ BLOCK_SIZES: tuple[int, ...] = (8, 16, 32)
 PHASE_BITS: tuple[int, ...] = (4, 6, 8)
 KEYS: tuple[str, ...] = ("h", "act", "mesh", "k", "bits", "nat")
 EXAMPLE = "mlp:h=64-32|act=relu|mesh=clements|k=16|bits=8|nat=1"
+# (4 + 16 + 64 width lists) × 4 acts × 2 meshes × 3 block sizes × 3 bit widths × 2 nat
+SIZE = sum(len(WIDTHS) ** d for d in DEPTHS) * (
+    len(ACTIVATIONS) * len(MESHES) * len(BLOCK_SIZES) * len(PHASE_BITS) * 2
+)
 
 Rng = np.random.Generator | random.Random
 
@@ -190,18 +195,6 @@ def _pick(rng: Rng, seq: Sequence[Any]) -> Any:
     return seq[_randbelow(rng, len(seq))]
 
 
-def random_config(rng: Rng) -> PhotonicMLPConfig:
-    depth = _pick(rng, DEPTHS)
-    return PhotonicMLPConfig(
-        hidden=tuple(_pick(rng, WIDTHS) for _ in range(depth)),
-        act=_pick(rng, ACTIVATIONS),
-        mesh=_pick(rng, MESHES),
-        block_size=_pick(rng, BLOCK_SIZES),
-        phase_bits=_pick(rng, PHASE_BITS),
-        nat=bool(_randbelow(rng, 2)),
-    )
-
-
 def neighbour_configs(cfg: PhotonicMLPConfig) -> list[PhotonicMLPConfig]:
     """Every config one edit away: change/add/remove one layer, or change one other knob."""
     out: list[PhotonicMLPConfig] = []
@@ -232,10 +225,47 @@ def neighbours(arch: str) -> list[str]:
     return sorted({format(c) for c in neighbour_configs(parse(arch))} - {own})
 
 
-def mutate(arch: str, rng: Rng) -> str:
-    """One random edit of ``arch`` (a uniformly drawn neighbour); always a different string."""
-    options = neighbours(arch)
-    return options[_randbelow(rng, len(options))]
+def mutate(arch: str, rng: Rng, k: int = 1) -> str:
+    """``k`` successive random edits of ``arch`` (each a uniformly drawn neighbour); the
+    result always differs from ``arch``."""
+    if k < 1:
+        raise UserError(f"mutation must make at least 1 edit; got {k}")
+    own = canonical(arch)
+    child = own
+    for _ in range(k):
+        options = [n for n in neighbours(child) if n != own]
+        child = options[_randbelow(rng, len(options))]
+    return child
+
+
+def all_archs() -> tuple[str, ...]:
+    """Every architecture of the space (12,096), canonical strings in a fixed order."""
+    return _all_archs()
+
+
+@cache
+def _all_archs() -> tuple[str, ...]:
+    hiddens = [h for d in DEPTHS for h in itertools.product(WIDTHS, repeat=d)]
+    return tuple(
+        format(PhotonicMLPConfig(hidden=h, act=a, mesh=m, block_size=k, phase_bits=b, nat=bool(n)))
+        for h in hiddens
+        for a in ACTIVATIONS
+        for m in MESHES
+        for k in BLOCK_SIZES
+        for b in PHASE_BITS
+        for n in (0, 1)
+    )
+
+
+def sample(rng: Rng, n: int = 1, where: Callable[[str], bool] | None = None) -> list[str]:
+    """``n`` distinct architectures drawn uniformly (optionally among those satisfying
+    ``where``, e.g. a partition's membership test)."""
+    pool = all_archs() if where is None else tuple(a for a in all_archs() if where(a))
+    if not 0 <= n <= len(pool):
+        raise UserError(f"cannot draw {n} distinct architectures from a pool of {len(pool)}")
+    if isinstance(rng, random.Random):
+        return rng.sample(list(pool), n)
+    return [pool[i] for i in rng.choice(len(pool), size=n, replace=False)]
 
 
 def crossover(a: str, b: str, rng: Rng) -> str:
@@ -312,6 +342,7 @@ class PhotonicMLPSpace:
 
     name = NAME
     example = EXAMPLE
+    size = SIZE
 
     def __init__(self, in_features: int = 784, n_classes: int = 10) -> None:
         self.in_features = in_features
@@ -330,12 +361,11 @@ class PhotonicMLPSpace:
         """Canonical string if ``arch`` is legal, else ``UserError`` saying why."""
         return canonical(arch)
 
-    def sample(self, rng: Rng, n: int = 1) -> list[str]:
-        """``n`` random architectures (uniform per knob; repeats possible)."""
-        return [format(random_config(rng)) for _ in range(n)]
+    def sample(self, rng: Rng, n: int = 1, where: Callable[[str], bool] | None = None) -> list[str]:
+        return sample(rng, n, where)
 
-    def mutate(self, arch: str, rng: Rng) -> str:
-        return mutate(arch, rng)
+    def mutate(self, arch: str, rng: Rng, k: int = 1) -> str:
+        return mutate(arch, rng, k)
 
     def crossover(self, a: str, b: str, rng: Rng) -> str:
         return crossover(a, b, rng)
@@ -351,3 +381,20 @@ class PhotonicMLPSpace:
 
     def decode(self, vector: Sequence[int]) -> str:
         return decode(vector)
+
+    def enumerate(self) -> tuple[str, ...]:
+        return all_archs()
+
+    def describe(self) -> str:
+        """One paragraph for prompts: what an architecture string means here."""
+        return (
+            f"Photonic MLP on MZI meshes, e.g. '{EXAMPLE}'. h: hidden widths, 1-3 layers from "
+            f"{list(WIDTHS)} (then a layer to the classes); act: {'/'.join(ACTIVATIONS)}, "
+            "applied electronically after photodetection; mesh: clements (depth k, balanced "
+            "loss) or reck (depth 2k-3); k: block size "
+            f"{list(BLOCK_SIZES)}, each layer tiled into k×k blocks of two meshes, "
+            "ceil(in/k)·ceil(out/k)·k(k-1) MZIs; bits: phase-shifter DAC resolution "
+            f"{list(PHASE_BITS)}; nat: 1 = noise-aware training under the hardware's "
+            "non-idealities. Wider/more layers cost MZIs and energy; the first layer "
+            "(784 inputs on MNIST) dominates."
+        )

@@ -1,0 +1,271 @@
+"""``optical-mzi:<preset>``: MZI-mesh photonic hardware, simulated, for ``photonic-mlp``.
+
+Members are the non-ideality presets of :mod:`agentnas.tools.photonic.nonideal`
+(``ideal``, ``realistic``, ``worst-case``). Evaluating an architecture
+
+1. trains it briefly on the CPU (:func:`agentnas.tools.photonic.training.train`; with
+   noise-aware training when the architecture says ``nat=1``),
+2. scores it on the fixed test split over K Monte-Carlo draws of the preset's
+   non-idealities (the architecture's ``bits`` sets the phase-shifter resolution),
+3. prices it with the energy model (:mod:`agentnas.tools.photonic.energy`, cited
+   constants) and its latency estimate.
+
+Metrics (units in the names; accuracies in %): ``robust_accuracy`` (mean over draws),
+``robust_accuracy_std``, ``clean_accuracy`` (ideal simulator), ``degradation``
+(clean − robust, percentage points), ``energy_mj`` per inference with its breakdown
+``energy_<component>_mj``, ``mzi_count``, ``latency_ms``, ``macs``, ``params``.
+
+Training takes seconds to tens of seconds, so results are cached on disk, one JSON file
+per (architecture, preset values, dataset, seed, draws, epochs) under
+``$AGENTNAS_CACHE_DIR/optical/`` (default ``./.agentnas-cache/optical/``), written
+atomically; an unreadable or incomplete file is recomputed and rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from agentnas.tools.errors import UserError
+from agentnas.tools.hardware.base import BackendInfo, HardwareBackend
+from agentnas.tools.hardware.registry import Family, register
+from agentnas.tools.photonic.datasets import DATASETS, SHAPES, check_dataset
+from agentnas.tools.photonic.energy import (
+    EnergyBreakdown,
+    EnergyConstants,
+    LayerSpec,
+    energy_per_inference,
+    latency_estimate_ns,
+)
+from agentnas.tools.spaces.photonic_mlp import NAME as SPACE
+from agentnas.tools.spaces.photonic_mlp import PhotonicMLPConfig, format, parse
+
+PREFIX = "optical-mzi"
+CACHE_ENV = "AGENTNAS_CACHE_DIR"
+CACHE_VERSION = 1  # bump when training/evaluation changes what a cached number means
+PJ_PER_MJ = 1e9
+NS_PER_MS = 1e6
+DEFAULT_DATASET = "mnist"
+DEFAULT_DRAWS = 32
+DEFAULT_EPOCHS = 5
+DEFAULT_SEED = 0
+
+BREAKDOWN_METRICS: tuple[str, ...] = tuple(f"energy_{c}_mj" for c in EnergyBreakdown.model_fields)
+ACCURACY_METRICS: tuple[str, ...] = (
+    "robust_accuracy",
+    "robust_accuracy_std",
+    "clean_accuracy",
+    "degradation",
+)
+HARDWARE_METRICS: tuple[str, ...] = (
+    "energy_mj",
+    "mzi_count",
+    "latency_ms",
+    "macs",
+    "params",
+    *BREAKDOWN_METRICS,
+)
+
+
+def presets() -> tuple[str, ...]:
+    from agentnas.tools.photonic.nonideal import PRESETS  # lazy: torch
+
+    return PRESETS
+
+
+def cache_dir() -> Path:
+    """``$AGENTNAS_CACHE_DIR/optical`` or ``./.agentnas-cache/optical``."""
+    return Path(os.environ.get(CACHE_ENV) or Path.cwd() / ".agentnas-cache") / "optical"
+
+
+def layer_specs(cfg: PhotonicMLPConfig, in_features: int, n_classes: int) -> list[LayerSpec]:
+    return [
+        LayerSpec(in_features=i, out_features=o, mesh=cfg.mesh, block_size=cfg.block_size)
+        for i, o in cfg.layer_shapes(in_features, n_classes)
+    ]
+
+
+def hardware_metrics(
+    cfg: PhotonicMLPConfig,
+    in_features: int,
+    n_classes: int,
+    nonideal: Any = None,
+    constants: EnergyConstants | None = None,
+) -> dict[str, float]:
+    """Energy (mJ, with breakdown), MZI count, latency (ms), MACs and params of a network;
+    pure and instant (no training). ``nonideal`` sets insertion loss and ADC bits."""
+    specs = layer_specs(cfg, in_features, n_classes)
+    energy = energy_per_inference(specs, constants, nonideal)
+    out = {
+        "energy_mj": energy.total_pj / PJ_PER_MJ,
+        "mzi_count": float(sum(s.mzi_count for s in specs)),
+        "latency_ms": latency_estimate_ns(specs, constants) / NS_PER_MS,
+        "macs": float(cfg.macs(in_features, n_classes)),
+        "params": float(cfg.params(in_features, n_classes)),
+    }
+    out.update({f"energy_{c}_mj": pj / PJ_PER_MJ for c, pj in energy.model_dump().items()})
+    return out
+
+
+class OpticalResult(BaseModel):
+    """Everything one evaluation produced (the metrics plus the per-draw accuracies)."""
+
+    metrics: dict[str, float]
+    per_draw: list[float]
+    cached: bool = False
+
+
+class OpticalMZIBackend(HardwareBackend):
+    """Simulated MZI hardware under one non-ideality preset (see the module docstring)."""
+
+    metrics = (*ACCURACY_METRICS, *HARDWARE_METRICS)
+    spaces = (SPACE,)
+
+    def __init__(
+        self,
+        preset: str,
+        dataset: str = DEFAULT_DATASET,
+        draws: int = DEFAULT_DRAWS,
+        epochs: int = DEFAULT_EPOCHS,
+        seed: int = DEFAULT_SEED,
+        overrides: dict[str, Any] | None = None,
+        constants: EnergyConstants | None = None,
+        cache: bool = True,
+        cache_path: Path | None = None,
+    ) -> None:
+        from agentnas.tools.photonic.nonideal import preset as make_preset
+
+        if preset not in presets():
+            raise UserError(
+                f"unknown optical-mzi preset '{preset}'; available: "
+                + ", ".join(f"{PREFIX}:{p}" for p in presets())
+            )
+        check_dataset(dataset)
+        for label, value in (("draws", draws), ("epochs", epochs)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UserError(f"{label} must be a positive integer, got {value!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise UserError(f"seed must be a non-negative integer, got {seed!r}")
+        self.preset = preset
+        self.name = f"{PREFIX}:{preset}"
+        self.nonideal = make_preset(preset, **(overrides or {}))
+        self.dataset = dataset
+        self.in_features, self.n_classes = SHAPES[dataset]
+        self.draws = draws
+        self.epochs = epochs
+        self.seed = seed
+        self.constants = constants
+        self.cache = cache
+        self.cache_path = cache_path
+
+    # -- cache --------------------------------------------------------------------------
+    def cache_key(self, arch: str) -> dict[str, Any]:
+        """Everything a cached number depends on (architecture in canonical form)."""
+        return {
+            "version": CACHE_VERSION,
+            "arch": arch,
+            "preset": self.preset,
+            "nonideal": self.nonideal.model_dump(),
+            "constants": (self.constants or EnergyConstants()).model_dump(),
+            "dataset": self.dataset,
+            "seed": self.seed,
+            "draws": self.draws,
+            "epochs": self.epochs,
+        }
+
+    def cache_file(self, arch: str) -> Path:
+        blob = json.dumps(self.cache_key(arch), sort_keys=True).encode()
+        return (self.cache_path or cache_dir()) / f"{hashlib.sha256(blob).hexdigest()[:32]}.json"
+
+    def _read(self, arch: str) -> OpticalResult | None:
+        """The cached result, or None when absent, corrupt, stale or incomplete."""
+        try:
+            data = json.loads(self.cache_file(arch).read_text())
+            if data["key"] != json.loads(json.dumps(self.cache_key(arch))):
+                return None
+            result = OpticalResult(metrics=data["metrics"], per_draw=data["per_draw"], cached=True)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        ok = all(m in result.metrics and math.isfinite(result.metrics[m]) for m in self.metrics)
+        return result if ok and len(result.per_draw) == self.draws else None
+
+    def _write(self, arch: str, result: OpticalResult) -> None:
+        path = self.cache_file(arch)
+        payload = {"key": self.cache_key(arch), **result.model_dump(exclude={"cached"})}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+            with os.fdopen(fd, "w") as fh:
+                json.dump(payload, fh)
+            os.replace(tmp, path)
+        except OSError:  # a read-only cache only costs recomputation
+            return
+
+    # -- evaluation ---------------------------------------------------------------------
+    def hardware_metrics(self, arch: str) -> dict[str, float]:
+        """Energy, MZI count, latency, MACs, params: instant, no training."""
+        return hardware_metrics(
+            parse(arch), self.in_features, self.n_classes, self.nonideal, self.constants
+        )
+
+    def evaluate_detail(self, arch: str) -> OpticalResult:
+        """Train (or read the cache), then score; ``per_draw`` holds each draw's accuracy."""
+        from agentnas.tools.photonic.datasets import load_dataset
+        from agentnas.tools.photonic.training import robust_accuracy, train
+
+        cfg = parse(arch)
+        arch = format(cfg)
+        if self.cache:
+            hit = self._read(arch)
+            if hit is not None:
+                return hit
+        data = load_dataset(self.dataset)
+        model = train(cfg, data, self.nonideal, seed=self.seed, epochs=self.epochs)
+        robust = robust_accuracy(model, data, self.nonideal, draws=self.draws, seed=self.seed)
+        metrics = {
+            "robust_accuracy": robust.mean,
+            "robust_accuracy_std": robust.std,
+            "clean_accuracy": robust.clean_accuracy,
+            "degradation": robust.degradation,
+            **self.hardware_metrics(arch),
+        }
+        result = OpticalResult(metrics=metrics, per_draw=robust.per_draw)
+        if self.cache:
+            self._write(arch, result)
+        return result
+
+    def evaluate(self, arch: str) -> dict[str, float]:
+        return dict(self.evaluate_detail(arch).metrics)
+
+
+def make_backend(member: str) -> OpticalMZIBackend:
+    if member == "":
+        raise UserError(
+            f"backend '{PREFIX}' needs a preset: {', '.join(f'{PREFIX}:{p}' for p in presets())}"
+        )
+    return OpticalMZIBackend(member)
+
+
+def describe() -> list[BackendInfo]:
+    return [
+        BackendInfo(
+            name=f"{PREFIX}:{p}",
+            metrics=list(OpticalMZIBackend.metrics),
+            spaces=[SPACE],
+            source=(
+                f"MZI-mesh simulator, '{p}' non-idealities; trained on {DEFAULT_DATASET} "
+                f"({'/'.join(DATASETS)}), {DEFAULT_DRAWS} Monte-Carlo draws; cited energy model"
+            ),
+        )
+        for p in presets()
+    ]
+
+
+register(Family(PREFIX, make_backend, describe))

@@ -1,0 +1,108 @@
+"""``--accuracy zero-cost``: test accuracy (%) predicted from zero-cost proxies.
+
+:class:`ZeroCostAccuracy` satisfies :class:`agentnas.tools.accuracy.AccuracySource`. On
+first use it loads the fitted predictor from ``model_path`` (default: a file in the proxy
+cache folder named after dataset, calibration size and seed) or, when there is none,
+fits one on ``n_calib`` seeded cells with known table accuracy and saves it there, so a
+later run starts at once. Proxies come from the on-disk cache when possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from agentnas.tools.benchmark_tables import DATASETS
+from agentnas.tools.errors import UserError
+from agentnas.tools.proxies.cache import cache_dir
+from agentnas.tools.proxies.parallel import score_cells
+from agentnas.tools.proxies.predictor import ZeroCostPredictor, split_cells
+from agentnas.tools.proxies.proxies import PROXIES
+from agentnas.tools.proxies.scoring import PROXY_BATCH_SIZE, score_cell
+from agentnas.tools.spaces.nb201 import normalize
+
+
+def default_model_path(dataset: str, n_calib: int, seed: int) -> Path:
+    return cache_dir() / f"predictor-{dataset}-n{n_calib}-s{seed}.json"
+
+
+def fit_predictor(
+    dataset: str = "cifar10",
+    n_calib: int = 150,
+    seed: int = 0,
+    workers: int | None = None,
+    progress: bool = True,
+) -> ZeroCostPredictor:
+    """Score ``n_calib`` seeded calibration cells and fit the XGBoost predictor."""
+    calib, _ = split_cells(n_calib, 0, seed)
+    proxies = score_cells(calib, PROXIES, seed=seed, workers=workers, progress=progress)
+    model = ZeroCostPredictor(dataset=dataset, seed=seed, batch_size=PROXY_BATCH_SIZE)
+    return model.fit(calib, proxies)
+
+
+class ZeroCostAccuracy:
+    """Predicted test accuracy (%) of NB201 cells from the 13 zero-cost proxies."""
+
+    name = "zero-cost"
+
+    def __init__(
+        self,
+        dataset: str = "cifar10",
+        n_calib: int = 150,
+        seed: int = 0,
+        model_path: str | Path | None = None,
+        workers: int | None = None,
+        progress: bool = False,
+    ) -> None:
+        if dataset not in DATASETS:
+            raise UserError(f"unknown dataset '{dataset}'; available: {', '.join(DATASETS)}")
+        self.dataset = dataset
+        self.n_calib = int(n_calib)
+        self.seed = int(seed)
+        self.model_path = Path(model_path) if model_path is not None else None
+        self.workers = workers
+        self.progress = progress
+        self._model: ZeroCostPredictor | None = None
+
+    @property
+    def model(self) -> ZeroCostPredictor:
+        """The fitted predictor: loaded if saved, else fitted now and saved."""
+        if self._model is None:
+            path = self.model_path or default_model_path(self.dataset, self.n_calib, self.seed)
+            if path.exists():
+                model = ZeroCostPredictor.load(path)
+                if model.dataset != self.dataset and self.model_path is not None:
+                    raise UserError(
+                        f"predictor {path} was fitted for {model.dataset}, not {self.dataset}"
+                    )
+                if model.dataset == self.dataset:
+                    self._model = model
+            if self._model is None:
+                self._model = fit_predictor(
+                    self.dataset, self.n_calib, self.seed, self.workers, self.progress
+                )
+                self._model.save(path)
+        return self._model
+
+    def proxies(self, arch: str) -> dict[str, float]:
+        """The 13 raw proxy values of ``arch`` (cached)."""
+        return score_cell(normalize(arch), PROXIES, seed=self.seed)
+
+    def accuracy(self, arch: str) -> float:
+        cell = normalize(arch)
+        return self._predict([cell], [self.proxies(cell)])[0]
+
+    def accuracy_many(self, archs: Iterable[str]) -> list[float]:
+        cells = [normalize(a) for a in archs]
+        if not cells:
+            return []
+        proxies = score_cells(
+            cells, PROXIES, seed=self.seed, workers=self.workers, progress=self.progress
+        )
+        return self._predict(cells, proxies)
+
+    def _predict(self, cells: list[str], proxies: list[dict[str, float]]) -> list[float]:
+        pred = np.clip(self.model.predict(cells, proxies), 0.0, 100.0)
+        return [float(v) for v in pred]
