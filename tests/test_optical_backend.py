@@ -157,3 +157,18 @@ def test_bench_command_reports_ratios(capsys) -> None:
     out = capsys.readouterr().out
     assert "simulator overhead" in out and "robust evaluation" in out
     assert "×" in out
+
+
+def test_a_network_trained_without_noise_is_scored_under_every_preset(
+    tmp_path, monkeypatch
+) -> None:
+    small("realistic", tmp_path).evaluate(ARCH)
+
+    def no_training(*args, **kwargs):
+        raise RuntimeError("retrained")
+
+    monkeypatch.setattr("agentnas.tools.photonic.training.train", no_training)
+    worst = small("worst-case", tmp_path).evaluate(ARCH)  # nat=0: same weights, no training
+    assert worst["robust_accuracy"] < worst["clean_accuracy"]
+    with pytest.raises(RuntimeError, match="retrained"):  # nat=1 trains under each preset
+        small("worst-case", tmp_path).evaluate(ARCH.replace("nat=0", "nat=1"))

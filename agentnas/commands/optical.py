@@ -241,7 +241,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             raise UserError(f"draws and epochs must be >= 1, got {draws} and {epochs}")
         table = Table(title="optical MZI simulator benchmark (MNIST test split)")
         table.add_column("what")
-        table.add_column("time / ratio", justify="right")
+        table.add_column("time / ratio", justify="right", overflow="fold")
         table.add_column("note")
         for row in bench_rows(arch, preset, draws, epochs):
             table.add_row(*row)

@@ -74,6 +74,10 @@ HARDWARE_METRICS: tuple[str, ...] = (
 )
 
 
+_TRAINED: dict[tuple[Any, ...], Any] = {}  # recently trained models, oldest first
+_TRAINED_MAX = 8
+
+
 def presets() -> tuple[str, ...]:
     from agentnas.tools.photonic.nonideal import PRESETS  # lazy: torch
 
@@ -227,7 +231,15 @@ class OpticalMZIBackend(HardwareBackend):
             if hit is not None:
                 return hit
         data = load_dataset(self.dataset)
-        model = train(cfg, data, self.nonideal, seed=self.seed, epochs=self.epochs)
+        # Training depends on the preset only under noise-aware training: a nat=0 network
+        # is trained once and scored under every preset.
+        key = (arch, self.dataset, self.seed, self.epochs, self.nonideal if cfg.nat else None)
+        model = _TRAINED.get(key)
+        if model is None:
+            model = train(cfg, data, self.nonideal, seed=self.seed, epochs=self.epochs)
+            _TRAINED[key] = model
+            while len(_TRAINED) > _TRAINED_MAX:
+                _TRAINED.pop(next(iter(_TRAINED)))
         robust = robust_accuracy(model, data, self.nonideal, draws=self.draws, seed=self.seed)
         metrics = {
             "robust_accuracy": robust.mean,

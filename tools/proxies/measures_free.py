@@ -3,7 +3,8 @@
 
 * ``synflow`` (Tanaka et al., NeurIPS 2020, as zero-cost-nas scores it): BN disabled,
   every parameter replaced by its absolute value, float64, one all-ones input;
-  score = Σ |w ⊙ ∂(Σ output)/∂w| over Conv2d/Linear weights. Runs on a copy.
+  S = Σ |w ⊙ ∂(Σ output)/∂w| over Conv2d/Linear weights; reported as ln S (0 when S = 0),
+  the scale NAS-Bench-Suite-Zero stores (S itself spans 1e6..1e50). Runs on a copy.
 * ``zen`` (Lin et al., ICCV 2021, Zen-NAS): weights ~ N(0, 1), BN γ=1 β=0, training mode;
   score = log E|f(x) − f(x + 0.01·ε)| + Σ_BN log √(mean running_var), f the pre-pool
   feature map. Zen-NAS feeds Gaussian noise; here x is the real image batch and ε is
@@ -41,13 +42,14 @@ def synflow(net: nn.Module, batch: ProxyBatch) -> float:
     ones = torch.ones((1, *batch.x.shape[1:]), dtype=torch.float64)
     net(ones).sum().backward()
     with torch.no_grad():
-        return float(
+        total = float(
             sum(
                 (m.weight * m.weight.grad).abs().sum()
                 for m in weight_layers(net)
                 if m.weight.grad is not None
             )
         )
+    return math.log(total) if total > 0 and math.isfinite(total) else 0.0
 
 
 def l2_norm(net: nn.Module) -> float:

@@ -26,10 +26,11 @@ import numpy as np
 
 from agentnas.tools.benchmark_tables import DATASETS, load_nb201
 from agentnas.tools.errors import UserError
-from agentnas.tools.proxies.proxies import PROXIES
+from agentnas.tools.proxies.proxies import PROXIES, check_proxy_names
 from agentnas.tools.spaces.nb201 import N_CELLS, OPS, all_cells, cell_to_index, op_counts
 
-FEATURES: tuple[str, ...] = (*PROXIES, *(f"n_{op}" for op in OPS))
+OP_FEATURES: tuple[str, ...] = tuple(f"n_{op}" for op in OPS)
+FEATURES: tuple[str, ...] = (*PROXIES, *OP_FEATURES)  # the default feature set
 MODEL_FORMAT = 1
 XGB_PARAMS: dict[str, object] = {
     "n_estimators": 400,
@@ -68,11 +69,19 @@ def true_accuracy(cells: Sequence[str], dataset: str = "cifar10") -> np.ndarray:
     return np.array([acc[cell_to_index(c)] for c in cells], dtype=np.float64)
 
 
-def feature_matrix(cells: Sequence[str], proxies: Sequence[dict[str, float]]) -> np.ndarray:
+def feature_matrix(
+    cells: Sequence[str],
+    proxies: Sequence[dict[str, float]],
+    proxy_names: Sequence[str] = PROXIES,
+) -> np.ndarray:
+    """One row per cell: the named proxies, then the five op counts."""
     rows = []
     for cell, values in zip(cells, proxies, strict=True):
         counts = op_counts(cell)
-        rows.append([values[p] for p in PROXIES] + [counts[f"n_{op}"] for op in OPS])
+        missing = [p for p in proxy_names if p not in values]
+        if missing:
+            raise UserError(f"proxies missing for {cell}: {', '.join(missing)}")
+        rows.append([values[p] for p in proxy_names] + [counts[f] for f in OP_FEATURES])
     return np.asarray(rows, dtype=np.float64)
 
 
@@ -84,12 +93,18 @@ class ZeroCostPredictor:
     n_calib: int = 0
     seed: int = 0
     batch_size: int = 32
+    proxy_names: tuple[str, ...] = PROXIES  # a subset gives a cheaper, weaker predictor
     model: object = field(default=None, repr=False)
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return (*self.proxy_names, *OP_FEATURES)
 
     def fit(self, cells: Sequence[str], proxies: Sequence[dict[str, float]]) -> ZeroCostPredictor:
         from xgboost import XGBRegressor
 
-        x = feature_matrix(cells, proxies)
+        self.proxy_names = check_proxy_names(self.proxy_names)
+        x = feature_matrix(cells, proxies, self.proxy_names)
         y = true_accuracy(cells, self.dataset)
         self.model = XGBRegressor(**XGB_PARAMS, random_state=self.seed)
         self.model.fit(x, y)
@@ -99,7 +114,9 @@ class ZeroCostPredictor:
     def predict(self, cells: Sequence[str], proxies: Sequence[dict[str, float]]) -> np.ndarray:
         if self.model is None:
             raise UserError("the zero-cost predictor is not fitted; run 'agentnas predictor fit'")
-        return np.asarray(self.model.predict(feature_matrix(cells, proxies)), dtype=np.float64)
+        return np.asarray(
+            self.model.predict(feature_matrix(cells, proxies, self.proxy_names)), dtype=np.float64
+        )
 
     def save(self, path: Path) -> None:
         """Write the model as one JSON file (atomic)."""
@@ -114,7 +131,7 @@ class ZeroCostPredictor:
             booster = json.loads(Path(tmp).read_text())
             meta = {
                 "format": MODEL_FORMAT,
-                "features": list(FEATURES),
+                "features": list(self.features),
                 "dataset": self.dataset,
                 "n_calib": self.n_calib,
                 "seed": self.seed,
@@ -141,7 +158,14 @@ class ZeroCostPredictor:
                 f"cannot read zero-cost predictor {path}: not a model written by "
                 f"'agentnas predictor fit' ({type(exc).__name__})"
             ) from None
-        if meta.get("format") != MODEL_FORMAT or meta.get("features") != list(FEATURES):
+        features = meta.get("features") if isinstance(meta, dict) else None
+        names = tuple(f for f in features or () if f not in OP_FEATURES)
+        if (
+            meta.get("format") != MODEL_FORMAT
+            or not names
+            or any(p not in PROXIES for p in names)
+            or list(features) != [*names, *OP_FEATURES]
+        ):
             raise UserError(
                 f"zero-cost predictor {path} was written by another version; refit it with "
                 "'agentnas predictor fit'"
@@ -159,5 +183,6 @@ class ZeroCostPredictor:
             n_calib=int(meta["n_calib"]),
             seed=int(meta["seed"]),
             batch_size=int(meta["batch_size"]),
+            proxy_names=names,
             model=model,
         )

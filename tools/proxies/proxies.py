@@ -69,7 +69,7 @@ def representative(cell: str) -> str:
     """The smallest-index member of ``cell``'s isomorphism class (itself if none smaller)."""
     from agentnas.tools.benchmark_tables import load_nb201
 
-    return index_to_cell(int(load_nb201().iso_class[cell_to_index(cell)]))
+    return str(index_to_cell(int(load_nb201().iso_class[cell_to_index(cell)])))
 
 
 def key_cell(cell: str, proxy: str) -> str:
