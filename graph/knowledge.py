@@ -122,3 +122,27 @@ def apply_reflection(
         kb.import_([h.model_dump(mode="json") for h in changed.values()])
     snapshot = [h.model_dump(mode="json") for h in by_id.values() if h.status == "active"]
     return snapshot, changes
+
+
+def add_user_heuristics(
+    kb: Any,
+    records: list[dict[str, Any]],
+    commands: list[Any],
+    space: str,
+    hardware: str,
+    round_: int,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Heuristics a user typed while steering, stored with source "user"."""
+    from agentnas.agents.schemas import NewHeuristic, ReflectionResult
+
+    adds = [
+        NewHeuristic(
+            text=c.text,
+            polarity=c.polarity,
+            partition=c.partitions[0] if len(c.partitions) == 1 else None,
+        )
+        for c in commands
+    ]
+    return apply_reflection(
+        kb, records, ReflectionResult(add=adds), space, hardware, round_, "user"
+    )

@@ -7,14 +7,13 @@ goes to the trace. Nodes are built as closures over a :class:`Runtime`.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import time
 from collections import Counter
 from typing import Any
 
-from langgraph.types import Send
+from langgraph.types import Send, interrupt
 
 from agentnas.agents.designer import design
 from agentnas.agents.partitioner import plan_partitions
@@ -28,10 +27,17 @@ from agentnas.agents.schemas import (
     ReflectorContext,
     ScoredArch,
 )
+from agentnas.agents.steering import SteerCommand
 from agentnas.graph.artifacts import write_candidates, write_front
-from agentnas.graph.knowledge import apply_reflection, heuristic_views, load_heuristics
+from agentnas.graph.knowledge import (
+    add_user_heuristics,
+    apply_reflection,
+    heuristic_views,
+    load_heuristics,
+)
 from agentnas.graph.runtime import Runtime
 from agentnas.graph.state import Candidate, DesignTask, SearchState
+from agentnas.graph.steering import apply_commands, read_steer_file
 from agentnas.tools.errors import UserError
 
 MAX_PARENTS = 10
@@ -140,6 +146,8 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
             "heuristics": records,
             "instructions": [],
             "instructions_seen": 0,
+            "limits": {"budget": cfg.budget, "rounds": cfg.rounds},
+            "focus": [],
             "llm_calls": calls,
             "done": False,
         }
@@ -201,7 +209,13 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
         rt.trace.write("select", **stats, front=front, archives=archives)
         if rt.on_round is not None:
             rt.on_round(stats)
-        done = len(cands) >= cfg.budget or rnd >= cfg.rounds or _exhausted(state, cands)
+        limits = state["limits"]
+        done = (
+            len(cands) >= limits["budget"]
+            or rnd >= limits["rounds"]
+            or _exhausted(state, cands)
+            or bool(state.get("done"))
+        )
         return {"front": front, "archives": archives, "history": [stats], "done": done}
 
     def reflect_node(state: SearchState) -> dict[str, Any]:
@@ -252,26 +266,33 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
         return {"heuristics": records, "llm_calls": calls}
 
     def steer_node(state: SearchState) -> dict[str, Any]:
-        """Round boundary: pick up user instructions appended to RUN_DIR/steer.jsonl."""
-        seen = state.get("instructions_seen", 0)
-        instructions = list(state.get("instructions", []))
-        path = rt.run_dir / "steer.jsonl"
-        if path.exists():
-            lines = path.read_text(encoding="utf-8").splitlines()
-            for line in lines[seen:]:
-                try:
-                    text = json.loads(line)["instruction"]
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    rt.trace.write("steer_ignored", line=line[:200])
-                    continue
-                instructions.append(str(text))
-                rt.trace.write("steer", round=state["round"], instruction=text)
-            seen = len(lines)
-        return {
-            "round": state["round"] + 1,
-            "instructions": instructions,
-            "instructions_seen": seen,
-        }
+        """Round boundary: apply steering from RUN_DIR/steer.jsonl and, in an interactive
+        session, pause (LangGraph interrupt) for the user's commands."""
+        rnd = state["round"]
+        commands, bad, seen = read_steer_file(rt.run_dir, state.get("instructions_seen", 0))
+        for line in bad:
+            rt.trace.write("steer_ignored", round=rnd, line=line)
+        if rt.interactive:
+            answer = interrupt(
+                {
+                    "round": rnd,
+                    "done": bool(state.get("done")),
+                    "stats": (state.get("history") or [{}])[-1],
+                    "front": state.get("front", []),
+                }
+            )
+            commands += [SteerCommand.model_validate(c) for c in (answer or [])]
+        updates, new_heuristics = apply_commands(state, commands, len(state["partitions"]))
+        for c in commands:
+            rt.trace.write("steer", round=rnd, command=c.model_dump(mode="json"))
+        if new_heuristics:
+            with rt.kb_lock:
+                records, changes = add_user_heuristics(
+                    rt.kb, state.get("heuristics", []), new_heuristics, cfg.space, cfg.hardware, rnd
+                )
+            rt.trace.write("kb_changes", round=rnd, changes=changes, decided_by="user")
+            updates["heuristics"] = records
+        return {**updates, "round": rnd + 1, "instructions_seen": seen}
 
     def design_node(task: DesignTask) -> dict[str, Any]:
         p = Partition(**task["partition"])
@@ -379,14 +400,19 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
 def plan_round(rt: Runtime, state: SearchState) -> list[Send]:
     """Split this round's share of the remaining budget across partitions (rotating who
     gets the remainder, skipping exhausted partitions) and fan out one Designer each."""
-    cfg = rt.config
     cands = state["candidates"]
     rnd = state["round"]
-    remaining = cfg.budget - len(cands)
-    rounds_left = max(1, cfg.rounds - rnd + 1)
+    limits = state["limits"]
+    remaining = limits["budget"] - len(cands)
+    rounds_left = max(1, limits["rounds"] - rnd + 1)
     per_round = math.ceil(remaining / rounds_left)
     counts = Counter(c["partition"] for c in cands)
-    parts = [p for p in state["partitions"] if counts[p["id"]] < p["size"]]
+    focus = set(state.get("focus") or [])
+    parts = [
+        p
+        for p in state["partitions"]
+        if counts[p["id"]] < p["size"] and (not focus or p["id"] in focus)
+    ]
     if per_round <= 0 or not parts:
         return []
     base, extra = divmod(per_round, len(parts))

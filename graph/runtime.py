@@ -27,6 +27,7 @@ class Runtime:
     kb: Any  # memory.knowledge_base.KnowledgeBase
     trace: TraceWriter
     on_round: Callable[[dict[str, Any]], None] | None = None
+    interactive: bool = False  # pause at each round boundary for steering commands
     kb_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property

@@ -51,6 +51,8 @@ class SearchState(TypedDict, total=False):
     llm_calls: Annotated[int, operator.add]  # real LLM requests so far (0 offline)
     instructions: list[str]  # user steering, shown to Designers
     instructions_seen: int  # lines of RUN_DIR/steer.jsonl already applied
+    limits: dict[str, int]  # {"budget", "rounds"}: config values, extended by steering
+    focus: list[int]  # partitions that get the budget (empty = all)
     done: bool
 
 

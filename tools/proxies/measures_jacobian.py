@@ -1,7 +1,9 @@
 """Activation and input-Jacobian proxies: nwot (NASWOT), jacov, epe_nas.
 
-One forward pass (ReLU hooks for NASWOT) and one backward pass of Σ logits to the input
-give all three; definitions follow the NAS-Bench-Suite-Zero reference code:
+They share the forward pass of the loss-gradient proxies
+(:func:`agentnas.tools.proxies.measures_grad.gradient_scores`): ReLU hooks give NASWOT's
+kernel, one backward pass of Σ logits to the input gives the Jacobians. Definitions
+follow the NAS-Bench-Suite-Zero reference code:
 
 * ``nwot`` (Mellor et al., ICML 2021, v2): K = Σ_ReLU [c cᵀ + (1−c)(1−c)ᵀ] with c the
   binary code "ReLU input > 0" of each image; score = log|det K|.
@@ -17,52 +19,46 @@ all three so every score stays a finite float that ranks such cells last.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import torch
 from torch import nn
-
-from agentnas.tools.proxies.data import ProxyBatch
 
 JACOBIAN_PROXIES: tuple[str, ...] = ("nwot", "jacov", "epe_nas")
 UNDEFINED = -1e8
 _K = 1e-5
 
 
-def jacobian_scores(net: nn.Module, batch: ProxyBatch, wanted: Iterable[str]) -> dict[str, float]:
-    wanted = set(wanted)
-    net.train()
-    net.zero_grad(set_to_none=True)
-    b = batch.size
-    kernel = np.zeros((b, b), dtype=np.float64)
-    handles = []
-    if "nwot" in wanted:
+class NwotKernel:
+    """Forward hooks on every ReLU accumulating the NASWOT kernel K of a batch."""
 
-        def count(_m: nn.Module, inp: tuple, _out: torch.Tensor) -> None:
-            c = (inp[0].detach().reshape(b, -1) > 0).to(torch.float64)
-            kernel[:] += (c @ c.t() + (1.0 - c) @ (1.0 - c).t()).numpy()
+    def __init__(self, net: nn.Module, batch_size: int) -> None:
+        self.b = batch_size
+        self.kernel = np.zeros((batch_size, batch_size), dtype=np.float64)
+        self.handles = [
+            m.register_forward_hook(self._count) for m in net.modules() if isinstance(m, nn.ReLU)
+        ]
 
-        handles = [m.register_forward_hook(count) for m in net.modules() if isinstance(m, nn.ReLU)]
-    x = batch.x.clone().requires_grad_(True)
-    try:
-        y = net(x)
-    finally:
-        for h in handles:
+    def _count(self, _m: nn.Module, inp: tuple, _out: torch.Tensor) -> None:
+        c = (inp[0].detach().reshape(self.b, -1) > 0).to(torch.float64)
+        self.kernel += (c @ c.t() + (1.0 - c) @ (1.0 - c).t()).numpy()
+
+    def remove(self) -> None:
+        for h in self.handles:
             h.remove()
+
+    def score(self) -> float:
+        sign, logdet = np.linalg.slogdet(self.kernel)
+        return float(logdet) if sign != 0 and np.isfinite(logdet) else UNDEFINED
+
+
+def jacobian_scores(jac: torch.Tensor, labels: torch.Tensor, wanted: set[str]) -> dict[str, float]:
+    """jacov and/or epe_nas from the per-image input Jacobians (B, 3, H, W)."""
+    j = jac.detach().reshape(jac.shape[0], -1).to(torch.float64).numpy()
     out: dict[str, float] = {}
-    if "nwot" in wanted:
-        sign, logdet = np.linalg.slogdet(kernel)
-        out["nwot"] = float(logdet) if sign != 0 and np.isfinite(logdet) else UNDEFINED
-    if wanted & {"jacov", "epe_nas"}:
-        y.backward(torch.ones_like(y))
-        jac = x.grad.detach().reshape(b, -1).to(torch.float64).numpy()
-        labels = batch.y.numpy()
-        if "jacov" in wanted:
-            out["jacov"] = _finite(_jacov(jac))
-        if "epe_nas" in wanted:
-            out["epe_nas"] = _finite(_epe_nas(jac, labels))
-    net.zero_grad(set_to_none=True)
+    if "jacov" in wanted:
+        out["jacov"] = _finite(_jacov(j))
+    if "epe_nas" in wanted:
+        out["epe_nas"] = _finite(_epe_nas(j, labels.numpy()))
     return out
 
 
