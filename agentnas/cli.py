@@ -14,6 +14,7 @@ from rich.console import Console
 
 from agentnas.commands import (
     baseline,
+    chat,
     front,
     hardware,
     kb,
@@ -37,7 +38,7 @@ bench_app = typer.Typer(
 )
 app.add_typer(bench_app, name="bench")
 
-for _module in (hardware, front, baseline, run, kb, predictor, optical, search_bench):
+for _module in (hardware, front, baseline, run, chat, kb, predictor, optical, search_bench):
     _module.register(app, bench_app)
 
 _err = Console(stderr=True)

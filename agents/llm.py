@@ -65,7 +65,21 @@ def message_of(answer: dict[str, Any]) -> AIMessage:
         {"name": c["name"], "args": c.get("args", {}), "id": c.get("id") or f"call_{i}"}
         for i, c in enumerate(answer.get("tool_calls") or [])
     ]
-    return AIMessage(content=str(answer.get("content") or ""), tool_calls=calls)
+    p, c = int(answer.get("prompt_tokens", 0)), int(answer.get("completion_tokens", 0))
+    usage = {"input_tokens": p, "output_tokens": c, "total_tokens": p + c} if p or c else None
+    return AIMessage(
+        content=str(answer.get("content") or ""), tool_calls=calls, usage_metadata=usage
+    )
+
+
+def tokens_of(message: AIMessage) -> tuple[int, int]:
+    """(prompt, completion) tokens of one answer: ``usage_metadata`` when the server sent
+    it, else the older ``response_metadata["token_usage"]``, else zeros."""
+    usage = getattr(message, "usage_metadata", None) or {}
+    if usage:
+        return int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
+    tu = (message.response_metadata or {}).get("token_usage") or {}
+    return int(tu.get("prompt_tokens", 0)), int(tu.get("completion_tokens", 0))
 
 
 def prompt_record(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
@@ -105,11 +119,7 @@ class LLMBackend:
             self.calls += 1
 
     def _count_tokens(self, message: AIMessage) -> tuple[int, int]:
-        usage = getattr(message, "usage_metadata", None) or {}
-        p, c = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
-        if not usage:  # older servers put it in response_metadata
-            tu = (message.response_metadata or {}).get("token_usage") or {}
-            p, c = int(tu.get("prompt_tokens", 0)), int(tu.get("completion_tokens", 0))
+        p, c = tokens_of(message)
         with self._lock:
             self.prompt_tokens += p
             self.completion_tokens += c
@@ -264,9 +274,7 @@ class ReplayBackend(LLMBackend):
         if answer is None:
             raise LLMCallFailed(f"{self.label}: no recorded answer for call {k}")
         message = message_of(answer)
-        with self._lock:
-            self.prompt_tokens += int(answer.get("prompt_tokens", 0))
-            self.completion_tokens += int(answer.get("completion_tokens", 0))
+        self._count_tokens(message)
         return message
 
 
@@ -304,6 +312,52 @@ def make_llm(
             chat, label=f"openai:{arg}", max_calls=max_calls, timeout_s=timeout_s,
             max_retries=max_retries,
         )  # fmt: skip
-    raise UserError(
-        f"unknown --llm '{spec}'; accepted: offline, openai:MODEL, replay:FILE"
-    )
+    raise UserError(f"unknown --llm '{spec}'; accepted: offline, openai:MODEL, replay:FILE")
+
+
+def call_model(
+    llm: LLMBackend,
+    messages: Sequence[BaseMessage],
+    *,
+    key: CallKey,
+    attempt: Attempt,
+    tools: Sequence[Any] | None = None,
+    max_tool_steps: int = 4,
+) -> tuple[AIMessage, list[BaseMessage]]:
+    """One attempt's conversation: ask, run the tools the model calls (recording each call
+    and its result in ``attempt.tool_calls``), ask again, until the model answers without
+    calling a known tool or ``max_tool_steps`` tool rounds are used. Every request is
+    recorded in ``attempt.llm_calls`` for replay; tokens are added to the attempt.
+    Returns the final answer and the transcript (input messages included)."""
+    from langchain_core.messages import ToolMessage
+
+    by_name = {getattr(t, "name", ""): t for t in (tools or [])}
+    transcript = list(messages)
+    message = AIMessage(content="")
+    for step in range(max_tool_steps + 1):
+        k = key.model_copy(update={"step": step})
+        offer = tools if (tools and step < max_tool_steps) else None
+        message = llm.invoke(transcript, key=k, tools=offer)
+        p, c = tokens_of(message)
+        attempt.prompt_tokens += p
+        attempt.completion_tokens += c
+        record = {**answer_of(message), "prompt_tokens": p, "completion_tokens": c}
+        attempt.llm_calls.append({**k.model_dump(), "answer": record, "llm": llm.label})
+        calls = [tc for tc in (message.tool_calls or []) if tc.get("name") in by_name]
+        if not calls or offer is None:
+            return message, transcript
+        transcript.append(message)
+        for tc in message.tool_calls:
+            name, args = tc.get("name", ""), tc.get("args") or {}
+            tool = by_name.get(name)
+            if tool is None:
+                result = f"unknown tool {name!r}; available: {', '.join(by_name)}"
+            else:
+                try:
+                    result = tool.invoke(args)
+                except Exception as exc:  # a tool refusing bad arguments is an answer too
+                    result = f"tool error: {type(exc).__name__}: {exc}"
+            text = result if isinstance(result, str) else json.dumps(result, default=str)
+            attempt.tool_calls.append({"name": name, "args": args, "result": text[:4000]})
+            transcript.append(ToolMessage(content=text, tool_call_id=tc.get("id") or name))
+    return message, transcript

@@ -65,7 +65,11 @@ def edit_tokens(space: Any, parent: str, child: str) -> list[str]:
     ``<feature> up|down`` per complexity feature for other spaces."""
     a, b = sg.nb201_ops(space, parent), sg.nb201_ops(space, child)
     if a is not None and b is not None:
-        return [f"e{NB201_EDGE_LABELS[e]}={y}" for e, (x, y) in enumerate(zip(a, b)) if x != y]
+        return [
+            f"e{NB201_EDGE_LABELS[e]}={y}"
+            for e, (x, y) in enumerate(zip(a, b, strict=False))
+            if x != y
+        ]
     fa, fb = space.features(parent), space.features(child)
     return [f"{k} {'up' if fb[k] > fa[k] else 'down'}" for k in sorted(fa) if fb.get(k) != fa[k]]
 
@@ -79,7 +83,9 @@ def parse_rule(h: HeuristicView) -> tuple[int | None, str] | None:
     return (h.partition if h.partition is not None else part), m["token"].strip()
 
 
-def _rule_support(rules: list[tuple[HeuristicView, str]], tokens: list[str]) -> tuple[float, list[str]]:
+def _rule_support(
+    rules: list[tuple[HeuristicView, str]], tokens: list[str]
+) -> tuple[float, list[str]]:
     """Net support in [-1, 1] of the rules an edit follows, and the positive ones' ids."""
     score, used = 0.0, []
     for h, token in rules:
@@ -176,11 +182,6 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
                 if ok(child):
                     crossover.setdefault(child, ([a.arch, b.arch], "crossover"))
     seeds: dict[str, tuple[list[str], str]] = {}
-    import os
-    if os.environ.get("XPOOL") and hasattr(space, "enumerate") and in_part:
-        for a in space.enumerate():
-            if a not in mutation and ok(a):
-                mutation[a] = ([], "model-guided pick")
     if len(mutation) + len(crossover) < 4 * ctx.n_children:
         for a in _sample_inside(space, ctx, rng, 300):
             if ok(a):
@@ -212,7 +213,9 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
     span = np.where(hi - lo > 1e-12, hi - lo, 1.0)
     norm = (pred_min - lo) / span
     ref = np.full(len(objs), 1.1)
-    g_front = ((ref_pts - lo) / span)[sg.nondominated(ref_pts)] if data else np.empty((0, len(objs)))
+    g_front = (
+        ((ref_pts - lo) / span)[sg.nondominated(ref_pts)] if data else np.empty((0, len(objs)))
+    )
     p_pts = ((_points(in_part, objs) - lo) / span) if in_part else np.empty((0, len(objs)))
     p_front = p_pts[sg.nondominated(p_pts)] if len(p_pts) else p_pts
 
@@ -241,7 +244,9 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
     def score(a: str, g: np.ndarray, pf: np.ndarray) -> tuple[float, float]:
         pt = norm[index[a]]
         g_hv = sg.hypervolume(np.vstack([g, pt]), ref) - sg.hypervolume(g, ref) if len(g) else 1.0
-        p_hv = sg.hypervolume(np.vstack([pf, pt]), ref) - sg.hypervolume(pf, ref) if len(pf) else 1.0
+        p_hv = (
+            sg.hypervolume(np.vstack([pf, pt]), ref) - sg.hypervolume(pf, ref) if len(pf) else 1.0
+        )
         gain = g_hv + 0.05 * p_hv
         if gain <= 1e-12:
             return 0.0, -sg.dominance_gap(pt, pf if len(pf) else g)
@@ -256,8 +261,6 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
             options = [a for a in sorted(pool) if a not in used_c]
             if not options:
                 continue
-            g_base, p_base = sg.hypervolume(g_front, ref), sg.hypervolume(p_front, ref)
-            del g_base, p_base
             ranked = []
             for a in options:
                 gain, gap = score(a, g_front, p_front)
@@ -372,7 +375,9 @@ def reflect_offline(
                 d_for += good
                 d_against += bad
         if d_for or d_against:
-            revise.append(Revision(id=h.id, evidence_for_delta=d_for, evidence_against_delta=d_against))
+            revise.append(
+                Revision(id=h.id, evidence_for_delta=d_for, evidence_against_delta=d_against)
+            )
         f, a = h.evidence_for + d_for, h.evidence_against + d_against
         if a >= 2 * f + 3:
             retire.append(h.id)
@@ -397,7 +402,8 @@ def reflect_offline(
                 f"{s['worse']} worse (mean change {means}). [rule p{p}: {t}]"
             ),
             polarity="positive" if positive else "negative", partition=p,
-            evidence_for=max(s["better"], s["worse"]), evidence_against=min(s["better"], s["worse"]),
+            evidence_for=max(s["better"], s["worse"]),
+            evidence_against=min(s["better"], s["worse"]),
         ))  # fmt: skip
     summary = {
         "content": (

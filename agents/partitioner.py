@@ -26,6 +26,7 @@ from agentnas.agents.llm import (
     LLMCallFailed,
     answer_of,
     prompt_record,
+    tokens_of,
 )
 from agentnas.agents.schemas import (
     Attempt,
@@ -151,7 +152,6 @@ def _plan_with_llm(
         att = Attempt(role="partitioner", key=key, label=llm.label, prompt=prompt_record(messages))
         attempts.append(att)
         t0 = time.perf_counter()
-        p0, c0 = llm.prompt_tokens, llm.completion_tokens
         try:
             message = llm.invoke(messages, key=key)
         except (LLMCallFailed, LLMBudgetExhausted) as exc:
@@ -159,7 +159,7 @@ def _plan_with_llm(
             att.seconds = time.perf_counter() - t0
             return None, f"LLM call failed: {exc}"
         att.seconds = time.perf_counter() - t0
-        att.prompt_tokens, att.completion_tokens = llm.prompt_tokens - p0, llm.completion_tokens - c0
+        att.prompt_tokens, att.completion_tokens = tokens_of(message)
         att.answer = answer_of(message)
         att.llm_calls.append({**key.model_dump(), "answer": att.answer, "llm": llm.label})
         answer, errors = parse_answer(message, PartitionAnswer, tool_name="partition_plan")
@@ -203,4 +203,3 @@ def _check_answer(ctx: PartitionerContext, answer: PartitionAnswer) -> list[str]
     except PartitionError as exc:
         return [str(exc)]
     return []
-

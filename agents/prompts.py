@@ -62,7 +62,11 @@ def metrics_line(metrics: dict[str, float], objectives: Sequence[str]) -> str:
     for m in ROBUSTNESS_METRICS:
         if m in metrics and m not in objectives:
             parts.append(f"{m}={_fmt(metrics[m])}")
-    if "clean_accuracy" in metrics and "robust_accuracy" in metrics and "degradation" not in metrics:
+    if (
+        "clean_accuracy" in metrics
+        and "robust_accuracy" in metrics
+        and "degradation" not in metrics
+    ):
         lost = metrics["clean_accuracy"] - metrics["robust_accuracy"]
         parts.append(f"accuracy lost to non-idealities={_fmt(lost)}")
     return ", ".join(parts)
@@ -100,9 +104,7 @@ def partitioner_prompt(ctx: PartitionerContext) -> str:
 
 def designer_prompt(ctx: DesignerContext, space_description: str, tool_names: Sequence[str]) -> str:
     p = ctx.partition
-    tools = (
-        f"Tools you may call before answering: {', '.join(tool_names)}.\n" if tool_names else ""
-    )
+    tools = f"Tools you may call before answering: {', '.join(tool_names)}.\n" if tool_names else ""
     example = ctx.parents[0].arch if ctx.parents else "<architecture string>"
     return (
         f"Search space: {ctx.space}. {space_description}\n"

@@ -61,9 +61,15 @@ def _nb201_structure(ops: tuple[str, ...]) -> list[float]:
     many convolutions each carries (its depth), pooling on live paths, the residual
     (skip on edge 3<-0), and conv/pool counts on live edges only (dead ops are wasted)."""
     alive = [all(ops[e] != "none" for e in p) for p in NB201_PATHS]
-    depth = [sum(_CONV_DEPTH.get(ops[e], 0.0) for e in p) * a for p, a in zip(NB201_PATHS, alive)]
-    pools = [sum(ops[e] == "avg_pool_3x3" for e in p) * a for p, a in zip(NB201_PATHS, alive)]
-    live = {e for p, a in zip(NB201_PATHS, alive) if a for e in p}
+    depth = [
+        sum(_CONV_DEPTH.get(ops[e], 0.0) for e in p) * a
+        for p, a in zip(NB201_PATHS, alive, strict=False)
+    ]
+    pools = [
+        sum(ops[e] == "avg_pool_3x3" for e in p) * a
+        for p, a in zip(NB201_PATHS, alive, strict=False)
+    ]
+    live = {e for p, a in zip(NB201_PATHS, alive, strict=False) if a for e in p}
     return [
         *map(float, alive), *depth, *map(float, pools),
         max(depth), sum(depth), float(sum(alive)), float(ops[3] == "skip_connect"),
@@ -94,7 +100,10 @@ def encode(space: Any, arch: str) -> np.ndarray:
 def penalties(space: Any, dim: int) -> np.ndarray:
     """Ridge penalty per column of :func:`encode`."""
     if getattr(space, "name", "") == "nb201":
-        return np.r_[np.full(N_NB201_STRUCT, NB201_STRUCT_RIDGE), np.full(dim - N_NB201_STRUCT, NB201_ONEHOT_RIDGE)]
+        return np.r_[
+            np.full(N_NB201_STRUCT, NB201_STRUCT_RIDGE),
+            np.full(dim - N_NB201_STRUCT, NB201_ONEHOT_RIDGE),
+        ]
     return np.full(dim, GENERIC_RIDGE)
 
 

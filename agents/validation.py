@@ -7,6 +7,7 @@ says what was wrong with which child and what is accepted.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -60,7 +61,7 @@ def validate_partitions(
     for p in ranges:
         if p.low > p.high:
             raise PartitionError(f"partition {p.id}: low {p.low:g} > high {p.high:g}")
-    for a, b in zip(ranges, ranges[1:], strict=False):
+    for a, b in itertools.pairwise(ranges):
         if b.low <= a.high:
             raise PartitionError(
                 f"partitions {a.id} [{a.low:g}, {a.high:g}] and {b.id} [{b.low:g}, {b.high:g}]"

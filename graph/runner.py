@@ -86,13 +86,7 @@ def resume_run(
     run_dir: Path, on_round: Callable[[dict[str, Any]], None] | None = None, llm: Any = None
 ) -> dict[str, Any]:
     run_dir = Path(run_dir)
-    path = run_dir / CONFIG_FILE
-    if not path.exists():
-        raise UserError(f"{run_dir} is not a run folder (no {CONFIG_FILE})")
-    try:
-        cfg = RunConfig.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, ValueError) as exc:
-        raise UserError(f"{path} is corrupt: {str(exc).splitlines()[0]}") from None
+    cfg = _read_config(run_dir)
     rt = make_runtime(cfg, run_dir, on_round, llm)
     rt.trace.write("run_resume", llm=rt.llm.label)
     return _drive(rt, None)
@@ -118,3 +112,102 @@ def _drive(rt: Runtime, first_input: dict[str, Any] | None) -> dict[str, Any]:
 def _load_summary(run_dir: Path) -> dict[str, Any]:
     p = run_dir / "summary.json"
     return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
+
+
+class RunSession:
+    """A run driven one round at a time: it pauses at every round boundary (LangGraph
+    ``interrupt`` in the steer node) until :meth:`advance` brings the user's commands.
+    The chat CLI is built on this; checkpoints make every pause resumable."""
+
+    def __init__(self, rt: Runtime, first_input: dict[str, Any] | None) -> None:
+        rt.interactive = True
+        self.rt = rt
+        self.saver = open_checkpointer(rt.run_dir)
+        self.graph = build_graph(rt, self.saver)
+        self.config = {
+            **THREAD,
+            "max_concurrency": rt.config.max_concurrency,
+            "recursion_limit": 10_000,
+        }
+        self._pending = first_input
+        self.finished = False
+
+    @classmethod
+    def start(
+        cls,
+        cfg: RunConfig,
+        run_dir: Path,
+        llm: Any = None,
+        on_round: Callable[[dict[str, Any]], None] | None = None,
+    ) -> RunSession:
+        run_dir = Path(run_dir)
+        if (run_dir / CONFIG_FILE).exists():
+            raise UserError(f"{run_dir} already holds a run; continue it with --resume")
+        _, llm = _validated(cfg, llm)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        rt = make_runtime(cfg, run_dir, on_round, llm)
+        write_json_atomic(run_dir / CONFIG_FILE, cfg.model_dump(mode="json"))
+        rt.trace.write(
+            "run_start",
+            config=cfg.model_dump(mode="json"),
+            llm=rt.llm.label,
+            is_llm=rt.llm.is_llm,
+            interactive=True,
+        )
+        return cls(rt, {"round": 0})
+
+    @classmethod
+    def resume(
+        cls,
+        run_dir: Path,
+        llm: Any = None,
+        on_round: Callable[[dict[str, Any]], None] | None = None,
+    ) -> RunSession:
+        cfg = _read_config(Path(run_dir))
+        rt = make_runtime(cfg, Path(run_dir), on_round, llm)
+        rt.trace.write("run_resume", llm=rt.llm.label, interactive=True)
+        return cls(rt, None)
+
+    def advance(self, commands: list[Any] | None = None) -> dict[str, Any]:
+        """Run to the next round boundary (or the end). Returns ``{"paused": True,
+        "round", "stats", "front", "done"}`` at a pause, or ``{"paused": False,
+        "summary"}`` when the run has finished."""
+        from langgraph.types import Command
+
+        if self.finished:
+            return {"paused": False, "summary": _load_summary(self.rt.run_dir)}
+        snap = self.graph.get_state(self.config)
+        if self._pending is not None:
+            arg: Any = self._pending
+            self._pending = None
+        elif snap.interrupts:
+            arg = Command(
+                resume=[
+                    c.model_dump(mode="json") if hasattr(c, "model_dump") else c
+                    for c in (commands or [])
+                ]
+            )
+        elif snap.next:
+            arg = None
+        else:
+            self.finished = True
+            return {"paused": False, "summary": _load_summary(self.rt.run_dir)}
+        self.graph.invoke(arg, self.config)
+        snap = self.graph.get_state(self.config)
+        if snap.interrupts:
+            return {"paused": True, **snap.interrupts[0].value}
+        self.finished = True
+        return {"paused": False, "summary": _load_summary(self.rt.run_dir)}
+
+    def close(self) -> None:
+        self.saver.conn.close()
+
+
+def _read_config(run_dir: Path) -> RunConfig:
+    path = run_dir / CONFIG_FILE
+    if not path.exists():
+        raise UserError(f"{run_dir} is not a run folder (no {CONFIG_FILE})")
+    try:
+        return RunConfig.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, ValueError) as exc:
+        raise UserError(f"{path} is corrupt: {str(exc).splitlines()[0]}") from None

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (reference tables keep one cell per line)
 """The 13 zero-cost proxies: finite, deterministic, discriminative, cached, validated."""
 
 from __future__ import annotations
@@ -222,3 +223,18 @@ def test_corrupt_cache_is_recomputed(tmp_path: Path, monkeypatch) -> None:
 def test_cache_dir_env(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("AGENTNAS_CACHE_DIR", str(tmp_path))
     assert ProxyCache().root == tmp_path / "proxies"
+
+
+def test_parallel_scoring_matches_in_process(tmp_path: Path) -> None:
+    from agentnas.tools.proxies.parallel import score_cells
+
+    cells = [CONV, POOL, DEAD, SYNFLOW_REFERENCE[0][0], CONV]  # a repeat is served once
+    names = ["synflow", "l2_norm", "params"]
+    parallel = score_cells(
+        cells, names, batch_size=SMALL, workers=2, progress=False, cache=ProxyCache(tmp_path)
+    )
+    assert len(parallel) == len(cells)
+    assert parallel[0] == parallel[4]
+    for cell, got in zip(cells, parallel, strict=True):
+        assert got == compute_proxies(cell, names, proxy_batch(SMALL, 0), seed=0)
+    assert any(tmp_path.rglob("*.json"))  # the workers wrote the shared cache

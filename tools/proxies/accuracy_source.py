@@ -17,6 +17,7 @@ import numpy as np
 from agentnas.tools.benchmark_tables import DATASETS
 from agentnas.tools.errors import UserError
 from agentnas.tools.proxies.cache import cache_dir
+from agentnas.tools.proxies.data import proxy_batch
 from agentnas.tools.proxies.parallel import score_cells
 from agentnas.tools.proxies.predictor import ZeroCostPredictor, split_cells
 from agentnas.tools.proxies.proxies import PROXIES
@@ -38,7 +39,12 @@ def fit_predictor(
     """Score ``n_calib`` seeded calibration cells and fit the XGBoost predictor."""
     calib, _ = split_cells(n_calib, 0, seed)
     proxies = score_cells(calib, PROXIES, seed=seed, workers=workers, progress=progress)
-    model = ZeroCostPredictor(dataset=dataset, seed=seed, batch_size=PROXY_BATCH_SIZE)
+    model = ZeroCostPredictor(
+        dataset=dataset,
+        seed=seed,
+        batch_size=PROXY_BATCH_SIZE,
+        batch_digest=proxy_batch(PROXY_BATCH_SIZE, seed).digest,
+    )
     return model.fit(calib, proxies)
 
 
@@ -73,12 +79,19 @@ class ZeroCostAccuracy:
             path = self.model_path or default_model_path(self.dataset, self.n_calib, self.seed)
             if path.exists():
                 model = ZeroCostPredictor.load(path)
-                if model.dataset != self.dataset and self.model_path is not None:
+                digest = proxy_batch(model.batch_size, model.seed).digest
+                if self.model_path is not None and model.dataset != self.dataset:
                     raise UserError(
                         f"predictor {path} was fitted for {model.dataset}, not {self.dataset}"
                     )
-                if model.dataset == self.dataset:
-                    self._model = model
+                if self.model_path is not None and model.batch_digest != digest:
+                    raise UserError(
+                        f"predictor {path} was fitted on another proxy image batch; "
+                        "refit it with 'agentnas predictor fit'"
+                    )
+                if model.dataset == self.dataset and model.batch_digest == digest:
+                    self._model = model  # else: a stale default model, refitted below
+                    self.seed = model.seed
             if self._model is None:
                 self._model = fit_predictor(
                     self.dataset, self.n_calib, self.seed, self.workers, self.progress
@@ -86,20 +99,32 @@ class ZeroCostAccuracy:
                 self._model.save(path)
         return self._model
 
+    @property
+    def batch_size(self) -> int:
+        """Images per proxy batch: the fitted model's, else the default."""
+        return self._model.batch_size if self._model is not None else PROXY_BATCH_SIZE
+
     def proxies(self, arch: str) -> dict[str, float]:
         """The 13 raw proxy values of ``arch`` (cached)."""
-        return score_cell(normalize(arch), PROXIES, seed=self.seed)
+        return score_cell(normalize(arch), PROXIES, batch_size=self.batch_size, seed=self.seed)
 
     def accuracy(self, arch: str) -> float:
         cell = normalize(arch)
+        self.model  # noqa: B018  (load or fit first: it fixes the proxy batch)
         return self._predict([cell], [self.proxies(cell)])[0]
 
     def accuracy_many(self, archs: Iterable[str]) -> list[float]:
         cells = [normalize(a) for a in archs]
         if not cells:
             return []
+        self.model  # noqa: B018  (load or fit first: it fixes the proxy batch)
         proxies = score_cells(
-            cells, PROXIES, seed=self.seed, workers=self.workers, progress=self.progress
+            cells,
+            PROXIES,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            workers=self.workers,
+            progress=self.progress,
         )
         return self._predict(cells, proxies)
 

@@ -4,6 +4,11 @@ Cells already in the cache are answered in this process; the rest are deduplicat
 isomorphism class and spread over ``workers`` processes (default min(2, CPUs)), each with
 one torch thread so the processes do not fight over cores. Workers write the shared
 on-disk cache; results come back in input order.
+
+Workers are started with ``spawn`` (forking a process that already ran torch threads can
+deadlock), so a script calling :func:`score_cells` needs the usual
+``if __name__ == "__main__":`` guard; if the pool breaks anyway, the remaining cells
+are scored in this process.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -21,6 +27,7 @@ from agentnas.tools.proxies.scoring import PROXY_BATCH_SIZE, cached_only, score_
 from agentnas.tools.spaces.nb201 import normalize
 
 PROGRESS_MIN_CELLS = 4  # below this a bar is noise
+PARALLEL_MIN_CELLS = 4  # below this, starting processes (~3 s each) costs more than it saves
 
 
 def default_workers() -> int:
@@ -76,24 +83,30 @@ def score_cells(
     )
     with bar:
         task = bar.add_task("scoring cells", total=len(pending))
-        if n_workers == 1 or len(pending) < 2:
-            for c in pending:
+        if n_workers > 1 and len(pending) >= PARALLEL_MIN_CELLS:
+            ctx = mp.get_context("spawn")  # fork after torch threads can deadlock
+            try:
+                with ProcessPoolExecutor(
+                    n_workers,
+                    mp_context=ctx,
+                    initializer=_init_worker,
+                    initargs=(str(store.root),),
+                ) as pool:
+                    futures = {pool.submit(_work, c, wanted, batch_size, seed): c for c in pending}
+                    for fut in as_completed(futures):
+                        c = futures[fut]
+                        results[c] = fut.result()
+                        if on_result:
+                            on_result(c, results[c])
+                        bar.advance(task)
+            except BrokenProcessPool:
+                pass  # finish below in this process (cached results are kept)
+        for c in pending:
+            if c not in results:
                 results[c] = score_cell(c, wanted, batch_size=batch_size, seed=seed, cache=store)
                 if on_result:
                     on_result(c, results[c])
                 bar.advance(task)
-        else:
-            ctx = mp.get_context("spawn")  # fork after torch threads can deadlock
-            with ProcessPoolExecutor(
-                n_workers, mp_context=ctx, initializer=_init_worker, initargs=(str(store.root),)
-            ) as pool:
-                futures = {pool.submit(_work, c, wanted, batch_size, seed): c for c in pending}
-                for fut in as_completed(futures):
-                    c = futures[fut]
-                    results[c] = fut.result()
-                    if on_result:
-                        on_result(c, results[c])
-                    bar.advance(task)
     # remaining cells share a class with a scored one: served from the cache now
     out = []
     for c in cells:

@@ -93,6 +93,7 @@ class ZeroCostPredictor:
     n_calib: int = 0
     seed: int = 0
     batch_size: int = 32
+    batch_digest: str = ""  # the proxy image batch the features were measured on
     proxy_names: tuple[str, ...] = PROXIES  # a subset gives a cheaper, weaker predictor
     model: object = field(default=None, repr=False)
 
@@ -136,6 +137,7 @@ class ZeroCostPredictor:
                 "n_calib": self.n_calib,
                 "seed": self.seed,
                 "batch_size": self.batch_size,
+                "batch_digest": self.batch_digest,
             }
             Path(tmp).write_text(json.dumps({"agentnas_zero_cost": meta, "xgboost": booster}))
             os.replace(tmp, path)
@@ -183,6 +185,7 @@ class ZeroCostPredictor:
             n_calib=int(meta["n_calib"]),
             seed=int(meta["seed"]),
             batch_size=int(meta["batch_size"]),
+            batch_digest=str(meta.get("batch_digest", "")),
             proxy_names=names,
             model=model,
         )

@@ -15,7 +15,8 @@ network per measure) does.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import cache
 
 import torch
@@ -24,8 +25,7 @@ from torch import nn
 from agentnas.tools.errors import UserError
 from agentnas.tools.proxies.data import ProxyBatch, proxy_batch
 from agentnas.tools.proxies.measures_free import l2_norm, synflow, zen
-from agentnas.tools.proxies.measures_grad import GRAD_PROXIES, loss_gradient_scores
-from agentnas.tools.proxies.measures_jacobian import JACOBIAN_PROXIES, jacobian_scores
+from agentnas.tools.proxies.measures_grad import SHARED_PASS_PROXIES, gradient_scores
 from agentnas.tools.spaces.nb201 import cell_to_index, index_to_cell, normalize
 from agentnas.tools.spaces.nb201_complexity import params_and_flops
 from agentnas.tools.spaces.nb201_torch import build_network
@@ -77,11 +77,35 @@ def key_cell(cell: str, proxy: str) -> str:
     return normalize(cell) if proxy in STRUCTURAL else representative(cell)
 
 
+def default_threads() -> int:
+    """Intra-op threads for proxy scoring: ``$AGENTNAS_PROXY_THREADS`` or 1.
+
+    One thread per process: parallelism comes from worker processes instead. On the
+    shared 2-core development machine two threads made a cell ~10x slower (44 s vs 4 s,
+    ``agentnas bench proxies --threads 2`` vs ``--threads 1``) because the threads
+    spin-wait for a core another process holds.
+    """
+    try:
+        return max(1, int(os.environ.get("AGENTNAS_PROXY_THREADS", "1")))
+    except ValueError:
+        return 1
+
+
 def set_threads(n: int | None = None) -> int:
-    """Use ``n`` intra-op threads (default: min(2, CPUs)); returns the number set."""
-    n = n or min(2, os.cpu_count() or 1)
-    torch.set_num_threads(max(1, int(n)))
+    """Use ``n`` intra-op threads (default :func:`default_threads`); returns the number."""
+    torch.set_num_threads(max(1, int(n or default_threads())))
     return torch.get_num_threads()
+
+
+@contextmanager
+def proxy_threads() -> Iterator[None]:
+    """Run a block with :func:`default_threads` threads, restoring the caller's setting."""
+    before = torch.get_num_threads()
+    set_threads()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _fresh(cell: str, seed: int) -> nn.Module:
@@ -121,12 +145,9 @@ def _functional(cell: str, wanted: list[str], batch: ProxyBatch, seed: int) -> d
         net.load_state_dict(state)
         return net
 
-    grad = [p for p in wanted if p in GRAD_PROXIES]
-    if grad:
-        out.update(loss_gradient_scores(reset(), batch, grad))
-    jac = [p for p in wanted if p in JACOBIAN_PROXIES]
-    if jac:
-        out.update(jacobian_scores(reset(), batch, jac))
+    shared = [p for p in wanted if p in SHARED_PASS_PROXIES]
+    if shared:
+        out.update(gradient_scores(reset(), batch, shared))
     if "synflow" in wanted:
         out["synflow"] = synflow(reset(), batch)
     if "zen" in wanted:

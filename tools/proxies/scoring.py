@@ -16,6 +16,7 @@ from agentnas.tools.proxies.proxies import (
     check_proxy_names,
     compute_proxies,
     key_cell,
+    proxy_threads,
 )
 from agentnas.tools.spaces.nb201 import normalize
 
@@ -49,7 +50,8 @@ def score_cell(
         cached = store.get(kc, batch.digest, seed)
         missing = [p for p in props if p not in cached]
         if missing:
-            fresh = compute_proxies(kc, missing, batch, seed)
+            with proxy_threads():
+                fresh = compute_proxies(kc, missing, batch, seed)
             store.put(kc, batch.digest, seed, fresh)
             cached.update(fresh)
         out.update({p: cached[p] for p in props})

@@ -1,17 +1,18 @@
 """Parameters and FLOPs of the NAS-Bench-201 network, analytically (no torch needed).
 
-The counting convention is NAS-Bench-201's own (``xautodl`` ``get_model_infos``, also
-what NAS-Bench-Suite-Zero's ``params``/``flops`` proxies report):
+The convention is the one NAS-Bench-Suite-Zero's ``params``/``flops`` proxies report,
+so our proxies and the shipped ``params_m``/``flops_m`` columns agree with that data:
 
 * parameters in millions, *all* trainable tensors: convolutions, affine BN (γ, β) and the
-  classifier (weights + bias);
+  classifier (weights + bias), as ``sum(p.numel() for p in net.parameters())``;
 * FLOPs in millions for one image, counted per module as NAS-Bench-Suite-Zero's
   ``tensorwatch`` statistics do (reproduced exactly on all its 2,174 cells):
   convolution k·k·C_in·C_out per output position (multiply-adds, no bias), classifier
   in·out (no bias), ReLU 1 per input element, affine BN 2 per element, the cell's 3×3
   avg-pool 9 per output element, the shortcut's 2×2 avg-pool 1 per input element, and
   the global average pool (h+1)²·C for an h×h input. Tensor additions are not counted.
-  Convolutions dominate (> 97 %), so this is essentially the multiply-add count.
+  These are not pure multiply-adds: the non-convolution terms are ~1–2 % of a
+  conv-heavy cell's total but a large share for pooling-only cells.
 
 Checked against torch (:func:`agentnas.tools.spaces.nb201_torch.build_network`) and
 against every cell of the NAS-Bench-Suite-Zero subset (tests/test_nb201_network.py).
@@ -59,7 +60,7 @@ def _reduction_costs(c_in: int, c_out: int, hw_out: int) -> tuple[int, int]:
 def count_params_and_flops(
     cell: str, num_classes: int = 10, input_size: int | None = None
 ) -> tuple[int, int]:
-    """Exact integer (parameters, multiply-adds) for one image."""
+    """Exact integer (parameters, FLOPs) for one image, in the convention above."""
     ops = parse_cell(cell)
     if int(num_classes) < 1:
         raise UserError(f"num_classes must be a positive integer; got {num_classes}")
@@ -87,7 +88,7 @@ def count_params_and_flops(
 def params_and_flops(
     cell: str, num_classes: int = 10, input_size: int | None = None
 ) -> tuple[float, float]:
-    """(parameters in M, FLOPs in M multiply-adds) of the NB201 network for ``cell``.
+    """(parameters in M, FLOPs in M, convention above) of the NB201 network for ``cell``.
 
     ``input_size`` defaults to 32 (CIFAR, 10/100 classes) or 16 (ImageNet16-120, 120
     classes), matching the benchmark.

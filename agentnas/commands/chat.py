@@ -1,0 +1,474 @@
+"""``agentnas chat`` (steer a run conversationally, round by round) and ``agentnas steer``
+(send one message to a run going on in another terminal).
+
+``chat`` drives a :class:`~agentnas.graph.runner.RunSession`: at every round boundary it
+shows the round's figures and a short front, reads one line, turns it into steering
+commands with the steering agent (the run's own ``--llm`` backend, or the offline policy)
+and advances. Lines starting with ``/`` are handled here, without the agent. End of input
+(Ctrl-D, or a closed pipe) means "continue to the end": every later pause is answered with
+no commands, so the run finishes its budget and writes its report. Ctrl-C leaves the run
+resumable with ``agentnas chat --resume RUN_DIR``.
+
+``steer`` appends the commands as JSON lines to ``RUN_DIR/steer.jsonl``; the run applies
+them at its next round boundary (``graph/steering.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agentnas.agents.llm import OFFLINE_LABEL
+from agentnas.agents.steering import (
+    SteerCommand,
+    SteerContext,
+    SteerPartition,
+    describe,
+    interpret,
+)
+from agentnas.commands.run import _fmt, _llm_label
+from agentnas.config import load_config
+from agentnas.tools.errors import UserError
+
+console = Console()
+
+FRONT_ROWS = 5  # front members shown at each pause (/front shows all)
+CONTEXT_FRONT_ROWS = 8  # front members the steering agent sees
+
+HELP = """\
+Type what you want, in plain words; it applies at this round boundary. Examples:
+  add 50 evaluations · 2 more rounds · budget to 200
+  focus on partitions 4 and 5 · focus on low latency · focus on all partitions
+  avoid avg_pool_3x3 near the output · rule: skip_connect at the output cuts latency
+  prefer 3x3 convs in the last edge · stop · (empty line) or go = continue
+Anything else becomes an instruction shown to every Designer.
+Slash commands: /help · /front (full front) · /kb (heuristics in scope) ·
+  /trace [N] (last N trace events) · /quit (stop: write the report and exit)
+End of input (Ctrl-D) continues to the end without more pauses."""
+
+
+# ---------------------------------------------------------------- pure helpers
+
+
+def front_rows(
+    candidates: list[dict[str, Any]], front: list[str], objectives: list[Any]
+) -> list[dict[str, Any]]:
+    """Front members as ``{"arch", "partition", <objective metrics>}``, sorted like
+    ``front.csv`` (by the first objective, best first)."""
+    by_arch = {c["arch"]: c for c in candidates}
+    members = [by_arch[a] for a in front if a in by_arch]
+    members.sort(key=lambda c: tuple(c["metrics"].get(o.metric, 0.0) * o.sign for o in objectives))
+    return [
+        {
+            "arch": c["arch"],
+            "partition": c["partition"],
+            **{o.metric: c["metrics"].get(o.metric) for o in objectives},
+        }
+        for c in members
+    ]
+
+
+def context_from_state(values: dict[str, Any], objectives: list[Any]) -> SteerContext:
+    """What the steering agent sees, from the graph state at a pause."""
+    cfg = values.get("config") or {}
+    limits = values.get("limits") or {}
+    cands = values.get("candidates") or []
+    rows = front_rows(cands, values.get("front") or [], objectives)[:CONTEXT_FRONT_ROWS]
+    return SteerContext(
+        round=int(values.get("round", 0)),
+        space=cfg.get("space", ""),
+        hardware=cfg.get("hardware", ""),
+        objectives=[o.metric for o in objectives],
+        partitions=[SteerPartition.model_validate(p) for p in values.get("partitions") or []],
+        front=rows,
+        budget=int(limits.get("budget", cfg.get("budget", 0))),
+        rounds=int(limits.get("rounds", cfg.get("rounds", 0))),
+        evaluations=len(cands),
+        heuristics=len(values.get("heuristics") or []),
+        focus=list(values.get("focus") or []),
+    )
+
+
+def context_from_trace(run_dir: Path) -> SteerContext:
+    """The same context for a run going on in another process, from its files only
+    (``config.json`` and ``trace.jsonl``; a torn last trace line is skipped)."""
+    from agentnas.graph.trace import read_trace
+
+    cfg = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    budget, rounds = int(cfg.get("budget", 0)), int(cfg.get("rounds", 0))
+    parts: list[dict[str, Any]] = []
+    last_select: dict[str, Any] = {}
+    metrics: dict[str, dict[str, float]] = {}
+    heuristics, focus = 0, []
+    for e in read_trace(run_dir / "trace.jsonl"):
+        kind = e.get("event")
+        if kind == "partitions":
+            parts = e.get("partitions") or []
+        elif kind == "select":
+            last_select = e
+        elif kind == "evaluation":
+            metrics[e.get("arch", "")] = e.get("metrics") or {}
+        elif kind == "kb_loaded":
+            heuristics = len(e.get("heuristics") or [])
+        elif kind == "kb_changes":
+            for ch in e.get("changes") or []:
+                heuristics += {"add": 1, "retire": -1}.get(ch.get("action"), 0)
+        elif kind == "steer":
+            c = e.get("command") or {}
+            budget += c.get("amount", 0) if c.get("action") == "extend_budget" else 0
+            rounds += c.get("amount", 0) if c.get("action") == "extend_rounds" else 0
+            focus = c.get("partitions", []) if c.get("action") == "focus" else focus
+    objectives = list(cfg.get("objectives") or [])
+    front = []
+    for arch in (last_select.get("front") or [])[:CONTEXT_FRONT_ROWS]:
+        front.append({"arch": arch, **metrics.get(arch, {})})
+    return SteerContext(
+        round=int(last_select.get("round", 0)),
+        space=cfg.get("space", ""),
+        hardware=cfg.get("hardware", ""),
+        objectives=objectives,
+        partitions=[SteerPartition.model_validate(p) for p in parts],
+        front=front,
+        budget=budget,
+        rounds=rounds,
+        evaluations=int(last_select.get("evaluations", 0)),
+        heuristics=max(0, heuristics),
+        focus=focus,
+    )
+
+
+def append_commands(run_dir: Path, commands: list[SteerCommand]) -> Path:
+    """Append one JSON line per command to RUN_DIR/steer.jsonl (append + flush + fsync:
+    the run reads the file from another process at its next round boundary)."""
+    from agentnas.graph.steering import STEER_FILE
+
+    path = run_dir / STEER_FILE
+    text = "".join(c.model_dump_json() + "\n" for c in commands)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return path
+
+
+def trace_line(e: dict[str, Any]) -> str:
+    """One short line for a trace event (``/trace``)."""
+    kind = e.get("event", "?")
+    rnd_value = e.get("round", (e.get("key") or {}).get("round"))
+    rnd = f"r{rnd_value}" if rnd_value is not None else "  "
+    if kind == "evaluation":
+        m = ", ".join(f"{k}={v:.4g}" for k, v in (e.get("metrics") or {}).items())
+        what = f"p{e.get('partition')} {e.get('operator')} {e.get('arch')} {m}"
+    elif kind == "select":
+        what = (
+            f"{e.get('evaluations')} evals, front {e.get('front_size')}, "
+            f"HV {_fmt(e.get('hv_ratio'), '.4f')}, IGD {_fmt(e.get('igd'), '.4f')}"
+        )
+    elif kind == "steer":
+        c = e.get("command") or {}
+        what = " ".join(
+            str(x) for x in (c.get("action"), c.get("amount") or "", c.get("partitions") or "")
+        )
+        what += f" {c.get('text', '')}".rstrip()
+    elif kind == "chat":
+        what = f"{e.get('message')!r} → {e.get('reply')} [{e.get('label')}]"
+    elif kind == "agent_attempt":
+        key = e.get("key") or {}
+        errors = e.get("errors") or []
+        part = f" p{key['partition']}" if key.get("partition") is not None else ""
+        what = f"{e.get('role')}{part} by {e.get('label')}" + (
+            f", {len(errors)} error(s): {errors[0]}" if errors else ""
+        )
+    elif kind == "kb_changes":
+        what = "; ".join(
+            f"{c.get('action')} {c.get('text', c.get('id', ''))}" for c in e["changes"]
+        )
+        what = what or "no change"
+    else:
+        rest = {k: v for k, v in e.items() if k not in ("event", "time", "round")}
+        what = json.dumps(rest, default=str, ensure_ascii=False)
+    line = f"{kind:<16} {rnd:>3} {what}"
+    return line if len(line) <= 160 else line[:157] + "..."
+
+
+# ---------------------------------------------------------------- display
+
+
+def _front_table(rows: list[dict[str, Any]], title: str) -> Table:
+    table = Table(title=title, box=None, pad_edge=False, title_justify="left")
+    cols = list(rows[0]) if rows else ["arch"]
+    for c in cols:
+        table.add_column(c, justify="left" if c == "arch" else "right", overflow="fold")
+    for r in rows:
+        table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in r.values()))
+    return table
+
+
+def _status(pause: dict[str, Any], ctx: SteerContext) -> str:
+    s = pause.get("stats") or {}
+    line = (
+        f"[bold]round {pause['round']}[/] · {s.get('evaluations', ctx.evaluations)}/"
+        f"{ctx.budget} evaluations · {ctx.round}/{ctx.rounds} rounds · front "
+        f"{s.get('front_size', len(ctx.front))} · HV ratio {_fmt(s.get('hv_ratio'), '.4f')} · "
+        f"IGD {_fmt(s.get('igd'), '.4f')} · LLM calls {s.get('llm_calls', 0)}"
+    )
+    if ctx.focus:
+        line += f" · focus {ctx.focus}"
+    if pause.get("done"):
+        line += "\n[yellow]limits reached: the run ends here unless you extend them[/]"
+    return line
+
+
+class ChatLoop:
+    """The read–interpret–advance loop over one :class:`RunSession`."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.rt = session.rt
+        self.auto = False  # end of input seen: continue to the end without asking
+        self._round_attempts: dict[int, int] = {}
+
+    def values(self) -> dict[str, Any]:
+        return self.session.graph.get_state(self.session.config).values
+
+    def context(self) -> SteerContext:
+        return context_from_state(self.values(), self.rt.evaluator.objectives)
+
+    def run(self) -> dict[str, Any]:
+        snap = self.session.graph.get_state(self.session.config)
+        if snap.interrupts:  # resumed at a pause: let the user steer it first
+            step: dict[str, Any] = {"paused": True, **snap.interrupts[0].value}
+        else:
+            step = self.session.advance()
+        while step.get("paused"):
+            ctx = self.context()
+            console.print(_status(step, ctx), highlight=False)
+            rows = front_rows(
+                self.values().get("candidates") or [], step.get("front") or [], self._objectives()
+            )
+            if rows:
+                shown = rows[:FRONT_ROWS]
+                title = f"front ({len(shown)} of {len(rows)}; /front for all)"
+                console.print(_front_table(shown, title))
+            commands = [] if self.auto else self.ask(ctx)
+            step = self.session.advance(commands)
+        return step.get("summary") or {}
+
+    def _objectives(self) -> list[Any]:
+        return self.rt.evaluator.objectives
+
+    def ask(self, ctx: SteerContext) -> list[SteerCommand]:
+        """Read lines until one yields commands (or input ends)."""
+        while True:
+            try:
+                line = console.input("steer> ").strip()
+            except EOFError:
+                console.print("(end of input: continuing to the end without more pauses)")
+                self.auto = True
+                return []
+            if line.startswith("/"):
+                done, commands = self.slash(line, ctx)
+                if done:
+                    return commands
+                continue
+            commands = self.interpret(line, ctx)
+            if commands:
+                return commands
+
+    def interpret(self, line: str, ctx: SteerContext) -> list[SteerCommand]:
+        offset = self._round_attempts.get(ctx.round, 0)
+        result = interpret(line, ctx, self.rt.llm, attempt_offset=offset)
+        self._round_attempts[ctx.round] = offset + len(result.attempts)
+        for a in result.attempts:
+            record = a.model_dump(mode="json")
+            self.rt.trace.write("agent_attempt", round=ctx.round, **record)
+            for call in record.get("llm_calls") or []:
+                self.rt.trace.write("llm_call", **call)
+        self.rt.trace.write(
+            "chat",
+            round=ctx.round,
+            message=line,
+            reply=result.reply,
+            label=result.label,
+            fallback_used=result.fallback_used,
+            commands=[c.model_dump(mode="json") for c in result.commands],
+        )
+        console.print(f"[dim]{result.label}:[/] {result.reply}", highlight=False)
+        if result.commands and result.label != OFFLINE_LABEL:
+            for text in describe(result.commands, ctx):
+                console.print(f"  → {text}", highlight=False)
+        if not result.commands:
+            console.print("(nothing applied; /help shows examples)")
+        return result.commands
+
+    def slash(self, line: str, ctx: SteerContext) -> tuple[bool, list[SteerCommand]]:
+        """A local command: (advance now?, commands)."""
+        name, _, arg = line.partition(" ")
+        name = name.lower()
+        if name in ("/quit", "/stop", "/exit"):
+            self.rt.trace.write(
+                "chat", round=ctx.round, message=line, reply="stop", label="slash command"
+            )
+            console.print("stopping: the run writes its report now")
+            return True, [SteerCommand(action="stop")]
+        if name == "/help":
+            console.print(HELP, highlight=False, markup=False)
+        elif name == "/front":
+            v = self.values()
+            rows = front_rows(v.get("candidates") or [], v.get("front") or [], self._objectives())
+            console.print(_front_table(rows, f"front ({len(rows)} architectures)"))
+        elif name == "/kb":
+            self._kb()
+        elif name == "/trace":
+            self._trace(arg)
+        else:
+            console.print(f"unknown command {name}; /help lists them", highlight=False)
+        return False, []
+
+    def _kb(self) -> None:
+        records = self.values().get("heuristics") or []
+        table = Table(title=f"heuristics in scope ({len(records)})", box=None, pad_edge=False)
+        for c in ("id", "polarity", "+/-", "partition", "source"):
+            table.add_column(c, no_wrap=True)
+        table.add_column("text", ratio=1, overflow="fold")
+        for r in records:
+            part = (r.get("scope") or {}).get("partition")
+            table.add_row(
+                str(r.get("id", ""))[:10],
+                r.get("polarity", ""),
+                f"+{r.get('evidence_for', 0)}/-{r.get('evidence_against', 0)}",
+                "all" if part is None else str(part),
+                str(r.get("source", "")).split(":")[0],  # "reflector:<label>" → reflector
+                r.get("text", ""),
+            )
+        console.print(table)
+
+    def _trace(self, arg: str) -> None:
+        from agentnas.graph.trace import read_trace
+
+        try:
+            n = int(arg) if arg.strip() else 10
+        except ValueError:
+            console.print("usage: /trace [N]  (N = number of events, default 10)")
+            return
+        for e in read_trace(self.rt.run_dir / "trace.jsonl")[-max(n, 1) :]:
+            console.print(trace_line(e), highlight=False, markup=False, soft_wrap=True)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def register(app: typer.Typer, bench: typer.Typer) -> None:
+    @app.command()
+    def chat(
+        space: str = typer.Option(None, help="search space: nb201 | photonic-mlp"),
+        dataset: str = typer.Option(None, help="cifar10 | cifar100 | ImageNet16-120 (nb201)"),
+        hardware: str = typer.Option(None, help="backend, see `agentnas hardware list`"),
+        objectives: str = typer.Option(None, help="e.g. accuracy,latency (2 or 3)"),
+        accuracy: str = typer.Option(None, help="table (oracle) | zero-cost | backend"),
+        llm: str = typer.Option(None, help="offline (default) | openai:MODEL | replay:FILE"),
+        rounds: int = typer.Option(None, help="design rounds (default 10)"),
+        budget: int = typer.Option(None, help="distinct architectures evaluated (default 100)"),
+        seed: int = typer.Option(None, help="random seed (default 0)"),
+        partitions: int = typer.Option(None, help="number of partitions K (default 6)"),
+        max_llm_calls: int = typer.Option(None, help="stop calling the LLM after N calls"),
+        kb: Path = typer.Option(None, help="knowledge-base folder shared across runs"),
+        out: Path = typer.Option(None, help="run folder (default runs/<timestamp>)"),
+        config: Path = typer.Option(None, help="TOML file with run settings"),
+        resume: Path = typer.Option(None, help="continue the run in this folder"),
+    ) -> None:
+        """Steer a search in conversation: it pauses after every round for your message.
+
+        End of input (Ctrl-D) continues to the end without more pauses; /help lists more."""
+        from agentnas.graph.runner import RunSession
+
+        if resume is not None:
+            console.print(f"resuming [bold]{resume}[/]")
+            session = RunSession.resume(resume)
+            run_dir = resume
+        else:
+            cfg = load_config(
+                config,
+                {
+                    "space": space,
+                    "dataset": dataset,
+                    "hardware": hardware,
+                    "objectives": objectives.split(",") if objectives else None,
+                    "accuracy": accuracy,
+                    "llm": llm,
+                    "rounds": rounds,
+                    "budget": budget,
+                    "seed": seed,
+                    "partitions": partitions,
+                    "max_llm_calls": max_llm_calls,
+                    "kb_dir": str(kb) if kb else None,
+                },
+            )
+            run_dir = out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+            console.print(
+                f"agentnas chat: {cfg.space} / {cfg.dataset} / {cfg.hardware}, budget "
+                f"{cfg.budget}, {cfg.rounds} rounds, llm: {_llm_label(cfg.llm)} → {run_dir}"
+            )
+            session = RunSession.start(cfg, run_dir)
+        console.print(f"steering agent: {session.rt.llm.label} · /help for commands")
+        try:
+            summary = ChatLoop(session).run()
+        except KeyboardInterrupt:
+            console.print(f"interrupted; continue with: agentnas chat --resume {run_dir}")
+            raise
+        finally:
+            session.close()
+        if not summary:
+            raise UserError(f"run in {run_dir} did not finish")
+        console.print(
+            f"done: {summary['evaluations']} evaluations, front {summary['front_size']}, "
+            f"HV ratio {_fmt(summary['hv_ratio'], '.4f')}, IGD {_fmt(summary['igd'], '.4f')}, "
+            f"LLM: {summary['llm']}, files in {run_dir}/"
+        )
+
+    @app.command()
+    def steer(
+        run_dir: Path = typer.Argument(..., help="folder of a run going on elsewhere"),
+        message: list[str] = typer.Argument(..., help="what you want, in plain words"),
+        llm: str = typer.Option(
+            None, help="offline (default) | openai:MODEL | replay:FILE, to interpret MESSAGE"
+        ),
+    ) -> None:
+        """Send one steering message to a run going on in another terminal.
+
+        Its commands go to RUN_DIR/steer.jsonl; the run applies them at its next round."""
+        from agentnas.agents.llm import make_llm
+
+        if not (run_dir / "config.json").is_file():
+            raise UserError(f"{run_dir} is not a run folder (no config.json); give RUN_DIR")
+        text = " ".join(message).strip()
+        ctx = context_from_trace(run_dir)
+        result = interpret(text, ctx, make_llm(llm or "offline"))
+        commands = [c for c in result.commands if c.action != "continue"]
+        if not result.commands:
+            raise UserError(f"nothing to apply in {text!r}: {result.reply}")
+        console.print(f"[dim]{result.label}:[/] {result.reply}", highlight=False)
+        if not commands:
+            console.print("nothing to change; steer.jsonl left as it is")
+            return
+        path = append_commands(run_dir, commands)
+        if result.label != OFFLINE_LABEL:  # the offline reply already is the description
+            for line in describe(commands, ctx):
+                console.print(f"  → {line}", highlight=False)
+        note = (
+            " — but this run has finished (summary.json exists), so nothing will read them"
+            if (run_dir / "summary.json").exists()
+            else ""
+        )
+        console.print(
+            f"{len(commands)} command(s) appended to {path}; applied at the next round "
+            f"boundary{note}",
+            highlight=False,
+        )

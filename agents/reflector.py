@@ -1,0 +1,143 @@
+"""The Reflector: after each round, turns what the Designers tried (parents → child, each
+objective's change, rationales) into knowledge-base edits: add, revise, retire heuristics.
+
+With an LLM: the answer is :class:`ReflectionAnswer` JSON; unknown ids in ``revise`` or
+``retire`` are dropped (noted in the attempt), extra additions beyond ``max_new`` too; an
+unparseable answer gets ``max_repairs`` repairs, then the offline statistics decide and
+``fallback_used`` says so. Offline: :func:`agentnas.agents.offline_policy.reflect_offline`.
+The graph applies the edits to the knowledge base; this module never touches it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from agentnas.agents import prompts
+from agentnas.agents.llm import (
+    OFFLINE_LABEL,
+    LLMBackend,
+    LLMBudgetExhausted,
+    LLMCallFailed,
+    answer_of,
+    call_model,
+    prompt_record,
+)
+from agentnas.agents.offline_policy import reflect_offline
+from agentnas.agents.schemas import (
+    Attempt,
+    CallKey,
+    ReflectionAnswer,
+    ReflectionResult,
+    ReflectorContext,
+)
+from agentnas.agents.structured import parse_answer
+
+
+def _space(name: str) -> Any | None:
+    from agentnas.tools.spaces.registry import get_space
+
+    try:
+        return get_space(name)
+    except Exception:  # an unknown space only disables edit statistics
+        return None
+
+
+def _offline(ctx: ReflectorContext, space: Any, attempt: int, note: str = "") -> ReflectionResult:
+    t0 = time.perf_counter()
+    if space is None:
+        add, revise, retire = [], [], []
+        summary = {"content": f"no space '{ctx.space}': no edit statistics", "tool_calls": []}
+    else:
+        add, revise, retire, summary = reflect_offline(ctx, space)
+    content = summary["content"] + (f" ({note})" if note else "")
+    att = Attempt(
+        role="reflector",
+        key=CallKey(node="reflect", round=ctx.round, partition=None, attempt=attempt),
+        label=OFFLINE_LABEL,
+        answer={"content": content, "tool_calls": []},
+        parsed={
+            "add": [a.model_dump(mode="json") for a in add],
+            "revise": [r.model_dump(mode="json") for r in revise],
+            "retire": retire,
+        },
+        seconds=time.perf_counter() - t0,
+    )
+    return ReflectionResult(add=add, revise=revise, retire=retire, attempts=[att])
+
+
+def check_reflection(
+    answer: ReflectionAnswer, ctx: ReflectorContext
+) -> tuple[ReflectionAnswer, list[str]]:
+    """Drop edits of unknown ids and additions beyond ``max_new``; say what was dropped."""
+    known = {h.id for h in ctx.heuristics}
+    errors = [
+        f"revise: unknown heuristic id {r.id!r} dropped" for r in answer.revise if r.id not in known
+    ]
+    errors += [
+        f"retire: unknown heuristic id {i!r} dropped" for i in answer.retire if i not in known
+    ]
+    if len(answer.add) > ctx.max_new:
+        errors.append(
+            f"add: {len(answer.add) - ctx.max_new} additions beyond {ctx.max_new} dropped"
+        )
+    clean = ReflectionAnswer(
+        add=answer.add[: ctx.max_new],
+        revise=[r for r in answer.revise if r.id in known],
+        retire=list(dict.fromkeys(i for i in answer.retire if i in known)),
+    )
+    return clean, errors
+
+
+def reflect(
+    ctx: ReflectorContext, llm: LLMBackend, *, space: Any | None = None, max_repairs: int = 1
+) -> ReflectionResult:
+    """Knowledge-base edits for this round (see the module docstring). ``space`` (added)
+    defaults to the registry's space named ``ctx.space``."""
+    space = space if space is not None else _space(ctx.space)
+    if not llm.is_llm:
+        return _offline(ctx, space, 0)
+    messages: list[BaseMessage] = [
+        SystemMessage(prompts.REFLECTOR_SYSTEM),
+        HumanMessage(prompts.reflector_prompt(ctx)),
+    ]
+    attempts: list[Attempt] = []
+    reason = "no answer"
+    for i in range(max_repairs + 1):
+        key = CallKey(node="reflect", round=ctx.round, partition=None, attempt=i)
+        att = Attempt(role="reflector", key=key, label=llm.label, prompt=prompt_record(messages))
+        attempts.append(att)
+        t0 = time.perf_counter()
+        try:
+            message, transcript = call_model(llm, messages, key=key, attempt=att)
+        except (LLMCallFailed, LLMBudgetExhausted) as exc:
+            att.errors.append(f"{type(exc).__name__}: {exc}")
+            reason = f"LLM unavailable ({type(exc).__name__}: {exc})"
+            break
+        except Exception as exc:
+            att.errors.append(f"{type(exc).__name__}: {exc}")
+            reason = f"LLM call raised {type(exc).__name__}: {exc}"
+            break
+        finally:
+            att.seconds = time.perf_counter() - t0
+        att.answer = answer_of(message)
+        answer, errors = parse_answer(message, ReflectionAnswer, tool_name="reflection")
+        if answer is not None:
+            clean, dropped = check_reflection(answer, ctx)
+            att.parsed = clean.model_dump(mode="json")
+            att.errors.extend(dropped)
+            return ReflectionResult(
+                add=clean.add, revise=clean.revise, retire=clean.retire, attempts=attempts
+            )
+        att.errors.extend(errors)
+        reason = "; ".join(errors)
+        messages = [
+            *transcript, message, HumanMessage(prompts.repair_message(errors, what="reflection"))
+        ]  # fmt: skip
+    fallback = _offline(ctx, space, len(attempts), note=f"fallback: {reason}")
+    return ReflectionResult(
+        add=fallback.add, revise=fallback.revise, retire=fallback.retire,
+        attempts=[*attempts, *fallback.attempts], fallback_used=True,
+    )  # fmt: skip
