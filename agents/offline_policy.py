@@ -148,7 +148,7 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
     for s in [*ctx.history, *ctx.parents]:
         if all(o in s.metrics for o in objs):
             seen.setdefault(s.arch, s)
-    data = list(seen.values())
+    data = sorted(seen.values(), key=lambda s: s.arch)  # input order must not matter
     taken = set(ctx.evaluated) | set(seen)
     taken_canon = {space.canonical(a) for a in taken} if ctx.dedupe_isomorphic else None
     in_part = [s for s in data if _inside(space, ctx, s.arch)]
@@ -192,20 +192,10 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
     if not cands:
         return [], {"content": "no legal, novel candidate inside the partition", "candidates": 0}
     fit_on = data
-    models = []
-    xs = np.array([sg.encode(space, s.arch) for s in fit_on]) if fit_on else None
-    xc = np.array([sg.encode(space, a) for a in cands])
-    pred = np.zeros((len(cands), len(objs)))
-    for j, o in enumerate(objs):
-        model = sg.AdditiveModel(sg.penalties(space, xc.shape[1]))
-        if fit_on:
-            y = np.array([s.metrics[o] for s in fit_on])
-            p = np.array([sg.prior(space, s.arch, o) for s in fit_on])
-            model.fit(xs, p, y)
-        pc = np.array([sg.prior(space, a, o) for a in cands])
-        pred[:, j] = model.predict(xc, pc)
-        models.append(model)
-    pred_min = sg.to_min(pred, objs)
+    pred, std = sg.predict_objectives(space, fit_on, cands, objs, seed=rng.randrange(2**32))
+    # optimism in the face of uncertainty: judge each candidate by its bootstrap upper
+    # bound (KAPPA spreads), so cells unlike anything evaluated still get tried
+    pred_min = sg.to_min(pred, objs) - sg.KAPPA * std
 
     # normalise by the evaluated cells' range (predictions when nothing is known yet)
     ref_pts = _points(data, objs) if data else pred_min

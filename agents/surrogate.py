@@ -144,6 +144,43 @@ class AdditiveModel:
         return a @ self.coef
 
 
+KAPPA = 2.0  # bootstrap spreads of optimism (measured: +0.02 HV ratio on fpga at 100 evals)
+N_BOOT = 8
+
+
+def predict_objectives(
+    space: Any,
+    data: Sequence[Any],
+    cands: Sequence[str],
+    objectives: Sequence[str],
+    *,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted value (n_cands, n_obj) of every objective, and its bootstrap spread (zero
+    with fewer than 6 evaluated cells). ``data`` items have ``arch`` and ``metrics``."""
+    xc = np.array([encode(space, a) for a in cands])
+    pen = penalties(space, xc.shape[1])
+    pred = np.zeros((len(cands), len(objectives)))
+    std = np.zeros_like(pred)
+    xs = np.array([encode(space, s.arch) for s in data]) if data else None
+    rng = np.random.default_rng(seed)
+    for j, o in enumerate(objectives):
+        pc = np.array([prior(space, a, o) for a in cands])
+        if not data:
+            pred[:, j] = AdditiveModel(pen).predict(xc, pc)
+            continue
+        y = np.array([s.metrics[o] for s in data])
+        p = np.array([prior(space, s.arch, o) for s in data])
+        pred[:, j] = AdditiveModel(pen).fit(xs, p, y).predict(xc, pc)
+        if len(data) > 5:
+            boots = []
+            for _ in range(N_BOOT):
+                idx = rng.integers(0, len(data), len(data))
+                boots.append(AdditiveModel(pen).fit(xs[idx], p[idx], y[idx]).predict(xc, pc))
+            std[:, j] = np.std(boots, axis=0)
+    return pred, std
+
+
 def to_min(values: np.ndarray, objectives: Sequence[str]) -> np.ndarray:
     """Objective matrix (n, m) turned into minimisation (accuracy negated)."""
     sign = np.array([-1.0 if maximized(o) else 1.0 for o in objectives])

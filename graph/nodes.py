@@ -7,7 +7,6 @@ goes to the trace. Nodes are built as closures over a :class:`Runtime`.
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections import Counter
@@ -28,6 +27,7 @@ from agentnas.agents.schemas import (
     ScoredArch,
 )
 from agentnas.agents.steering import SteerCommand
+from agentnas.graph.allocation import allocate_children
 from agentnas.graph.artifacts import write_candidates, write_front
 from agentnas.graph.knowledge import (
     add_user_heuristics,
@@ -402,32 +402,14 @@ def plan_round(rt: Runtime, state: SearchState) -> list[Send]:
     gets the remainder, skipping exhausted partitions) and fan out one Designer each."""
     cands = state["candidates"]
     rnd = state["round"]
-    limits = state["limits"]
-    remaining = limits["budget"] - len(cands)
-    rounds_left = max(1, limits["rounds"] - rnd + 1)
-    per_round = math.ceil(remaining / rounds_left)
-    counts = Counter(c["partition"] for c in cands)
-    focus = set(state.get("focus") or [])
-    parts = [
-        p
-        for p in state["partitions"]
-        if counts[p["id"]] < p["size"] and (not focus or p["id"] in focus)
-    ]
-    if per_round <= 0 or not parts:
-        return []
-    base, extra = divmod(per_round, len(parts))
-    start = (rnd * 7) % len(parts)
-    alloc = {}
-    for j, p in enumerate(parts):
-        bonus = 1 if (j - start) % len(parts) < extra else 0
-        n = min(base + bonus, p["size"] - counts[p["id"]])
-        if n > 0:
-            alloc[p["id"]] = n
+    alloc = allocate_children(
+        state["partitions"], cands, rnd, state["limits"], state.get("focus"), state.get("front")
+    )
     evaluated = [c["arch"] for c in cands]
     by_arch = {c["arch"]: c for c in cands}
     history = list(cands)
     sends = []
-    for p in parts:
+    for p in state["partitions"]:
         if p["id"] not in alloc:
             continue
         parents = [by_arch[a] for a in state["archives"].get(str(p["id"]), [])][:MAX_PARENTS]

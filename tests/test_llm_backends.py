@@ -80,7 +80,7 @@ def test_retries_then_answers_and_counts_calls_and_tokens():
 def test_gives_up_after_retries():
     model = FlakyModel(responses=[AIMessage(content="never")], failures=10)
     llm = ChatBackend(model, label="fake", max_retries=1, backoff_s=0)
-    with pytest.raises(LLMCallFailed, match="2 tries.*503"):
+    with pytest.raises(LLMCallFailed, match=r"2 tries.*503"):
         llm.invoke([HumanMessage("hi")], key=KEY)
 
 
@@ -103,10 +103,15 @@ def test_budget_exhausted():
 
 def _event(node, rnd, part, attempt, content, step=0, **extra):
     return {
-        "event": "llm_call", "node": node, "round": rnd, "partition": part,
-        "attempt": attempt, "step": step,
-        "answer": {"content": content, "tool_calls": [], **extra}, "llm": "openai:gpt-4.1",
-    }  # fmt: skip
+        "event": "llm_call",
+        "node": node,
+        "round": rnd,
+        "partition": part,
+        "attempt": attempt,
+        "step": step,
+        "answer": {"content": content, "tool_calls": [], **extra},
+        "llm": "openai:gpt-4.1",
+    }
 
 
 def test_replay_matches_by_key_whatever_the_order(tmp_path):

@@ -36,9 +36,14 @@ HIST = nb201_histograms()
 
 def ctx(k: int = 6, **kw) -> PartitionerContext:
     return PartitionerContext(
-        space="nb201", space_description="NB201 cells", hardware="hwnasbench:fpga", k=k,
-        feature_histograms=HIST, default_feature="n_nor_conv_3x3", **kw,
-    )  # fmt: skip
+        space="nb201",
+        space_description="NB201 cells",
+        hardware="hwnasbench:fpga",
+        k=k,
+        feature_histograms=HIST,
+        default_feature="n_nor_conv_3x3",
+        **kw,
+    )
 
 
 def fake(*contents: str) -> ChatBackend:
@@ -135,10 +140,14 @@ def test_photonic_space_partitions_from_a_sample():
         for feat, v in space.features(arch).items():
             hist.setdefault(feat, Counter())[str(v)] += 1
     c = PartitionerContext(
-        space="photonic-mlp", space_description="MLP", hardware="optical-mzi:realistic", k=4,
-        feature_histograms={f: dict(h) for f, h in hist.items()}, default_feature="mzi_count",
+        space="photonic-mlp",
+        space_description="MLP",
+        hardware="optical-mzi:realistic",
+        k=4,
+        feature_histograms={f: dict(h) for f, h in hist.items()},
+        default_feature="mzi_count",
         histogram_is_sample=True,
-    )  # fmt: skip
+    )
     res = plan_partitions(c, make_llm("offline"))
     assert len(res.partitions) == 4 and sum(p.size for p in res.partitions) == 400
     for arch in space.sample(rng, 50):  # unseen values still land in exactly one partition

@@ -37,6 +37,8 @@ def fit_predictor(
     progress: bool = True,
 ) -> ZeroCostPredictor:
     """Score ``n_calib`` seeded calibration cells and fit the XGBoost predictor."""
+    if dataset not in DATASETS:
+        raise UserError(f"unknown dataset '{dataset}'; available: {', '.join(DATASETS)}")
     calib, _ = split_cells(n_calib, 0, seed)
     proxies = score_cells(calib, PROXIES, seed=seed, workers=workers, progress=progress)
     model = ZeroCostPredictor(
