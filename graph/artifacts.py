@@ -71,15 +71,15 @@ def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
     last = state["history"][-1] if state.get("history") else {}
     summary: dict[str, Any] = {
         "space": rt.config.space,
-        "dataset": rt.config.dataset,
+        "dataset": ev.dataset,
         "hardware": rt.config.hardware,
         "objectives": [o.metric for o in ev.objectives],
         "accuracy_source": ev.accuracy_name,
         "llm": rt.llm.label,
         "is_llm": rt.llm.is_llm,
         "evaluations": len(cands),
-        "budget": rt.config.budget,
-        "rounds": state.get("round", 0),
+        "budget": state.get("limits", {}).get("budget", rt.config.budget),
+        "rounds": last.get("round", 0),
         "front_size": len(state.get("front", [])),
         "hv_ratio": last.get("hv_ratio"),
         "igd": last.get("igd"),

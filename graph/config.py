@@ -7,16 +7,17 @@ so ``--resume`` continues with exactly the settings the run started with).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, field_validator
 
 from agentnas.tools.errors import UserError
 
 
 class RunConfig(BaseModel):
     space: str = "nb201"
-    dataset: str = "cifar10"
+    dataset: str | None = None  # None: the space's default (nb201: cifar10, photonic-mlp: mnist)
     hardware: str = "hwnasbench:fpga"
-    objectives: list[str] = Field(default_factory=lambda: ["accuracy", "latency"])
+    # None: the space's default (nb201: accuracy,latency; photonic-mlp: accuracy,energy,mzi_count)
+    objectives: list[str] | None = None
     accuracy: str = "table"  # "table" (oracle) | "zero-cost" | "backend" (physical backends)
     llm: str = "offline"  # "offline" | "openai:MODEL" | "replay:FILE"
     rounds: int = 10

@@ -299,7 +299,7 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
         rnd = task["round"]
         query = (
             f"{cfg.space} {cfg.hardware} partition {p.id} {p.feature} "
-            f"{p.low:g}-{p.high:g} accuracy {' '.join(cfg.objectives)}"
+            f"{p.low:g}-{p.high:g} accuracy {' '.join(o.name for o in rt.evaluator.objectives)}"
         )
         with rt.kb_lock:
             found = rt.kb.query(query, cfg.space, cfg.hardware, partition=p.id, k=5)

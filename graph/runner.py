@@ -21,6 +21,7 @@ from agentnas.graph.trace import TraceWriter
 from agentnas.tools.atomic_io import write_json_atomic
 from agentnas.tools.errors import UserError
 from agentnas.tools.evaluation import Evaluator
+from agentnas.tools.spaces.registry import default_objectives
 
 CONFIG_FILE = "config.json"
 
@@ -30,15 +31,12 @@ def make_runtime(
     run_dir: Path,
     on_round: Callable[[dict[str, Any]], None] | None = None,
     llm: Any = None,
+    evaluator: Evaluator | None = None,
 ) -> Runtime:
-    from agentnas.agents.llm import make_llm
     from agentnas.memory.knowledge_base import KnowledgeBase
 
-    evaluator = Evaluator(cfg.space, cfg.dataset, cfg.hardware, cfg.objectives, cfg.accuracy)
-    if llm is None:
-        llm = make_llm(
-            cfg.llm, seed=cfg.seed, max_calls=cfg.max_llm_calls, timeout_s=cfg.llm_timeout_s
-        )
+    if evaluator is None:
+        evaluator, llm = _validated(cfg, llm)
     kb = KnowledgeBase(Path(cfg.kb_dir) if cfg.kb_dir else run_dir / "kb")
     return Runtime(
         config=cfg,
@@ -55,7 +53,8 @@ def _validated(cfg: RunConfig, llm: Any) -> tuple[Evaluator, Any]:
     """Everything that can reject the user's settings, before any file is written."""
     from agentnas.agents.llm import make_llm
 
-    evaluator = Evaluator(cfg.space, cfg.dataset, cfg.hardware, cfg.objectives, cfg.accuracy)
+    objectives = cfg.objectives or list(default_objectives(cfg.space))
+    evaluator = Evaluator(cfg.space, cfg.dataset, cfg.hardware, objectives, cfg.accuracy)
     if llm is None:
         llm = make_llm(
             cfg.llm, seed=cfg.seed, max_calls=cfg.max_llm_calls, timeout_s=cfg.llm_timeout_s
@@ -72,9 +71,9 @@ def start_run(
     run_dir = Path(run_dir)
     if (run_dir / CONFIG_FILE).exists():
         raise UserError(f"{run_dir} already holds a run; continue it with --resume {run_dir}")
-    _, llm = _validated(cfg, llm)  # refuse bad settings before anything is written
+    evaluator, llm = _validated(cfg, llm)  # refuse bad settings before anything is written
     run_dir.mkdir(parents=True, exist_ok=True)
-    rt = make_runtime(cfg, run_dir, on_round, llm)
+    rt = make_runtime(cfg, run_dir, on_round, llm, evaluator)
     write_json_atomic(run_dir / CONFIG_FILE, cfg.model_dump(mode="json"))
     rt.trace.write(
         "run_start", config=cfg.model_dump(mode="json"), llm=rt.llm.label, is_llm=rt.llm.is_llm
@@ -143,9 +142,9 @@ class RunSession:
         run_dir = Path(run_dir)
         if (run_dir / CONFIG_FILE).exists():
             raise UserError(f"{run_dir} already holds a run; continue it with --resume")
-        _, llm = _validated(cfg, llm)
+        evaluator, llm = _validated(cfg, llm)
         run_dir.mkdir(parents=True, exist_ok=True)
-        rt = make_runtime(cfg, run_dir, on_round, llm)
+        rt = make_runtime(cfg, run_dir, on_round, llm, evaluator)
         write_json_atomic(run_dir / CONFIG_FILE, cfg.model_dump(mode="json"))
         rt.trace.write(
             "run_start",

@@ -39,7 +39,9 @@ def write_json_atomic(path: Path | str, obj: Any) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, default=str) + "\n")
 
 
-def write_csv_atomic(path: Path | str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def write_csv_atomic(
+    path: Path | str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)

@@ -21,23 +21,29 @@ from agentnas.tools.errors import UserError
 from agentnas.tools.hardware.registry import get_backend
 from agentnas.tools.metrics import hv_ratio, igd, pareto_indices
 from agentnas.tools.objectives import Objective, parse_objectives, to_min_matrix
-from agentnas.tools.spaces.registry import get_space
+from agentnas.tools.spaces.registry import get_space, resolve_dataset
 
 
 class Evaluator:
     def __init__(
         self,
         space: str,
-        dataset: str,
+        dataset: str | None,
         hardware: str,
         objectives: Sequence[str],
         accuracy: str = "table",
     ) -> None:
         self.space_name = space
         self.space = get_space(space)
-        self.dataset = dataset
+        self.dataset = dataset = resolve_dataset(space, dataset)
         self.objectives: list[Objective] = parse_objectives(list(objectives))
-        self.backend = get_backend(hardware)
+        # spaces without tables train candidates inside the backend, on the run's dataset
+        trains = space != "nb201"
+        self.backend = (
+            get_backend(hardware, dataset=dataset)
+            if trains and not hardware.startswith("electronic")
+            else get_backend(hardware)
+        )
         if space not in self.backend.spaces:
             raise UserError(
                 f"hardware '{hardware}' evaluates {', '.join(self.backend.spaces)} "
@@ -58,6 +64,12 @@ class Evaluator:
             if space == "nb201" and accuracy != "table"
             else None
         )
+        # the same network's energy on electronic references (UH-NAS compares them)
+        self.references = (
+            {d: get_backend(f"electronic:{d}") for d in ("cpu", "gpu")}
+            if space == "photonic-mlp" and not hardware.startswith("electronic")
+            else {}
+        )
         self._exact: Any = None
         self._lock = threading.Lock()
 
@@ -66,6 +78,8 @@ class Evaluator:
         """All metrics of one architecture (accuracy %, backend metrics, complexity)."""
         arch = self.space.validate(arch)
         metrics = dict(self.backend.evaluate(arch))
+        for device, ref in self.references.items():
+            metrics[f"ref_{device}_energy_mj"] = float(ref.evaluate(arch)["energy_mj"])
         if self.accuracy_source is None:
             metrics["accuracy"] = float(metrics["robust_accuracy"])
         else:

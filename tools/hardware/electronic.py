@@ -71,12 +71,12 @@ class ElectronicBackend(HardwareBackend):
         }
 
 
-def make_backend(member: str) -> ElectronicBackend:
+def make_backend(member: str, in_features: int = 784, n_classes: int = 10) -> ElectronicBackend:
     if member == "":
         raise UserError(
             f"backend '{PREFIX}' needs a device: {', '.join(f'{PREFIX}:{d}' for d in PJ_PER_MAC)}"
         )
-    return ElectronicBackend(member)
+    return ElectronicBackend(member, in_features, n_classes)
 
 
 def describe() -> list[BackendInfo]:

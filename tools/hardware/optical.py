@@ -257,12 +257,12 @@ class OpticalMZIBackend(HardwareBackend):
         return dict(self.evaluate_detail(arch).metrics)
 
 
-def make_backend(member: str) -> OpticalMZIBackend:
+def make_backend(member: str, **options: Any) -> OpticalMZIBackend:
     if member == "":
         raise UserError(
             f"backend '{PREFIX}' needs a preset: {', '.join(f'{PREFIX}:{p}' for p in presets())}"
         )
-    return OpticalMZIBackend(member)
+    return OpticalMZIBackend(member, **options)
 
 
 def describe() -> list[BackendInfo]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from agentnas.tools.errors import UserError
 from agentnas.tools.hardware.base import BackendInfo, HardwareBackend
@@ -20,7 +21,8 @@ from agentnas.tools.hardware.base import BackendInfo, HardwareBackend
 @dataclass(frozen=True)
 class Family:
     prefix: str
-    factory: Callable[[str], HardwareBackend]  # receives the part after "prefix:" ("" if none)
+    # receives the part after "prefix:" ("" if none) and any backend options
+    factory: Callable[..., HardwareBackend]
     describe: Callable[[], list[BackendInfo]]
 
 
@@ -51,14 +53,21 @@ def _load(prefix: str) -> Family | None:
     return _FAMILIES.get(prefix)
 
 
-def get_backend(name: str) -> HardwareBackend:
-    """Resolve ``prefix:member`` (or a bare ``prefix``) to a backend, or refuse clearly."""
+def get_backend(name: str, **options: Any) -> HardwareBackend:
+    """Resolve ``prefix:member`` (or a bare ``prefix``) to a backend, or refuse clearly.
+    ``options`` (e.g. ``dataset="digits"`` for a simulator that trains candidates) go to
+    the family's factory; families without options refuse them."""
     prefix, _, member = name.partition(":")
     family = _load(prefix)
     if family is None:
         known = ", ".join(info.name for info in list_backends() if info.available)
         raise UserError(f"unknown hardware backend '{name}'; available: {known}")
-    return family.factory(member)
+    if not options:
+        return family.factory(member)
+    try:
+        return family.factory(member, **options)
+    except TypeError:
+        raise UserError(f"backend '{name}' takes no options ({', '.join(options)})") from None
 
 
 def list_backends() -> list[BackendInfo]:

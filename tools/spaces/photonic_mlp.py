@@ -343,6 +343,9 @@ class PhotonicMLPSpace:
     name = NAME
     example = EXAMPLE
     size = SIZE
+    # the partitioner's default: total hidden width, ~20 values from 16 to 384, a proxy
+    # for MZI count and energy (the feature PEL-NAS-style niches should spread over)
+    default_partition_feature = "width_sum"
 
     def __init__(self, in_features: int = 784, n_classes: int = 10) -> None:
         self.in_features = in_features
