@@ -7,7 +7,9 @@ so ``--resume`` continues with exactly the settings the run started with).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, field_validator
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
 
 from agentnas.tools.errors import UserError
 
@@ -18,6 +20,8 @@ class RunConfig(BaseModel):
     hardware: str = "hwnasbench:fpga"
     # None: the space's default (nb201: accuracy,latency; photonic-mlp: accuracy,energy,mzi_count)
     objectives: list[str] | None = None
+    # options for backends that train/simulate candidates, e.g. {"draws": 32, "epochs": 5}
+    backend_options: dict[str, Any] = Field(default_factory=dict)
     accuracy: str = "table"  # "table" (oracle) | "zero-cost" | "backend" (physical backends)
     llm: str = "offline"  # "offline" | "openai:MODEL" | "replay:FILE"
     rounds: int = 10

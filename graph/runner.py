@@ -54,7 +54,9 @@ def _validated(cfg: RunConfig, llm: Any) -> tuple[Evaluator, Any]:
     from agentnas.agents.llm import make_llm
 
     objectives = cfg.objectives or list(default_objectives(cfg.space))
-    evaluator = Evaluator(cfg.space, cfg.dataset, cfg.hardware, objectives, cfg.accuracy)
+    evaluator = Evaluator(
+        cfg.space, cfg.dataset, cfg.hardware, objectives, cfg.accuracy, cfg.backend_options
+    )
     if llm is None:
         llm = make_llm(
             cfg.llm, seed=cfg.seed, max_calls=cfg.max_llm_calls, timeout_s=cfg.llm_timeout_s

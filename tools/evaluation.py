@@ -32,18 +32,17 @@ class Evaluator:
         hardware: str,
         objectives: Sequence[str],
         accuracy: str = "table",
+        backend_options: dict[str, Any] | None = None,
     ) -> None:
         self.space_name = space
         self.space = get_space(space)
         self.dataset = dataset = resolve_dataset(space, dataset)
         self.objectives: list[Objective] = parse_objectives(list(objectives))
         # spaces without tables train candidates inside the backend, on the run's dataset
-        trains = space != "nb201"
-        self.backend = (
-            get_backend(hardware, dataset=dataset)
-            if trains and not hardware.startswith("electronic")
-            else get_backend(hardware)
-        )
+        options = dict(backend_options or {})
+        if space != "nb201" and not hardware.startswith("electronic"):
+            options.setdefault("dataset", dataset)
+        self.backend = get_backend(hardware, **options)
         if space not in self.backend.spaces:
             raise UserError(
                 f"hardware '{hardware}' evaluates {', '.join(self.backend.spaces)} "

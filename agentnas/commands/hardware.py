@@ -16,10 +16,10 @@ from agentnas.tools.hardware.registry import get_backend, list_backends
 def backends_table(infos: list[BackendInfo]) -> Table:
     """One row per backend: name, metrics, spaces, source, available (yes/no), why not."""
     table = Table(title="hardware backends", show_lines=False)
-    table.add_column("name", no_wrap=True)
-    table.add_column("metrics", no_wrap=True)
+    table.add_column("name", no_wrap=True, min_width=24)
+    table.add_column("metrics", ratio=1)
     table.add_column("spaces", no_wrap=True)
-    table.add_column("source")
+    table.add_column("source", ratio=2)
     table.add_column("available", no_wrap=True)
     table.add_column("why not")
     for info in infos:

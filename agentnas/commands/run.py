@@ -79,6 +79,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             "isomorphic cells separately, so this caps the reachable HV ratio (about 0.98 "
             "on fpga when only the first member of each class is kept).",
         ),
+        backend_option: list[str] = typer.Option(
+            None, "--backend-option", help="KEY=VALUE for simulating backends, e.g. draws=8"
+        ),
         out: Path = typer.Option(None, help="run folder (default runs/<timestamp>)"),
         config: Path = typer.Option(None, help="TOML file with run settings"),
         resume: Path = typer.Option(None, help="continue the run in this folder"),
@@ -107,6 +110,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                     "max_llm_calls": max_llm_calls,
                     "kb_dir": str(kb) if kb else None,
                     "dedupe_isomorphic": dedupe_isomorphic,
+                    "backend_options": _options(backend_option),
                 },
             )
             run_dir = out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
@@ -123,6 +127,25 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             f"HV ratio {_fmt(summary['hv_ratio'], '.4f')}, IGD {_fmt(summary['igd'], '.4f')}, "
             f"LLM: {summary['llm']}, files in {run_dir}/"
         )
+
+
+def _options(items: list[str] | None) -> dict[str, Any] | None:
+    """``["draws=8", "epochs=3"]`` -> ``{"draws": 8, "epochs": 3}`` (numbers parsed)."""
+    if not items:
+        return None
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"--backend-option takes KEY=VALUE; got {item!r}")
+        try:
+            out[key] = int(value)
+        except ValueError:
+            try:
+                out[key] = float(value)
+            except ValueError:
+                out[key] = value
+    return out
 
 
 def _llm_label(spec: str) -> str:

@@ -67,7 +67,7 @@ def get_backend(name: str, **options: Any) -> HardwareBackend:
     try:
         return family.factory(member, **options)
     except TypeError:
-        raise UserError(f"backend '{name}' takes no options ({', '.join(options)})") from None
+        raise UserError(f"backend '{name}' does not accept option(s) {', '.join(options)}"
 
 
 def list_backends() -> list[BackendInfo]:

@@ -81,9 +81,9 @@ def default_threads() -> int:
     """Intra-op threads for proxy scoring: ``$AGENTNAS_PROXY_THREADS`` or 1.
 
     One thread per process: parallelism comes from worker processes instead. On the
-    shared 2-core development machine two threads made a cell ~10x slower (44 s vs 4 s,
-    ``agentnas bench proxies --threads 2`` vs ``--threads 1``) because the threads
-    spin-wait for a core another process holds.
+    shared 2-core development machine two threads made a cell ~8x slower (11.4 s vs
+    1.45 s per cell, ``agentnas bench proxies --threads 2`` vs ``--threads 1``) because
+    the threads spin-wait for a core another process holds.
     """
     try:
         return max(1, int(os.environ.get("AGENTNAS_PROXY_THREADS", "1")))
