@@ -67,7 +67,9 @@ def get_backend(name: str, **options: Any) -> HardwareBackend:
     try:
         return family.factory(member, **options)
     except TypeError:
-        raise UserError(f"backend '{name}' does not accept option(s) {', '.join(options)}"
+        raise UserError(
+            f"backend '{name}' does not accept option(s) {', '.join(options)}"
+        ) from None
 
 
 def list_backends() -> list[BackendInfo]:
