@@ -63,11 +63,9 @@ def allocate_children(
 
     n = len(parts)
     alloc = dict.fromkeys(parts, 0)
-    n_explore = min(per_round, max(1, round(EXPLORE_SHARE * per_round)))
-    if n_explore >= per_round or n_explore >= n:
-        n_explore = min(per_round, n * (per_round // n) if per_round >= n else per_round)
-    start = (round_ * max(1, n_explore)) % n
-    for j in range(n_explore):
+    n_explore = min(per_round, n, max(1, round(EXPLORE_SHARE * per_round)))
+    start = (round_ * n_explore) % n
+    for j in range(n_explore):  # every part has room, so this never overflows
         alloc[parts[(start + j) % n]] += 1
     left = per_round - n_explore
     # exploitation by weight; a partition that runs out of room passes its share on
@@ -90,7 +88,4 @@ def allocate_children(
         for p, g in give.items():
             alloc[p] += g
             left -= g
-    # exploration slots that overflowed a partition's room
-    for p in parts:
-        alloc[p] = min(alloc[p], room[p])
     return {p: k for p, k in alloc.items() if k > 0}
