@@ -9,8 +9,6 @@ export) refuse a folder that does not exist instead of creating an empty databas
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +20,7 @@ from rich.table import Table
 
 from agentnas.memory.heuristic import Heuristic, Scope, confidence
 from agentnas.memory.knowledge_base import DEFAULT_KB_DIR, KnowledgeBase
+from agentnas.tools.atomic_io import write_text_atomic
 from agentnas.tools.errors import UserError
 
 KbOption = Annotated[
@@ -97,17 +96,8 @@ def _details(h: Heuristic) -> Table:
 
 
 def _write_json_atomic(path: Path, payload: Any) -> None:
-    """Write JSON next to ``path`` in a temp file, then rename over it (never a half file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Never a half-written export: temp file in the same folder, then rename."""
+    write_text_atomic(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
 
 def _read_records(path: Path) -> list[dict[str, Any]]:

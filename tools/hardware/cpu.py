@@ -17,7 +17,6 @@ import math
 import os
 import platform
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from functools import cache
@@ -25,6 +24,7 @@ from importlib import metadata, util
 from pathlib import Path
 from typing import Any
 
+from agentnas.tools.atomic_io import write_text_atomic
 from agentnas.tools.errors import UserError
 from agentnas.tools.hardware.base import BackendInfo, HardwareBackend
 from agentnas.tools.hardware.registry import Family, register
@@ -77,12 +77,7 @@ def read_cache(path: Path) -> dict[str, Any]:
 def write_cache(path: Path, data: dict[str, Any]) -> None:
     """Write atomically (temp file in the same folder, then rename)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-        ) as tmp:
-            json.dump(data, tmp, indent=1, sort_keys=True)
-        os.replace(tmp.name, path)
+        write_text_atomic(path, json.dumps(data, indent=1, sort_keys=True))
     except OSError as exc:
         raise UserError(
             f"cannot write the cpu latency cache {path} ({exc.strerror or exc}); "

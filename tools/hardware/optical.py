@@ -27,12 +27,12 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+from agentnas.tools.atomic_io import write_text_atomic
 from agentnas.tools.errors import UserError
 from agentnas.tools.hardware.base import BackendInfo, HardwareBackend
 from agentnas.tools.hardware.registry import Family, register
@@ -204,11 +204,7 @@ class OpticalMZIBackend(HardwareBackend):
         path = self.cache_file(arch)
         payload = {"key": self.cache_key(arch), **result.model_dump(exclude={"cached"})}
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            with os.fdopen(fd, "w") as fh:
-                json.dump(payload, fh)
-            os.replace(tmp, path)
+            write_text_atomic(path, json.dumps(payload))
         except OSError:  # a read-only cache only costs recomputation
             return
 
