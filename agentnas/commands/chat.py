@@ -413,7 +413,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             )
             run_dir = out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
             console.print(
-                f"agentnas chat: {cfg.space} / {cfg.dataset} / {cfg.hardware}, budget "
+                f"agentnas chat: {cfg.space} / {cfg.dataset or 'default dataset'} / "
+                f"{cfg.hardware}, budget "
                 f"{cfg.budget}, {cfg.rounds} rounds, llm: {_llm_label(cfg.llm)} → {run_dir}"
             )
             session = RunSession.start(cfg, run_dir)

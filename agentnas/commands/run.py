@@ -115,7 +115,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             )
             run_dir = out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
             console.print(
-                f"agentnas run: {cfg.space} / {cfg.dataset} / {cfg.hardware}, "
+                f"agentnas run: {cfg.space} / {cfg.dataset or 'default dataset'} / {cfg.hardware}, "
                 f"budget {cfg.budget}, {cfg.rounds} rounds, llm: {_llm_label(cfg.llm)} "
                 f"→ {run_dir}"
             )
