@@ -106,6 +106,13 @@ def designer_prompt(ctx: DesignerContext, space_description: str, tool_names: Se
     p = ctx.partition
     tools = f"Tools you may call before answering: {', '.join(tool_names)}.\n" if tool_names else ""
     example = ctx.parents[0].arch if ctx.parents else "<architecture string>"
+    steering = (
+        "Instructions from the user (follow them where the constraint allows):\n"
+        + "\n".join(f"- {t}" for t in ctx.instructions)
+        + "\n"
+        if ctx.instructions
+        else ""
+    )
     return (
         f"Search space: {ctx.space}. {space_description}\n"
         f"Hardware: {ctx.hardware}. Objectives: "
@@ -116,6 +123,7 @@ def designer_prompt(ctx: DesignerContext, space_description: str, tool_names: Se
         f"Pareto parents of this partition, with their measured metrics:\n"
         f"{parents_block(ctx.parents, ctx.objectives)}\n"
         f"Design heuristics from the knowledge base:\n{heuristics_block(ctx.heuristics)}\n"
+        f"{steering}"
         f"{tools}"
         f"Choose crossover (combine two parents) or mutation (change one or two parts of one "
         f"parent), then propose exactly {ctx.n_children} new architectures that could extend "

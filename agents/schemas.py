@@ -139,6 +139,9 @@ class DesignerContext(BaseModel):
     # added: every evaluated cell with its metrics (all partitions). The offline policy fits
     # its op-effect model on it; without it, it learns from ``parents`` only.
     history: list[ScoredArch] = Field(default_factory=list)
+    # user steering ("instruct" commands), shown to an LLM Designer; the offline policy
+    # acts on steering only through focus and heuristics
+    instructions: list[str] = Field(default_factory=list)
 
 
 class Proposal(BaseModel):

@@ -328,9 +328,8 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
             "seed": cfg.seed,
             "max_repairs": cfg.max_repairs,
             "history": [_scored(c) for c in task["history"]],
+            "instructions": task["instructions"],
         }
-        if "instructions" in DesignerContext.model_fields:
-            fields["instructions"] = task["instructions"]
         ctx = DesignerContext(**fields)
         rt.trace.write(
             "design_context",

@@ -16,7 +16,10 @@ from agentnas.graph.runner import start_run
 from agentnas.graph.trace import read_trace
 
 # one cell with two nor_conv_3x3 (partition of count 2), proposed by every Designer call
-CHILD = "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+CHILD = (
+    "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|skip_connect~0|nor_conv_3x3~1|"
+    "skip_connect~2|"
+)
 PARTITION_ANSWER = {
     "feature": "n_nor_conv_3x3",
     "groups": [[0, 1], [2, 2], [3, 6]],
@@ -82,6 +85,9 @@ def _rows(run_dir):
 
 def test_scripted_llm_run_survives_garbage_and_traces_it(tmp_path):
     llm = ChatBackend(ScriptedModel(responses=[]), label="fake:scripted", backoff_s=0)
+    (tmp_path / "run").mkdir()
+    steer = {"instruction": "keep latency under 3 ms"}
+    (tmp_path / "run" / "steer.jsonl").write_text(json.dumps(steer) + "\n")
     summary = start_run(_cfg(), tmp_path / "run", llm=llm)
     assert summary["evaluations"] == 24
     assert summary["llm"] == "fake:scripted" and summary["is_llm"] is True
@@ -104,6 +110,13 @@ def test_scripted_llm_run_survives_garbage_and_traces_it(tmp_path):
         for err in e["errors"]
     ]
     assert any("no-such-id" in err for err in reflector_errors)  # unknown id dropped, noted
+    prompts = [
+        m["content"]
+        for e in events
+        if e["event"] == "agent_attempt" and e["role"] == "designer" and e["key"]["round"] == 1
+        for m in e["prompt"]
+    ]
+    assert any("keep latency under 3 ms" in p for p in prompts)  # user steering reaches them
     assert "OPENAI_API_KEY" not in (tmp_path / "run" / "trace.jsonl").read_text()
 
 
