@@ -47,6 +47,9 @@ from agentnas.agents.schemas import (
 
 RULE_TAG = re.compile(r"\[rule p(?P<part>\d+|\*): (?P<token>[^\]]+)\]")
 NB201_EDGE_LABELS = ("1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2")
+GLOBAL_POOL = False
+GLOBAL_N = 300
+COIN = True
 ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
 
 
@@ -182,8 +185,8 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
                 if ok(child):
                     crossover.setdefault(child, ([a.arch, b.arch], "crossover"))
     seeds: dict[str, tuple[list[str], str]] = {}
-    if len(mutation) + len(crossover) < 4 * ctx.n_children:
-        for a in _sample_inside(space, ctx, rng, 300):
+    if GLOBAL_POOL or len(mutation) + len(crossover) < 4 * ctx.n_children:
+        for a in _sample_inside(space, ctx, rng, GLOBAL_N):
             if ok(a):
                 seeds.setdefault(a, ([], "random seed inside the partition"))
 
@@ -247,7 +250,8 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
         pools = [crossover, mutation] if want == "crossover" else [mutation, crossover]
         pools.append(seeds)
         best = None
-        for pool in pools:
+        cands_iter = pools if COIN else [{**seeds, **crossover, **mutation}]
+        for pool in cands_iter:
             options = [a for a in sorted(pool) if a not in used_c]
             if not options:
                 continue
@@ -266,8 +270,8 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
             break
         (gain, _, _), arch, used, pool = best
         used_c.add(arch)
-        parents_of, how = pool[arch]
-        op = "crossover" if pool is crossover else "seed" if pool is seeds else "mutation"
+        op = "crossover" if arch in crossover and arch not in mutation else "seed" if arch in seeds and arch not in mutation else "mutation"
+        parents_of, how = (mutation.get(arch) or crossover.get(arch) or seeds[arch])
         pt = norm[index[arch]]
         g_front = np.vstack([g_front, pt])  # believe the prediction for the next pick
         p_front = np.vstack([p_front, pt])

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+console = Console(width=140)  # wide enough for the table when piped
 
 
 def _ms(values: list[float]) -> str:
