@@ -3,7 +3,8 @@
 The Designer prompt follows PEL-NAS (partition constraint, the partition's Pareto parents
 with their metrics, the knowledge base's heuristics, crossover or mutation) and UH-NAS
 (for physical backends, the accuracy lost to non-idealities: ``clean_accuracy``,
-``robust_accuracy``, ``degradation`` are shown when the metrics carry them).
+``robust_accuracy``, ``degradation`` are shown when the metrics carry them). The steering
+prompt shows the run at a round boundary and the actions the user may ask for.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from agentnas.agents.schemas import (
     ScoredArch,
     maximized,
 )
+from agentnas.agents.steering_commands import SteerAnswer, SteerContext
 from agentnas.agents.structured import schema_text
 
 ROBUSTNESS_METRICS = ("clean_accuracy", "robust_accuracy", "degradation")
@@ -46,6 +48,13 @@ REFLECTOR_SYSTEM = (
     "knowledge base of short, testable design heuristics: add new ones, revise the evidence "
     "(or wording) of existing ones, retire ones the evidence contradicts. Answer with one "
     "JSON object only."
+)
+
+STEER_SYSTEM = (
+    "You are the steering assistant of a running hardware-aware neural architecture search. "
+    "The user talks to you between rounds; you turn what they say into typed commands that "
+    "the search applies at the next round boundary, and you reply in one or two sentences "
+    "saying what will change. Answer with one JSON object only."
 )
 
 
@@ -157,6 +166,49 @@ def reflector_prompt(ctx: ReflectorContext) -> str:
         "(evidence_for_delta / evidence_against_delta, optional new text), and retire ids the "
         "evidence contradicts. Use only ids listed above.\n"
         f"Answer schema: {schema_text(ReflectionAnswer)}"
+    )
+
+
+_STEER_ACTIONS_HELP = (
+    "Actions: instruct (text: free advice shown to every Designer from now on); focus "
+    "(partitions: ids that get the budget from now on; [] = all partitions again); "
+    "add_heuristic (text: a design rule stored in the knowledge base; polarity 'negative' "
+    "when it says what to avoid; partitions: [id] to scope it to one partition, else []); "
+    "extend_budget (amount: extra distinct evaluations, > 0); extend_rounds (amount: extra "
+    "rounds, > 0); stop (finish now and write the report); continue (no change). "
+    "Partitions are ordered by complexity: 'low latency', 'small', 'cheap' mean the "
+    "lowest-complexity partitions, 'high accuracy', 'large' the highest. Use several "
+    "commands when the user asks for several things; never invent partition ids."
+)
+
+
+def _steer_context_text(ctx: SteerContext) -> str:
+    """The run as the steering agent sees it: limits, partitions, some front members."""
+    parts = "\n".join(
+        f"- partition {p.id}: {p.feature} in [{p.low:g}, {p.high:g}] ({p.size} cells)"
+        for p in ctx.partitions
+    )
+    front = "\n".join(
+        "- "
+        + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items())
+        for r in ctx.front
+    )
+    return (
+        f"Search space {ctx.space or '?'} on {ctx.hardware or '?'}; objectives: "
+        f"{', '.join(ctx.objectives) or '?'}.\n"
+        f"Round {ctx.round} just finished: {ctx.evaluations} of {ctx.budget} evaluations "
+        f"used, {ctx.rounds} rounds planned, {ctx.heuristics} heuristics in the knowledge "
+        f"base, focus: {ctx.focus or 'all partitions'}.\n"
+        f"Partitions:\n{parts or '(none)'}\nSome Pareto-front members:\n{front or '(none)'}"
+    )
+
+
+def steer_prompt(message: str, ctx: SteerContext) -> str:
+    """The steering agent's request: the run, the actions it may use, the user's words."""
+    return (
+        f"{_steer_context_text(ctx)}\n{_STEER_ACTIONS_HELP}\n"
+        f"The user says: {message!r}\n"
+        f"Answer schema: {schema_text(SteerAnswer)}"
     )
 
 

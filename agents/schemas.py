@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-Role = Literal["partitioner", "designer", "reflector"]
+Role = Literal["partitioner", "designer", "reflector", "steering"]
 Polarity = Literal["positive", "negative"]
 
 

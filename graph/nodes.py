@@ -24,11 +24,11 @@ from agentnas.agents.schemas import (
     Partition,
     PartitionerContext,
     ReflectorContext,
-    ScoredArch,
 )
 from agentnas.agents.steering import SteerCommand
 from agentnas.graph.allocation import allocate_children
 from agentnas.graph.artifacts import write_candidates, write_front
+from agentnas.graph.candidates import deltas, evaluate_candidate, scored
 from agentnas.graph.knowledge import (
     add_user_heuristics,
     apply_reflection,
@@ -36,71 +36,12 @@ from agentnas.graph.knowledge import (
     load_heuristics,
 )
 from agentnas.graph.runtime import Runtime
+from agentnas.graph.seeding import feature_histograms, sample_partition
 from agentnas.graph.state import Candidate, DesignTask, SearchState
 from agentnas.graph.steering import apply_commands, read_steer_file
-from agentnas.tools.errors import UserError
+from agentnas.graph.trace import trace_attempts
 
 MAX_PARENTS = 10
-HISTOGRAM_SAMPLE = 2000
-
-
-def _trace_attempts(rt: Runtime, attempts: list[Any]) -> int:
-    """Write each attempt to the trace; return the number of real LLM calls made."""
-    calls = 0
-    for a in attempts:
-        record = a.model_dump(mode="json")
-        rt.trace.write("agent_attempt", **record)
-        for call in record.get("llm_calls") or []:
-            rt.trace.write("llm_call", **call)
-        calls += len(record.get("llm_calls") or []) if rt.llm.is_llm else 0
-    return calls
-
-
-def _evaluate(rt: Runtime, arch: str, **info: Any) -> Candidate | None:
-    """Evaluate one architecture; a failure is traced and skipped, never fatal."""
-    t0 = time.perf_counter()
-    try:
-        metrics = rt.evaluator.evaluate(arch)
-    except UserError as exc:
-        rt.trace.write("evaluation_failed", arch=arch, error=str(exc), **info)
-        return None
-    cand: Candidate = {
-        "arch": arch,
-        "metrics": metrics,
-        "partition": info.get("partition"),
-        "parents": info.get("parents", []),
-        "round": info["round"],
-        "operator": info.get("operator", ""),
-        "rationale": info.get("rationale", ""),
-        "heuristics_used": info.get("heuristics_used", []),
-        "designer": info.get("designer", ""),
-    }
-    rt.trace.write("evaluation", seconds=round(time.perf_counter() - t0, 4), **cand)
-    return cand
-
-
-def feature_histograms(rt: Runtime) -> tuple[dict[str, dict[str, int]], bool]:
-    """Counts of each discrete complexity feature over the space (or a sample of it)."""
-    space = rt.space
-    enumerable = hasattr(space, "enumerate")
-    if enumerable:
-        archs = list(space.enumerate())
-    else:
-        archs = space.sample(random.Random(rt.config.seed), HISTOGRAM_SAMPLE)
-    counts: dict[str, Counter[Any]] = {}
-    for a in archs:
-        for name, value in space.features(a).items():
-            counts.setdefault(name, Counter())[value] = counts.get(name, Counter())[value] + 1
-    hist = {
-        name: {_fmt(v): n for v, n in sorted(c.items())}
-        for name, c in counts.items()
-        if len(c) <= 64  # continuous features (params, FLOPs) are left out
-    }
-    return hist, not enumerable
-
-
-def _fmt(v: Any) -> str:
-    return str(int(v)) if float(v).is_integer() else str(v)
 
 
 def make_nodes(rt: Runtime) -> dict[str, Any]:
@@ -119,7 +60,7 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
             histogram_is_sample=sampled,
         )
         result = plan_partitions(ctx, rt.llm)
-        calls = _trace_attempts(rt, result.attempts)
+        calls = trace_attempts(rt, result.attempts)
         parts = [p.model_dump(mode="json") for p in result.partitions]
         rt.trace.write(
             "partitions",
@@ -163,10 +104,10 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
             want = min(cfg.seed_per_partition, int(p["size"]), budget - len(out))
             if want <= 0:
                 continue
-            archs = _sample_partition(rt, rng, p, parts, want, taken)
+            archs = sample_partition(rt, rng, p, parts, want, taken)
             for a in archs:
                 taken.add(a)
-                c = _evaluate(
+                c = evaluate_candidate(
                     rt,
                     a,
                     round=0,
@@ -237,7 +178,7 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
                     heuristics_used=c["heuristics_used"],
                     child_metrics=c["metrics"],
                     parent_metrics=pm,
-                    deltas=_deltas(c["metrics"], pm, rt.evaluator),
+                    deltas=deltas(c["metrics"], pm, rt.evaluator),
                     on_front=c["arch"] in front,
                 )
             )
@@ -251,7 +192,7 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
             heuristics=heuristic_views(heur),
         )
         result = reflect(ctx, rt.llm)
-        calls = _trace_attempts(rt, result.attempts)
+        calls = trace_attempts(rt, result.attempts)
         with rt.kb_lock:
             records, changes = apply_reflection(
                 rt.kb, heur, result, cfg.space, cfg.hardware, rnd, f"reflector:{rt.llm.label}"
@@ -320,14 +261,14 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
             "objectives": [o.metric for o in rt.evaluator.objectives],
             "round": rnd,
             "partition": p,
-            "parents": [_scored(c) for c in task["parents"]],
+            "parents": [scored(c) for c in task["parents"]],
             "heuristics": heuristics,
             "n_children": task["n_children"],
             "evaluated": task["evaluated"],
             "dedupe_isomorphic": cfg.dedupe_isomorphic,
             "seed": cfg.seed,
             "max_repairs": cfg.max_repairs,
-            "history": [_scored(c) for c in task["history"]],
+            "history": [scored(c) for c in task["history"]],
             "instructions": task["instructions"],
         }
         ctx = DesignerContext(**fields)
@@ -340,7 +281,7 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
             n_children=task["n_children"],
         )
         result = design(ctx, rt.llm, rt.space, tools=rt.designer_tools())
-        calls = _trace_attempts(rt, result.attempts)
+        calls = trace_attempts(rt, result.attempts)
         fallbacks = []
         if result.fallback_used:
             fallbacks.append({"round": rnd, "partition": p.id, "reason": result.fallback_reason})
@@ -350,7 +291,7 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
         label = rt.llm.label
         out = []
         for prop in result.children[: task["n_children"]]:
-            c = _evaluate(
+            c = evaluate_candidate(
                 rt,
                 prop.arch,
                 round=rnd,
@@ -428,39 +369,3 @@ def plan_round(rt: Runtime, state: SearchState) -> list[Send]:
 def _exhausted(state: SearchState, cands: list[Candidate]) -> bool:
     counts = Counter(c["partition"] for c in cands)
     return all(counts[p["id"]] >= p["size"] for p in state["partitions"])
-
-
-def _scored(c: Candidate) -> ScoredArch:
-    return ScoredArch(
-        arch=c["arch"], metrics=c["metrics"], partition=c["partition"], round=c["round"]
-    )
-
-
-def _deltas(child: dict[str, float], parents: list[dict[str, float]], evaluator: Any) -> dict:
-    """Child minus the best parent, per objective, in natural units (sign as measured)."""
-    out = {}
-    for o in evaluator.objectives:
-        vals = [p[o.metric] for p in parents if o.metric in p]
-        if vals and o.metric in child:
-            best = max(vals) if o.direction == "max" else min(vals)
-            out[o.metric] = float(child[o.metric] - best)
-    return out
-
-
-def _sample_partition(
-    rt: Runtime, rng: random.Random, p: dict, parts: list[dict], n: int, taken: set[str]
-) -> list[str]:
-    space = rt.space
-    if hasattr(space, "enumerate"):
-        pool = [
-            a for a in space.enumerate() if a not in taken and rt.partition_of(a, parts) == p["id"]
-        ]
-        return rng.sample(pool, min(n, len(pool)))
-    out: list[str] = []
-    for _ in range(200 * n):
-        (a,) = space.sample(rng, 1)
-        if a not in taken and a not in out and rt.partition_of(a, parts) == p["id"]:
-            out.append(a)
-            if len(out) == n:
-                break
-    return out

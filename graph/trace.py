@@ -69,3 +69,15 @@ def read_trace(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
     return out
+
+
+def trace_attempts(rt: Any, attempts: list[Any]) -> int:
+    """Write each attempt to the trace; return the number of real LLM calls made."""
+    calls = 0
+    for a in attempts:
+        record = a.model_dump(mode="json")
+        rt.trace.write("agent_attempt", **record)
+        for call in record.get("llm_calls") or []:
+            rt.trace.write("llm_call", **call)
+        calls += len(record.get("llm_calls") or []) if rt.llm.is_llm else 0
+    return calls

@@ -1,0 +1,55 @@
+"""Seeding: the complexity histograms the Partitioner reads, and uniform draws inside a
+partition (PEL-NAS starts every niche from random cells)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any
+
+from agentnas.graph.runtime import Runtime
+
+HISTOGRAM_SAMPLE = 2000
+
+
+def feature_histograms(rt: Runtime) -> tuple[dict[str, dict[str, int]], bool]:
+    """Counts of each discrete complexity feature over the space (or a sample of it)."""
+    space = rt.space
+    enumerable = hasattr(space, "enumerate")
+    if enumerable:
+        archs = list(space.enumerate())
+    else:
+        archs = space.sample(random.Random(rt.config.seed), HISTOGRAM_SAMPLE)
+    counts: dict[str, Counter[Any]] = {}
+    for a in archs:
+        for name, value in space.features(a).items():
+            counts.setdefault(name, Counter())[value] = counts.get(name, Counter())[value] + 1
+    hist = {
+        name: {_fmt(v): n for v, n in sorted(c.items())}
+        for name, c in counts.items()
+        if len(c) <= 64  # continuous features (params, FLOPs) are left out
+    }
+    return hist, not enumerable
+
+
+def _fmt(v: Any) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def sample_partition(
+    rt: Runtime, rng: random.Random, p: dict, parts: list[dict], n: int, taken: set[str]
+) -> list[str]:
+    space = rt.space
+    if hasattr(space, "enumerate"):
+        pool = [
+            a for a in space.enumerate() if a not in taken and rt.partition_of(a, parts) == p["id"]
+        ]
+        return rng.sample(pool, min(n, len(pool)))
+    out: list[str] = []
+    for _ in range(200 * n):
+        (a,) = space.sample(rng, 1)
+        if a not in taken and a not in out and rt.partition_of(a, parts) == p["id"]:
+            out.append(a)
+            if len(out) == n:
+                break
+    return out
