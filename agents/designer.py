@@ -20,15 +20,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from agentnas.agents import prompts
-from agentnas.agents.llm import (
-    OFFLINE_LABEL,
-    LLMBackend,
-    LLMBudgetExhausted,
-    LLMCallFailed,
-    answer_of,
-    call_model,
-    prompt_record,
-)
+from agentnas.agents.llm import OFFLINE_LABEL, LLMBackend, attempt_call, prompt_record
 from agentnas.agents.offline_policy import design_offline, fallback_children
 from agentnas.agents.schemas import (
     Attempt,
@@ -94,24 +86,13 @@ def design(
         key = _key(ctx, i)
         att = Attempt(role="designer", key=key, label=llm.label, prompt=prompt_record(messages))
         attempts.append(att)
-        t0 = time.perf_counter()
-        try:
-            message, transcript = call_model(
-                llm, messages, key=key, attempt=att, tools=tool_list or None,
-                max_tool_steps=max_tool_steps,
-            )  # fmt: skip
-        except (LLMCallFailed, LLMBudgetExhausted) as exc:
-            att.errors.append(f"{type(exc).__name__}: {exc}")
-            att.seconds = time.perf_counter() - t0
-            reason = f"LLM unavailable ({type(exc).__name__}: {exc})"
+        outcome = attempt_call(
+            llm, messages, att, tools=tool_list or None, max_tool_steps=max_tool_steps
+        )
+        if isinstance(outcome, str):
+            reason = outcome
             break
-        except Exception as exc:  # a bug-free model can still raise odd things; never crash
-            att.errors.append(f"{type(exc).__name__}: {exc}")
-            att.seconds = time.perf_counter() - t0
-            reason = f"LLM call raised {type(exc).__name__}: {exc}"
-            break
-        att.seconds = time.perf_counter() - t0
-        att.answer = answer_of(message)
+        message, transcript = outcome
         answer, errors = parse_answer(
             message, DesignAnswer, list_field="children", tool_name="design_answer"
         )

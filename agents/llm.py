@@ -361,3 +361,34 @@ def call_model(
             attempt.tool_calls.append({"name": name, "args": args, "result": text[:4000]})
             transcript.append(ToolMessage(content=text, tool_call_id=tc.get("id") or name))
     return message, transcript
+
+
+def attempt_call(
+    llm: LLMBackend,
+    messages: Sequence[BaseMessage],
+    attempt: Attempt,
+    *,
+    tools: Sequence[Any] | None = None,
+    max_tool_steps: int = 4,
+) -> tuple[AIMessage, list[BaseMessage]] | str:
+    """:func:`call_model` under ``attempt.key`` for an agent's repair loop, which must
+    never crash: fills ``attempt.seconds`` and ``attempt.answer``; on any exception it
+    records it in ``attempt.errors`` and returns the reason (a string) instead of the
+    answer and transcript. Budget and call failures read "LLM unavailable (…)", anything
+    else "LLM call raised …"."""
+    t0 = time.perf_counter()
+    try:
+        message, transcript = call_model(
+            llm, messages, key=attempt.key, attempt=attempt, tools=tools,
+            max_tool_steps=max_tool_steps,
+        )  # fmt: skip
+    except (LLMCallFailed, LLMBudgetExhausted) as exc:
+        attempt.errors.append(f"{type(exc).__name__}: {exc}")
+        return f"LLM unavailable ({type(exc).__name__}: {exc})"
+    except Exception as exc:  # a bug-free model can still raise odd things; never crash
+        attempt.errors.append(f"{type(exc).__name__}: {exc}")
+        return f"LLM call raised {type(exc).__name__}: {exc}"
+    finally:
+        attempt.seconds = time.perf_counter() - t0
+    attempt.answer = answer_of(message)
+    return message, transcript

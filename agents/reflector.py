@@ -16,15 +16,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from agentnas.agents import prompts
-from agentnas.agents.llm import (
-    OFFLINE_LABEL,
-    LLMBackend,
-    LLMBudgetExhausted,
-    LLMCallFailed,
-    answer_of,
-    call_model,
-    prompt_record,
-)
+from agentnas.agents.llm import OFFLINE_LABEL, LLMBackend, attempt_call, prompt_record
 from agentnas.agents.offline_policy import reflect_offline
 from agentnas.agents.schemas import (
     Attempt,
@@ -109,20 +101,11 @@ def reflect(
         key = CallKey(node="reflect", round=ctx.round, partition=None, attempt=i)
         att = Attempt(role="reflector", key=key, label=llm.label, prompt=prompt_record(messages))
         attempts.append(att)
-        t0 = time.perf_counter()
-        try:
-            message, transcript = call_model(llm, messages, key=key, attempt=att)
-        except (LLMCallFailed, LLMBudgetExhausted) as exc:
-            att.errors.append(f"{type(exc).__name__}: {exc}")
-            reason = f"LLM unavailable ({type(exc).__name__}: {exc})"
+        outcome = attempt_call(llm, messages, att)
+        if isinstance(outcome, str):
+            reason = outcome
             break
-        except Exception as exc:
-            att.errors.append(f"{type(exc).__name__}: {exc}")
-            reason = f"LLM call raised {type(exc).__name__}: {exc}"
-            break
-        finally:
-            att.seconds = time.perf_counter() - t0
-        att.answer = answer_of(message)
+        message, transcript = outcome
         answer, errors = parse_answer(message, ReflectionAnswer, tool_name="reflection")
         if answer is not None:
             clean, dropped = check_reflection(answer, ctx)

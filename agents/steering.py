@@ -97,7 +97,7 @@ def interpret(
     max_repairs: int = 1,
     attempt_offset: int = 0,
 ) -> SteerResult:
-    """Turn one chat message into steering commands (see the section comment above).
+    """Turn one chat message into steering commands (see the module docstring).
     ``attempt_offset`` numbers the calls of several messages in one round distinctly, so a
     replay of the trace answers each one."""
     if not llm.is_llm:

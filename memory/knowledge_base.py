@@ -22,7 +22,7 @@ import builtins
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from pydantic import ValidationError
 
@@ -50,6 +50,17 @@ DEDUPE_DISTANCE = 0.05
 rules differing only in a number or in word order also sit below 0.03, hence the extra
 check on :func:`~agentnas.memory.heuristic.technical_tokens`)."""
 _TWIN_CANDIDATES = 5
+
+
+class AddOptions(TypedDict, total=False):
+    """The keywords of :meth:`KnowledgeBase.add`, with the defaults of
+    :meth:`KnowledgeBase.add_or_merge` (positive, no evidence, round 0, source "user")."""
+
+    polarity: Polarity
+    evidence_for: int
+    evidence_against: int
+    round: int
+    source: str
 
 
 def _sort_key(h: Heuristic) -> tuple[str, str, int, int, str]:
@@ -85,17 +96,7 @@ class KnowledgeBase:
         self.close()
 
     # ------------------------------------------------------------------------- writes
-    def add(
-        self,
-        text: str,
-        scope: Scope,
-        *,
-        polarity: Polarity = "positive",
-        evidence_for: int = 0,
-        evidence_against: int = 0,
-        round: int = 0,
-        source: str = "user",
-    ) -> Heuristic:
+    def add(self, text: str, scope: Scope, **options: Unpack[AddOptions]) -> Heuristic:
         """Store a heuristic and return it.
 
         Deduplicates: when an *active* heuristic with the same scope (exact partition) and
@@ -104,17 +105,10 @@ class KnowledgeBase:
         revised instead (its evidence grows by ``evidence_for`` / ``evidence_against``,
         ``last_round`` becomes ``round``) and returned with its own id and wording.
         Re-adding the exact text of a *retired* heuristic revives it.
-        Use :meth:`add_or_merge` to learn which happened.
+        ``options`` are :meth:`add_or_merge`'s keywords (:class:`AddOptions`); use
+        :meth:`add_or_merge` to learn which happened.
         """
-        heuristic, _ = self.add_or_merge(
-            text,
-            scope,
-            polarity=polarity,
-            evidence_for=evidence_for,
-            evidence_against=evidence_against,
-            round=round,
-            source=source,
-        )
+        heuristic, _ = self.add_or_merge(text, scope, **options)
         return heuristic
 
     def add_or_merge(

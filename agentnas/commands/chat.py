@@ -10,7 +10,8 @@ no commands, so the run finishes its budget and writes its report. Ctrl-C leaves
 resumable with ``agentnas chat --resume RUN_DIR``.
 
 ``steer`` appends the commands as JSON lines to ``RUN_DIR/steer.jsonl``; the run applies
-them at its next round boundary (``graph/steering.py``).
+them at its next round boundary (``graph/steering.py``). What the chat shows (tables,
+status and trace lines) is built by :mod:`agentnas.commands.chat_view`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from agentnas.agents.llm import OFFLINE_LABEL
 from agentnas.agents.steering import (
@@ -32,6 +32,14 @@ from agentnas.agents.steering import (
     SteerPartition,
     describe,
     interpret,
+)
+from agentnas.commands.chat_view import (
+    HELP,
+    front_rows,
+    front_table,
+    kb_table,
+    status_line,
+    trace_line,
 )
 from agentnas.commands.run import _fmt, _llm_label
 from agentnas.config import load_config
@@ -42,37 +50,8 @@ console = Console()
 FRONT_ROWS = 5  # front members shown at each pause (/front shows all)
 CONTEXT_FRONT_ROWS = 8  # front members the steering agent sees
 
-HELP = """\
-Type what you want, in plain words; it applies at this round boundary. Examples:
-  add 50 evaluations · 2 more rounds · budget to 200
-  focus on partitions 4 and 5 · focus on low latency · focus on all partitions
-  avoid avg_pool_3x3 near the output · rule: skip_connect at the output cuts latency
-  prefer 3x3 convs in the last edge · stop · (empty line) or go = continue
-Anything else becomes an instruction shown to every Designer.
-Slash commands: /help · /front (full front) · /kb (heuristics in scope) ·
-  /trace [N] (last N trace events) · /quit (stop: write the report and exit)
-End of input (Ctrl-D) continues to the end without more pauses."""
 
-
-# ---------------------------------------------------------------- pure helpers
-
-
-def front_rows(
-    candidates: list[dict[str, Any]], front: list[str], objectives: list[Any]
-) -> list[dict[str, Any]]:
-    """Front members as ``{"arch", "partition", <objective metrics>}``, sorted like
-    ``front.csv`` (by the first objective, best first)."""
-    by_arch = {c["arch"]: c for c in candidates}
-    members = [by_arch[a] for a in front if a in by_arch]
-    members.sort(key=lambda c: tuple(c["metrics"].get(o.metric, 0.0) * o.sign for o in objectives))
-    return [
-        {
-            "arch": c["arch"],
-            "partition": c["partition"],
-            **{o.metric: c["metrics"].get(o.metric) for o in objectives},
-        }
-        for c in members
-    ]
+# ---------------------------------------------------------------- steering context
 
 
 def context_from_state(values: dict[str, Any], objectives: list[Any]) -> SteerContext:
@@ -158,74 +137,6 @@ def append_commands(run_dir: Path, commands: list[SteerCommand]) -> Path:
     return path
 
 
-def trace_line(e: dict[str, Any]) -> str:
-    """One short line for a trace event (``/trace``)."""
-    kind = e.get("event", "?")
-    rnd_value = e.get("round", (e.get("key") or {}).get("round"))
-    rnd = f"r{rnd_value}" if rnd_value is not None else "  "
-    if kind == "evaluation":
-        m = ", ".join(f"{k}={v:.4g}" for k, v in (e.get("metrics") or {}).items())
-        what = f"p{e.get('partition')} {e.get('operator')} {e.get('arch')} {m}"
-    elif kind == "select":
-        what = (
-            f"{e.get('evaluations')} evals, front {e.get('front_size')}, "
-            f"HV {_fmt(e.get('hv_ratio'), '.4f')}, IGD {_fmt(e.get('igd'), '.4f')}"
-        )
-    elif kind == "steer":
-        c = e.get("command") or {}
-        what = " ".join(
-            str(x) for x in (c.get("action"), c.get("amount") or "", c.get("partitions") or "")
-        )
-        what += f" {c.get('text', '')}".rstrip()
-    elif kind == "chat":
-        what = f"{e.get('message')!r} → {e.get('reply')} [{e.get('label')}]"
-    elif kind == "agent_attempt":
-        key = e.get("key") or {}
-        errors = e.get("errors") or []
-        part = f" p{key['partition']}" if key.get("partition") is not None else ""
-        what = f"{e.get('role')}{part} by {e.get('label')}" + (
-            f", {len(errors)} error(s): {errors[0]}" if errors else ""
-        )
-    elif kind == "kb_changes":
-        what = "; ".join(
-            f"{c.get('action')} {c.get('text', c.get('id', ''))}" for c in e["changes"]
-        )
-        what = what or "no change"
-    else:
-        rest = {k: v for k, v in e.items() if k not in ("event", "time", "round")}
-        what = json.dumps(rest, default=str, ensure_ascii=False)
-    line = f"{kind:<16} {rnd:>3} {what}"
-    return line if len(line) <= 160 else line[:157] + "..."
-
-
-# ---------------------------------------------------------------- display
-
-
-def _front_table(rows: list[dict[str, Any]], title: str) -> Table:
-    table = Table(title=title, box=None, pad_edge=False, title_justify="left")
-    cols = list(rows[0]) if rows else ["arch"]
-    for c in cols:
-        table.add_column(c, justify="left" if c == "arch" else "right", overflow="fold")
-    for r in rows:
-        table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in r.values()))
-    return table
-
-
-def _status(pause: dict[str, Any], ctx: SteerContext) -> str:
-    s = pause.get("stats") or {}
-    line = (
-        f"[bold]round {pause['round']}[/] · {s.get('evaluations', ctx.evaluations)}/"
-        f"{ctx.budget} evaluations · {ctx.round}/{ctx.rounds} rounds · front "
-        f"{s.get('front_size', len(ctx.front))} · HV ratio {_fmt(s.get('hv_ratio'), '.4f')} · "
-        f"IGD {_fmt(s.get('igd'), '.4f')} · LLM calls {s.get('llm_calls', 0)}"
-    )
-    if ctx.focus:
-        line += f" · focus {ctx.focus}"
-    if pause.get("done"):
-        line += "\n[yellow]limits reached: the run ends here unless you extend them[/]"
-    return line
-
-
 class ChatLoop:
     """The read–interpret–advance loop over one :class:`RunSession`."""
 
@@ -249,14 +160,14 @@ class ChatLoop:
             step = self.session.advance()
         while step.get("paused"):
             ctx = self.context()
-            console.print(_status(step, ctx), highlight=False)
+            console.print(status_line(step, ctx), highlight=False)
             rows = front_rows(
                 self.values().get("candidates") or [], step.get("front") or [], self._objectives()
             )
             if rows:
                 shown = rows[:FRONT_ROWS]
                 title = f"front ({len(shown)} of {len(rows)}; /front for all)"
-                console.print(_front_table(shown, title))
+                console.print(front_table(shown, title))
             commands = [] if self.auto else self.ask(ctx)
             step = self.session.advance(commands)
         return step.get("summary") or {}
@@ -323,7 +234,7 @@ class ChatLoop:
         elif name == "/front":
             v = self.values()
             rows = front_rows(v.get("candidates") or [], v.get("front") or [], self._objectives())
-            console.print(_front_table(rows, f"front ({len(rows)} architectures)"))
+            console.print(front_table(rows, f"front ({len(rows)} architectures)"))
         elif name == "/kb":
             self._kb()
         elif name == "/trace":
@@ -333,22 +244,7 @@ class ChatLoop:
         return False, []
 
     def _kb(self) -> None:
-        records = self.values().get("heuristics") or []
-        table = Table(title=f"heuristics in scope ({len(records)})", box=None, pad_edge=False)
-        for c in ("id", "polarity", "+/-", "partition", "source"):
-            table.add_column(c, no_wrap=True)
-        table.add_column("text", ratio=1, overflow="fold")
-        for r in records:
-            part = (r.get("scope") or {}).get("partition")
-            table.add_row(
-                str(r.get("id", ""))[:10],
-                r.get("polarity", ""),
-                f"+{r.get('evidence_for', 0)}/-{r.get('evidence_against', 0)}",
-                "all" if part is None else str(part),
-                str(r.get("source", "")).split(":")[0],  # "reflector:<label>" → reflector
-                r.get("text", ""),
-            )
-        console.print(table)
+        console.print(kb_table(self.values().get("heuristics") or []))
 
     def _trace(self, arg: str) -> None:
         from agentnas.graph.trace import read_trace

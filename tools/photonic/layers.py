@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from agentnas.tools.photonic.energy import LayerSpec
-from agentnas.tools.photonic.mesh import MeshPhases, decompose, mzi_count
+from agentnas.tools.photonic.mesh import MeshPhases, decompose
 from agentnas.tools.photonic.nonideal import (
     NoisyMesh,
     NonIdealities,
@@ -208,21 +208,20 @@ class MZILinear(nn.Module):
         return y if self.bias is None else y + self.bias.to(x.dtype)
 
     # -- hardware description -----------------------------------------------------------
+    # (the tiling arithmetic lives in the energy model's LayerSpec, once)
     @property
     def grid(self) -> tuple[int, int]:
         """(block rows, block columns) of the tiling."""
-        k = self.block_size
-        return math.ceil(self.out_features / k), math.ceil(self.in_features / k)
+        return self.spec().grid
 
     @property
     def n_blocks(self) -> int:
-        rb, cb = self.grid
-        return rb * cb
+        return self.spec().n_blocks
 
     @property
     def mzi_count(self) -> int:
         """MZIs in the unitary meshes: blocks × 2 × k(k−1)/2 (attenuators not counted)."""
-        return self.n_blocks * 2 * mzi_count(self.mesh, self.block_size)
+        return self.spec().mzi_count
 
     @property
     def attenuator_count(self) -> int:

@@ -7,7 +7,7 @@ representative for functional proxies and the cell itself for params/flops/l2_no
 :func:`agentnas.tools.proxies.proxies.key_cell`), so the key is effectively the canonical
 cell + proxy + batch + seed + torch version.
 
-Writes are atomic (temporary file in the same folder, then ``os.replace``); concurrent
+Writes are atomic (:mod:`agentnas.tools.atomic_io`); concurrent
 writers merge by re-reading before writing, and at worst recompute a value. A file that
 does not parse, whose stored key differs from the expected key, or an entry that is not
 a finite number is treated as missing: recomputed and overwritten, never trusted.
@@ -15,15 +15,15 @@ a finite number is treated as missing: recomputed and overwritten, never trusted
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import torch
+
+from agentnas.tools.atomic_io import write_text_atomic
 
 CACHE_ENV = "AGENTNAS_CACHE_DIR"
 FORMAT = 1
@@ -65,16 +65,7 @@ class ProxyCache:
         path = self.path(key)
         merged = _read_values(path, key)
         merged.update({k: float(v) for k, v in values.items() if _finite(v)})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump({"key": key, "values": merged}, fh, sort_keys=True)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_text_atomic(path, json.dumps({"key": key, "values": merged}, sort_keys=True))
 
 
 def _finite(v: object) -> bool:

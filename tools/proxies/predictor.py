@@ -14,9 +14,7 @@ format) plus a small metadata header, written atomically.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from agentnas.tools.atomic_io import write_text_atomic
 from agentnas.tools.benchmark_tables import DATASETS, load_nb201
 from agentnas.tools.errors import UserError
 from agentnas.tools.proxies.proxies import PROXIES, check_proxy_names
@@ -123,28 +122,20 @@ class ZeroCostPredictor:
         """Write the model as one JSON file (atomic)."""
         if self.model is None:
             raise UserError("cannot save an unfitted predictor")
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        os.close(fd)
-        try:
+        with tempfile.TemporaryDirectory() as scratch:  # XGBoost saves to a path only
+            tmp = Path(scratch) / "model.json"
             self.model.save_model(tmp)
-            booster = json.loads(Path(tmp).read_text())
-            meta = {
-                "format": MODEL_FORMAT,
-                "features": list(self.features),
-                "dataset": self.dataset,
-                "n_calib": self.n_calib,
-                "seed": self.seed,
-                "batch_size": self.batch_size,
-                "batch_digest": self.batch_digest,
-            }
-            Path(tmp).write_text(json.dumps({"agentnas_zero_cost": meta, "xgboost": booster}))
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+            booster = json.loads(tmp.read_text())
+        meta = {
+            "format": MODEL_FORMAT,
+            "features": list(self.features),
+            "dataset": self.dataset,
+            "n_calib": self.n_calib,
+            "seed": self.seed,
+            "batch_size": self.batch_size,
+            "batch_digest": self.batch_digest,
+        }
+        write_text_atomic(path, json.dumps({"agentnas_zero_cost": meta, "xgboost": booster}))
 
     @classmethod
     def load(cls, path: Path) -> ZeroCostPredictor:
@@ -172,14 +163,8 @@ class ZeroCostPredictor:
                 f"zero-cost predictor {path} was written by another version; refit it with "
                 "'agentnas predictor fit'"
             )
-        fd, tmp = tempfile.mkstemp(suffix=".json")
-        os.close(fd)
-        try:
-            Path(tmp).write_text(json.dumps(booster))
-            model = XGBRegressor()
-            model.load_model(tmp)
-        finally:
-            os.unlink(tmp)
+        model = XGBRegressor()
+        model.load_model(bytearray(json.dumps(booster).encode()))
         return cls(
             dataset=meta["dataset"],
             n_calib=int(meta["n_calib"]),

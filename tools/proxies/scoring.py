@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from agentnas.tools.proxies.cache import ProxyCache
-from agentnas.tools.proxies.data import DEFAULT_BATCH_SIZE, proxy_batch
+from agentnas.tools.proxies.data import DEFAULT_BATCH_SIZE, ProxyBatch, proxy_batch
 from agentnas.tools.proxies.proxies import (
     ANALYTIC,
     check_proxy_names,
@@ -25,6 +25,22 @@ from agentnas.tools.spaces.nb201 import normalize
 PROXY_BATCH_SIZE = min(32, DEFAULT_BATCH_SIZE)
 
 
+def _start(
+    cell: str, names: Iterable[str] | None, batch_size: int, seed: int, cache: ProxyCache | None
+) -> tuple[tuple[str, ...], str, ProxyBatch, ProxyCache, dict[str, float]]:
+    """What both lookups start from: the checked proxy names, the normalised cell, the
+    image batch, the cache, and the analytic proxies (never cached) already computed."""
+    wanted = check_proxy_names(names)
+    cell = normalize(cell)
+    batch = proxy_batch(batch_size, seed)
+    store = cache if cache is not None else ProxyCache()
+    out: dict[str, float] = {}
+    analytic = [p for p in wanted if p in ANALYTIC]
+    if analytic:
+        out.update(compute_proxies(cell, analytic, batch, seed))
+    return wanted, cell, batch, store, out
+
+
 def score_cell(
     cell: str,
     names: Iterable[str] | None = None,
@@ -34,14 +50,7 @@ def score_cell(
     cache: ProxyCache | None = None,
 ) -> dict[str, float]:
     """All requested proxies of ``cell`` (13 by default), from cache where possible."""
-    wanted = check_proxy_names(names)
-    cell = normalize(cell)
-    batch = proxy_batch(batch_size, seed)
-    store = cache if cache is not None else ProxyCache()
-    out: dict[str, float] = {}
-    analytic = [p for p in wanted if p in ANALYTIC]
-    if analytic:
-        out.update(compute_proxies(cell, analytic, batch, seed))
+    wanted, cell, batch, store, out = _start(cell, names, batch_size, seed, cache)
     by_key: dict[str, list[str]] = {}
     for p in wanted:
         if p not in ANALYTIC:
@@ -67,14 +76,7 @@ def cached_only(
     cache: ProxyCache | None = None,
 ) -> dict[str, float] | None:
     """The proxies of ``cell`` if all are available without computing, else None."""
-    wanted = check_proxy_names(names)
-    cell = normalize(cell)
-    batch = proxy_batch(batch_size, seed)
-    store = cache if cache is not None else ProxyCache()
-    out: dict[str, float] = {}
-    analytic = [p for p in wanted if p in ANALYTIC]
-    if analytic:
-        out.update(compute_proxies(cell, analytic, batch, seed))
+    wanted, cell, batch, store, out = _start(cell, names, batch_size, seed, cache)
     for p in wanted:
         if p in ANALYTIC:
             continue
