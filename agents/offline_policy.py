@@ -4,15 +4,26 @@ Partitioner) by rule, with no LLM. Labelled ``"offline policy (no LLM)"`` everyw
 Designer, per partition and round (deterministic in (seed, round, partition id), whatever
 the thread scheduling):
 
-1. Pareto parents of the partition; candidates are every one-edit neighbour of a parent
-   (local search), a few two-edit mutations, and uniform crossovers between parents of the
-   same partition — all legal, novel, inside the partition and (NB201) not degenerate.
+1. Bases: the partition's Pareto parents and front, plus the global front's members from
+   any partition ("migration": their one-edit neighbours that fall inside this partition
+   are often its best cells). Candidates are every one-edit neighbour of a base (local
+   search), a few two-edit mutations, and uniform crossovers between bases — all legal,
+   novel, inside the partition and (NB201) not degenerate.
 2. Each objective of each candidate is predicted by an additive op-effect model fitted on
-   every evaluated cell (:mod:`agentnas.agents.surrogate`, with NB201 op priors).
-3. Per child, a seeded coin picks crossover (p=0.5) or mutation; the candidate of that
-   operator with the largest predicted hypervolume gain on the global front wins (then the
-   partition's front, then the smallest dominance gap), its predicted point is added to the
-   front (so the next child goes elsewhere), and the Reflector's rules nudge the ranking.
+   every evaluated cell (:mod:`agentnas.agents.surrogate`: NB201 path/structure features
+   and op priors; accuracy modelled as log error rate), with a bootstrap spread.
+3. All candidates are ranked together by the hypervolume their optimistic prediction
+   (mean + ``KAPPA`` spreads) adds to the global front (then the partition's front, then
+   the smallest dominance gap); the winner's predicted point joins the front so the next
+   child goes elsewhere, and the Reflector's rules nudge the ranking. The operator
+   recorded is the child's origin (mutation / crossover / seed). The former rule (a
+   seeded coin forcing crossover or mutation, p=0.5) was dropped: one ranking measured
+   better (see below).
+
+Measured (graph loop replica, 100 evaluations, 10 rounds, K=6, seeds 0..7, HV ratio
+mean on Eyeriss+FPGA): former policy 0.914; + one ranking 0.923; + log-error accuracy
+target 0.936; + migration 0.951; front-weighted allocation (graph/allocation.py) gave
++0.00..0.006, within noise.
 
 Reflector: compares each child with its parent edit by edit (NB201: which op went onto
 which edge; other spaces: which complexity feature went up or down) and writes the
@@ -47,9 +58,6 @@ from agentnas.agents.schemas import (
 
 RULE_TAG = re.compile(r"\[rule p(?P<part>\d+|\*): (?P<token>[^\]]+)\]")
 NB201_EDGE_LABELS = ("1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2")
-GLOBAL_POOL = False
-GLOBAL_N = 300
-COIN = True
 ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
 
 
@@ -168,7 +176,13 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
     if in_part:
         pts = _points(in_part, objs)
         front = [in_part[i] for i in np.flatnonzero(sg.nondominated(pts))]
-        base = sorted({s.arch: s for s in [*front, *parents]}.values(), key=lambda s: s.arch)
+        # migration: the global front's members (any partition) are bases too, since their
+        # one-edit neighbours that cross into this partition are often its best cells
+        # (measured: +0.015 HV ratio on Eyeriss/FPGA, 8 seeds; see the module docstring)
+        g_all = [data[i] for i in np.flatnonzero(sg.nondominated(_points(data, objs)))]
+        base = sorted(
+            {s.arch: s for s in [*front, *parents, *g_all]}.values(), key=lambda s: s.arch
+        )
         for s in base:
             for nb in space.neighbours(s.arch):
                 if ok(nb):
@@ -185,8 +199,8 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
                 if ok(child):
                     crossover.setdefault(child, ([a.arch, b.arch], "crossover"))
     seeds: dict[str, tuple[list[str], str]] = {}
-    if GLOBAL_POOL or len(mutation) + len(crossover) < 4 * ctx.n_children:
-        for a in _sample_inside(space, ctx, rng, GLOBAL_N):
+    if len(mutation) + len(crossover) < 4 * ctx.n_children:
+        for a in _sample_inside(space, ctx, rng, 300):
             if ok(a):
                 seeds.setdefault(a, ([], "random seed inside the partition"))
 
@@ -234,44 +248,42 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
         ))  # fmt: skip
         notes.append("probe: all-none cell")
 
-    def score(a: str, g: np.ndarray, pf: np.ndarray) -> tuple[float, float]:
+    def score(
+        a: str, g: np.ndarray, pf: np.ndarray, hv0: tuple[float, float]
+    ) -> tuple[float, float]:
         pt = norm[index[a]]
-        g_hv = sg.hypervolume(np.vstack([g, pt]), ref) - sg.hypervolume(g, ref) if len(g) else 1.0
-        p_hv = (
-            sg.hypervolume(np.vstack([pf, pt]), ref) - sg.hypervolume(pf, ref) if len(pf) else 1.0
-        )
+        g_hv = sg.hypervolume(np.vstack([g, pt]), ref) - hv0[0] if len(g) else 1.0
+        p_hv = sg.hypervolume(np.vstack([pf, pt]), ref) - hv0[1] if len(pf) else 1.0
         gain = g_hv + 0.05 * p_hv
         if gain <= 1e-12:
             return 0.0, -sg.dominance_gap(pt, pf if len(pf) else g)
         return gain, 0.0
 
+    # one ranking over every pool: forcing an operator by a coin (the former p=0.5 rule)
+    # measured 0.916 -> 0.923 HV ratio when dropped (Eyeriss/FPGA, 8 seeds); the operator
+    # recorded is the candidate's origin (a one-edit neighbour counts as a mutation)
+    origin = {**seeds, **crossover, **mutation}
+    ops_of = {a: "mutation" for a in mutation}
+    ops_of.update({a: "crossover" for a in crossover if a not in mutation})
+    ops_of.update({a: "seed" for a in seeds if a not in mutation and a not in crossover})
     while len(chosen) < ctx.n_children:
-        want = "crossover" if rng.random() < 0.5 else "mutation"
-        pools = [crossover, mutation] if want == "crossover" else [mutation, crossover]
-        pools.append(seeds)
-        best = None
-        cands_iter = pools if COIN else [{**seeds, **crossover, **mutation}]
-        for pool in cands_iter:
-            options = [a for a in sorted(pool) if a not in used_c]
-            if not options:
+        ranked = []
+        hv0 = (sg.hypervolume(g_front, ref), sg.hypervolume(p_front, ref))
+        for a in sorted(origin):
+            if a in used_c:
                 continue
-            ranked = []
-            for a in options:
-                gain, gap = score(a, g_front, p_front)
-                parent = pool[a][0][0] if pool[a][0] else None
-                support, used = _rule_support(rules, edit_tokens(space, parent, a)) if (
-                    parent and rules) else (0.0, [])  # fmt: skip
-                gain *= 1.0 + 0.3 * support
-                ranked.append(((gain, gap + 0.01 * support, rng.random()), a, used))
-            key, arch, used = max(ranked)
-            best = (key, arch, used, pool)
+            gain, gap = score(a, g_front, p_front, hv0)
+            parent = origin[a][0][0] if origin[a][0] else None
+            support, used = _rule_support(rules, edit_tokens(space, parent, a)) if (
+                parent and rules) else (0.0, [])  # fmt: skip
+            gain *= 1.0 + 0.3 * support
+            ranked.append(((gain, gap + 0.01 * support, rng.random()), a, used))
+        if not ranked:
             break
-        if best is None:
-            break
-        (gain, _, _), arch, used, pool = best
+        (gain, _, _), arch, used = max(ranked)
         used_c.add(arch)
-        op = "crossover" if arch in crossover and arch not in mutation else "seed" if arch in seeds and arch not in mutation else "mutation"
-        parents_of, how = (mutation.get(arch) or crossover.get(arch) or seeds[arch])
+        parents_of, how = origin[arch]
+        op = ops_of[arch]
         pt = norm[index[arch]]
         g_front = np.vstack([g_front, pt])  # believe the prediction for the next pick
         p_front = np.vstack([p_front, pt])

@@ -124,13 +124,33 @@ def test_input_order_does_not_change_the_children():
     assert a == [c.arch for c in design(shuffled, OFFLINE, SPACE).children]
 
 
-def test_crossover_and_mutation_both_used():
+def test_operators_are_labelled_by_the_childs_origin():
+    # one ranking over all pools (no operator coin): both operators still win somewhere,
+    # and each label matches how the child relates to its parents
     ops = Counter()
-    for s in range(6):
-        ops.update(
-            c.operator for c in design(context(seed=s, n_children=4), OFFLINE, SPACE).children
-        )
+    for part_id in (1, 3):
+        for s in range(6):
+            ctx = context(part_id, seed=s, n_children=6)
+            for c in design(ctx, OFFLINE, SPACE).children:
+                ops[c.operator] += 1
+                cell = nb201.parse_cell(c.arch)
+                if c.operator == "mutation":
+                    (parent,) = c.parents
+                    diff = sum(x != y for x, y in zip(cell, nb201.parse_cell(parent), strict=True))
+                    assert 1 <= diff <= 2
+                elif c.operator == "crossover":
+                    a, b = (nb201.parse_cell(p) for p in c.parents)
+                    assert all(op in (x, y) for op, x, y in zip(cell, a, b, strict=True))
     assert ops["crossover"] > 0 and ops["mutation"] > 0
+
+
+def test_global_front_members_seed_neighbours_across_partitions():
+    # migration: a partition's Designer also mutates the global front's members, so a
+    # cell one edit away from a front member of partition 1 can be proposed in partition 2
+    ctx = context(part_id=2, seed=0, n_children=8)
+    res = design(ctx, OFFLINE, SPACE)
+    others = {s.arch for s in ctx.history if s.partition != 2}
+    assert any(set(c.parents) & others for c in res.children if c.operator == "mutation")
 
 
 def test_seeds_when_the_partition_has_no_parents():
