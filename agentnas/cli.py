@@ -22,6 +22,7 @@ from agentnas.commands import (
     predictor,
     run,
     search_bench,
+    trace,
 )
 from agentnas.tools.errors import UserError
 
@@ -38,7 +39,7 @@ bench_app = typer.Typer(
 )
 app.add_typer(bench_app, name="bench")
 
-for _module in (hardware, front, baseline, run, chat, kb, predictor, optical, search_bench):
+for _module in (hardware, front, baseline, run, chat, kb, predictor, optical, search_bench, trace):
     _module.register(app, bench_app)
 
 _err = Console(stderr=True)

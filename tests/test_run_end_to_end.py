@@ -125,3 +125,29 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path, capsys):
     (run_dir / "checkpoints.sqlite").write_bytes(b"this is not sqlite" * 100)
     assert main(["run", "--resume", str(run_dir)]) == 2
     assert "checkpoint" in capsys.readouterr().err
+
+
+def test_trace_command_filters_and_shows_one_event(offline_run, capsys):
+    run_dir, _ = offline_run
+    assert (
+        main(
+            [
+                "trace",
+                str(run_dir),
+                "--event",
+                "agent_attempt",
+                "--role",
+                "reflector",
+                "--last",
+                "0",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if "reflector" in ln]
+    assert len(lines) == 4  # one reflection per design round (rounds=4)
+    number = int(lines[0].split()[0])
+    assert main(["trace", str(run_dir), "--full", str(number)]) == 0
+    assert '"role": "reflector"' in capsys.readouterr().out
+    assert main(["trace", str(run_dir / "nope")]) == 2
