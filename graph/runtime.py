@@ -48,9 +48,12 @@ class Runtime:
 
         backend = self.evaluator.backend
 
+        # simulators that train candidates offer their cheap, accuracy-free part separately
+        lookup = getattr(backend, "hardware_metrics", backend.evaluate)
+
         def hardware_metrics(arch: str) -> dict[str, float]:
             """Hardware metrics (latency_ms, energy_mj, ...) of one architecture string."""
-            return backend.evaluate(self.space.validate(arch))
+            return lookup(self.space.validate(arch))
 
         tools: list[Any] = [StructuredTool.from_function(hardware_metrics, name="hardware_metrics")]
         source = self.evaluator.accuracy_source
