@@ -104,9 +104,8 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
             want = min(cfg.seed_per_partition, int(p["size"]), budget - len(out))
             if want <= 0:
                 continue
-            archs = sample_partition(rt, rng, p, parts, want, taken)
+            archs = sample_partition(rt, rng, p, parts, want, taken)  # adds to taken
             for a in archs:
-                taken.add(a)
                 c = evaluate_candidate(
                     rt,
                     a,

@@ -39,17 +39,28 @@ def _fmt(v: Any) -> str:
 def sample_partition(
     rt: Runtime, rng: random.Random, p: dict, parts: list[dict], n: int, taken: set[str]
 ) -> list[str]:
+    """Up to ``n`` distinct cells of partition ``p`` whose key is not in ``taken`` (the
+    key is the cell itself, or its isomorphism class with ``dedupe_isomorphic``)."""
     space = rt.space
+    key = space.canonical if rt.config.dedupe_isomorphic else (lambda a: a)
     if hasattr(space, "enumerate"):
         pool = [
-            a for a in space.enumerate() if a not in taken and rt.partition_of(a, parts) == p["id"]
+            a
+            for a in space.enumerate()
+            if key(a) not in taken and rt.partition_of(a, parts) == p["id"]
         ]
-        return rng.sample(pool, min(n, len(pool)))
+        pool = rng.sample(pool, min(n, len(pool)))
+    else:
+        pool = []
+        for _ in range(200 * n):
+            (a,) = space.sample(rng, 1)
+            if rt.partition_of(a, parts) == p["id"]:
+                pool.append(a)
     out: list[str] = []
-    for _ in range(200 * n):
-        (a,) = space.sample(rng, 1)
-        if a not in taken and a not in out and rt.partition_of(a, parts) == p["id"]:
+    for a in pool:
+        if key(a) not in taken:
             out.append(a)
+            taken.add(key(a))
             if len(out) == n:
                 break
     return out

@@ -151,3 +151,14 @@ def test_trace_command_filters_and_shows_one_event(offline_run, capsys):
     assert main(["trace", str(run_dir), "--full", str(number)]) == 0
     assert '"role": "reflector"' in capsys.readouterr().out
     assert main(["trace", str(run_dir / "nope")]) == 2
+
+
+def test_dedupe_isomorphic_keeps_one_cell_per_class(tmp_path):
+    from agentnas.tools.spaces.nb201 import canonical
+
+    cfg = RunConfig(hardware="hwnasbench:fpga", budget=40, rounds=3, seed=4, dedupe_isomorphic=True)
+    start_run(cfg, tmp_path / "d")
+    with open(tmp_path / "d" / "candidates.csv") as fh:
+        archs = [row["arch"] for row in csv.DictReader(fh)]
+    assert len(archs) == 40
+    assert len({canonical(a) for a in archs}) == 40
