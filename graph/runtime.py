@@ -16,6 +16,7 @@ from typing import Any
 from agentnas.graph.config import RunConfig
 from agentnas.graph.trace import TraceWriter
 from agentnas.tools.evaluation import Evaluator
+from agentnas.tools.spaces.isomorphism import for_search
 
 
 @dataclass
@@ -30,9 +31,11 @@ class Runtime:
     interactive: bool = False  # pause at each round boundary for steering commands
     kb_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @property
+    @cached_property
     def space(self) -> Any:
-        return self.evaluator.space
+        """The search space; under ``dedupe_isomorphic`` a class's features are its
+        representative's, so each isomorphism class lives in exactly one partition."""
+        return for_search(self.evaluator.space, self.config.dedupe_isomorphic)
 
     @cached_property
     def _membership(self) -> dict[str, int | None]:

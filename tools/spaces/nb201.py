@@ -131,6 +131,13 @@ def canonical(cell: str) -> str:
     return values[3]
 
 
+def representative(cell: str) -> str:
+    """The member of the cell's isomorphism class with the smallest benchmark index."""
+    from agentnas.tools.benchmark_tables import load_nb201
+
+    return index_to_cell(int(load_nb201().iso_class[cell_to_index(cell)]))
+
+
 def is_degenerate(cell: str) -> bool:
     """True when no path carries the input to the output (the output is constant zero)."""
     # op names hold no "0", so the input node appears in the expression iff "0" does
@@ -208,6 +215,9 @@ class NB201Space:
 
     def features(self, arch: str) -> dict[str, float]:
         return features(arch)
+
+    def representative(self, arch: str) -> str:
+        return representative(arch)
 
     def sample(
         self, rng: random.Random, n: int = 1, where: Callable[[str], bool] | None = None
