@@ -18,7 +18,6 @@ timeouts, a call budget and token counts live here, once, for every role.
 
 from __future__ import annotations
 
-import concurrent.futures
 import json
 import os
 import threading
@@ -35,6 +34,20 @@ from agentnas.agents.schemas import Attempt, CallKey
 from agentnas.tools.errors import UserError
 
 OFFLINE_LABEL = "offline policy (no LLM)"
+SECRET_ENV = ("OPENAI_API_KEY",)
+"""Environment variables whose values never appear in an error, attempt or trace."""
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """``text`` with the value of every :data:`SECRET_ENV` variable replaced by
+    ``[redacted]``: a server or proxy may echo the key in its error message, and errors
+    go into attempts, fallback reasons and the trace."""
+    for name in SECRET_ENV:
+        secret = os.environ.get(name, "")
+        if len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 class LLMBudgetExhausted(Exception):
@@ -151,8 +164,10 @@ class OfflineBackend(LLMBackend):
 class ChatBackend(LLMBackend):
     """Any LangChain chat model with retries, backoff, a timeout and a call budget.
 
-    ``timeout_s`` is enforced here for every model (a hung call is abandoned in its worker
-    thread); ``ChatOpenAI`` additionally gets it as its HTTP timeout. ``max_retries`` is the
+    ``timeout_s`` is enforced here for every model: each try runs in its own daemon thread,
+    so a hung call is abandoned after ``timeout_s`` and cannot keep the process alive at
+    exit (a thread pool's workers would be joined then); ``ChatOpenAI`` additionally gets
+    it as its HTTP timeout. ``max_retries`` is the
     number of retries after the first try; the wait before retry i is
     ``backoff_s * 2**i`` seconds.
     """
@@ -174,7 +189,6 @@ class ChatBackend(LLMBackend):
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self._tools_ok: bool | None = None
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="llm")
 
     def supports_tools(self) -> bool:
         if self._tools_ok is None:
@@ -201,15 +215,11 @@ class ChatBackend(LLMBackend):
         last: Exception | None = None
         for i in range(self.max_retries + 1):
             self._reserve_call()
-            future = self._pool.submit(runnable.invoke, list(messages))
             try:
-                message = future.result(timeout=self.timeout_s)
-            except concurrent.futures.TimeoutError:
-                future.cancel()
-                last = TimeoutError(f"no answer within {self.timeout_s:g} s")
+                message = _call_with_timeout(runnable.invoke, list(messages), self.timeout_s)
             except LLMBudgetExhausted:
                 raise
-            except Exception as exc:  # server errors, rate limits, network: retry
+            except Exception as exc:  # timeouts, server errors, rate limits, network: retry
                 last = exc
             else:
                 if not isinstance(message, AIMessage):
@@ -219,9 +229,34 @@ class ChatBackend(LLMBackend):
             if i < self.max_retries and self.backoff_s > 0:
                 time.sleep(self.backoff_s * 2**i)
         raise LLMCallFailed(
-            f"{self.label}: call failed after {self.max_retries + 1} tries: "
-            f"{type(last).__name__}: {last}"
+            redact(
+                f"{self.label}: call failed after {self.max_retries + 1} tries: "
+                f"{type(last).__name__}: {last}"
+            )
         )
+
+
+def _call_with_timeout(fn: Any, arg: Any, timeout_s: float) -> Any:
+    """``fn(arg)`` in a daemon thread; its result or exception, or :class:`TimeoutError`
+    after ``timeout_s`` seconds (the thread is then abandoned: Python cannot stop it, but
+    as a daemon it does not delay interpreter exit)."""
+    done = threading.Event()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn(arg)
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="llm-call", daemon=True).start()
+    if not done.wait(timeout_s):
+        raise TimeoutError(f"no answer within {timeout_s:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 class ReplayBackend(LLMBackend):
@@ -383,11 +418,13 @@ def attempt_call(
             max_tool_steps=max_tool_steps,
         )  # fmt: skip
     except (LLMCallFailed, LLMBudgetExhausted) as exc:
-        attempt.errors.append(f"{type(exc).__name__}: {exc}")
-        return f"LLM unavailable ({type(exc).__name__}: {exc})"
+        why = redact(f"{type(exc).__name__}: {exc}")
+        attempt.errors.append(why)
+        return f"LLM unavailable ({why})"
     except Exception as exc:  # a bug-free model can still raise odd things; never crash
-        attempt.errors.append(f"{type(exc).__name__}: {exc}")
-        return f"LLM call raised {type(exc).__name__}: {exc}"
+        why = redact(f"{type(exc).__name__}: {exc}")
+        attempt.errors.append(why)
+        return f"LLM call raised {why}"
     finally:
         attempt.seconds = time.perf_counter() - t0
     attempt.answer = answer_of(message)

@@ -4,7 +4,7 @@ objective's change, rationales) into knowledge-base edits: add, revise, retire h
 With an LLM: the answer is :class:`ReflectionAnswer` JSON; unknown ids in ``revise`` or
 ``retire`` are dropped (noted in the attempt), extra additions beyond ``max_new`` too; an
 unparseable answer gets ``max_repairs`` repairs, then the offline statistics decide and
-``fallback_used`` says so. Offline: :func:`agentnas.agents.offline_policy.reflect_offline`.
+``fallback_used`` says so. Offline: :func:`agentnas.agents.offline_reflector.reflect_offline`.
 The graph applies the edits to the knowledge base; this module never touches it.
 """
 
@@ -17,7 +17,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from agentnas.agents import prompts
 from agentnas.agents.llm import OFFLINE_LABEL, LLMBackend, attempt_call, prompt_record
-from agentnas.agents.offline_policy import reflect_offline
+from agentnas.agents.offline_reflector import reflect_offline
 from agentnas.agents.schemas import (
     Attempt,
     CallKey,

@@ -17,7 +17,8 @@ offline policy (graph loop replica, 100 evaluations, 10 rounds, seeds 0..7, CIFA
 accuracy vs latency, HV ratio mean of Eyeriss and FPGA): even shares 0.951; explore
 share 0.2 / 0.4 / 0.6: 0.947 / 0.951 / 0.957 — a small effect, inside the noise
 (std 0.03 per device), so the middle value is kept. The allocation never exceeds a
-partition's unevaluated cells; what a full partition cannot take goes to the others.
+partition's unevaluated cells; what a full partition cannot take goes to the others,
+and what full ``focus`` partitions cannot take goes to the partitions outside the focus.
 """
 
 from __future__ import annotations
@@ -40,29 +41,40 @@ def allocate_children(
     """Partition id -> number of children for this round (partitions with 0 omitted).
 
     ``front`` lists the cells (``arch``) of the current global front; without it every
-    open partition weighs the same."""
+    open partition weighs the same. ``focus`` partitions get the round's children first;
+    what they have no room for (a full focused partition) goes to the other open
+    partitions, so a focus never ends a run with budget left."""
     remaining = limits["budget"] - len(candidates)
     rounds_left = max(1, limits["rounds"] - round_ + 1)
     per_round = math.ceil(remaining / rounds_left)
     counts = Counter(c["partition"] for c in candidates)
-    wanted = set(focus or [])
-    parts = [
-        int(p["id"])
-        for p in partitions
-        if counts[p["id"]] < p["size"] and (not wanted or p["id"] in wanted)
-    ]
-    if per_round <= 0 or not parts:
-        return {}
     room = {int(p["id"]): int(p["size"]) - counts[p["id"]] for p in partitions}
+    open_ = [p for p in room if room[p] > 0]
+    if per_round <= 0 or not open_:
+        return {}
     on_front = set(front or [])
     weight = Counter(
         int(c["partition"])
         for c in candidates
         if c["arch"] in on_front and c.get("partition") is not None
     )
-    if not any(weight[p] for p in parts):  # no front yet (or not passed): even shares
-        weight = Counter({p: 1 for p in parts})
+    wanted = set(focus or [])
+    focused = [p for p in open_ if p in wanted]
+    alloc = _spread(focused or open_, room, weight, per_round, round_)
+    left = per_round - sum(alloc.values())
+    others = [p for p in open_ if p not in wanted]
+    if left > 0 and focused and others:
+        alloc.update(_spread(others, room, weight, left, round_))
+    return {p: k for p, k in alloc.items() if k > 0}
 
+
+def _spread(
+    parts: list[int], room: dict[int, int], weight: Counter[int], per_round: int, round_: int
+) -> dict[int, int]:
+    """``per_round`` children over ``parts`` (all with room): the exploration rotation,
+    then the rest by weight (see the module doc); never more than a partition's room."""
+    if not any(weight[p] for p in parts):  # no front yet (or not passed): even shares
+        weight = Counter(dict.fromkeys(parts, 1))
     n = len(parts)
     alloc = dict.fromkeys(parts, 0)
     n_explore = min(per_round, n, max(1, round(EXPLORE_SHARE * per_round)))
@@ -77,7 +89,7 @@ def allocate_children(
             open_ = [p for p in parts if alloc[p] < room[p]]
             if not open_:
                 break
-            weight = Counter({p: 1 for p in open_})
+            weight = Counter(dict.fromkeys(open_, 1))
         total = sum(weight[p] for p in open_)
         quota = {p: left * weight[p] / total for p in open_}
         give = {p: min(int(quota[p]), room[p] - alloc[p]) for p in open_}
@@ -90,4 +102,4 @@ def allocate_children(
         for p, g in give.items():
             alloc[p] += g
             left -= g
-    return {p: k for p, k in alloc.items() if k > 0}
+    return alloc

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from agentnas.tools.errors import UserError
+
+# the backend searched on when the user names none: each space's own kind of hardware
+DEFAULT_HARDWARE = {"nb201": "hwnasbench:fpga", "photonic-mlp": "optical-mzi:realistic"}
+# where accuracy comes from: the NB201 table (oracle), the NB201 zero-cost predictor, or
+# the hardware backend itself (simulators that train candidates report robust_accuracy)
+ACCURACY_CHOICES = ("table", "zero-cost", "backend")
 
 
 class RunConfig(BaseModel):
     space: str = "nb201"
     dataset: str | None = None  # None: the space's default (nb201: cifar10, photonic-mlp: mnist)
-    hardware: str = "hwnasbench:fpga"
+    hardware: str = DEFAULT_HARDWARE["nb201"]  # unset: DEFAULT_HARDWARE[space]
     # None: the space's default (nb201: accuracy,latency; photonic-mlp: accuracy,energy,mzi_count)
     objectives: list[str] | None = None
     # options for backends that train/simulate candidates, e.g. {"draws": 32, "epochs": 5}
@@ -36,12 +42,45 @@ class RunConfig(BaseModel):
     kb_dir: str | None = None  # None: RUN_DIR/kb
     llm_timeout_s: float = 120.0
 
+    @model_validator(mode="before")
+    @classmethod
+    def _space_default_hardware(cls, data: Any) -> Any:
+        """``--space photonic-mlp`` alone searches on the optical simulator, not on the
+        NB201 default (which cannot score photonic networks)."""
+        if isinstance(data, dict) and data.get("hardware") is None:
+            space = data.get("space") or "nb201"
+            data = {**data, "hardware": DEFAULT_HARDWARE.get(str(space), DEFAULT_HARDWARE["nb201"])}
+        return data
+
     @field_validator("rounds", "budget", "partitions", "seed_per_partition", "max_concurrency")
     @classmethod
     def _positive(cls, v: int) -> int:
         if v < 1:
             raise ValueError("must be >= 1")
         return v
+
+    @field_validator("max_llm_calls", "max_repairs")
+    @classmethod
+    def _not_negative(cls, v: int | None) -> int | None:
+        if v is not None and v < 0:
+            raise ValueError("must be >= 0")
+        return v
+
+    @field_validator("accuracy")
+    @classmethod
+    def _known_accuracy(cls, v: str) -> str:
+        if v not in ACCURACY_CHOICES:
+            raise ValueError(f"must be one of {', '.join(ACCURACY_CHOICES)}")
+        return v
+
+    @model_validator(mode="after")
+    def _accuracy_fits_space(self) -> RunConfig:
+        if self.accuracy == "zero-cost" and self.space != "nb201":
+            raise ValueError(
+                f"accuracy 'zero-cost' predicts NAS-Bench-201 accuracy only; for space "
+                f"'{self.space}' use 'backend' (the hardware simulator trains each candidate)"
+            )
+        return self
 
     @classmethod
     def build(cls, **values: object) -> RunConfig:
@@ -51,6 +90,15 @@ class RunConfig(BaseModel):
         try:
             return cls(**values)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "config"
-            raise UserError(f"invalid run setting '{where}': {first['msg']}") from None
+            raise UserError(describe_error(exc)) from None
+
+
+def describe_error(exc: Any) -> str:
+    """One line for the first problem of a pydantic ValidationError: which setting, what
+    is wrong with it, and the value given."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    if not where:  # a check across settings
+        return f"invalid run settings: {msg}"
+    return f"invalid run setting '{where}': {msg} (got {first.get('input')!r})"

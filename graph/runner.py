@@ -14,8 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agentnas.graph.build import THREAD, build_graph, open_checkpointer
-from agentnas.graph.config import RunConfig
+from pydantic import ValidationError
+
+from agentnas.graph.build import CHECKPOINT_FILE, THREAD, build_graph, open_checkpointer
+from agentnas.graph.config import RunConfig, describe_error
 from agentnas.graph.runtime import Runtime
 from agentnas.graph.trace import TraceWriter
 from agentnas.tools.atomic_io import write_json_atomic
@@ -24,6 +26,9 @@ from agentnas.tools.evaluation import Evaluator
 from agentnas.tools.spaces.registry import default_objectives
 
 CONFIG_FILE = "config.json"
+TRACE_FILE = "trace.jsonl"
+# files whose presence means the folder already holds (part of) a run
+RUN_FILES = (CONFIG_FILE, CHECKPOINT_FILE, TRACE_FILE)
 
 
 def make_runtime(
@@ -57,11 +62,88 @@ def _validated(cfg: RunConfig, llm: Any) -> tuple[Evaluator, Any]:
     evaluator = Evaluator(
         cfg.space, cfg.dataset, cfg.hardware, objectives, cfg.accuracy, cfg.backend_options
     )
+    if evaluator.accuracy_source is None and "robust_accuracy" not in evaluator.backend.metrics:
+        raise UserError(
+            f"accuracy 'backend' needs a backend that trains and scores candidates "
+            f"(reports robust_accuracy); '{cfg.hardware}' reports "
+            f"{', '.join(evaluator.backend.metrics) or 'no metrics'}; use accuracy 'table' "
+            f"or 'zero-cost' for nb201, or an optical-mzi backend for photonic-mlp"
+        )
     if llm is None:
         llm = make_llm(
             cfg.llm, seed=cfg.seed, max_calls=cfg.max_llm_calls, timeout_s=cfg.llm_timeout_s
         )
     return evaluator, llm
+
+
+def _new_runtime(
+    cfg: RunConfig,
+    run_dir: Path,
+    on_round: Callable[[dict[str, Any]], None] | None,
+    llm: Any,
+    **trace_fields: Any,
+) -> Runtime:
+    """Check everything, then create the run folder: a refused start writes nothing."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserError(f"{run_dir} is a file; give a folder for the run with --out")
+    found = [f for f in RUN_FILES if (run_dir / f).exists()]
+    if found:
+        raise UserError(
+            f"{run_dir} already holds a run ({', '.join(found)}); continue it with "
+            f"--resume {run_dir}, or give a new folder with --out"
+        )
+    evaluator, llm = _validated(cfg, llm)  # refuse bad settings before anything is written
+    run_dir.mkdir(parents=True, exist_ok=True)
+    rt = make_runtime(cfg, run_dir, on_round, llm, evaluator)
+    write_json_atomic(run_dir / CONFIG_FILE, cfg.model_dump(mode="json"))
+    rt.trace.write(
+        "run_start",
+        config=cfg.model_dump(mode="json"),
+        llm=rt.llm.label,
+        is_llm=rt.llm.is_llm,
+        **trace_fields,
+    )
+    return rt
+
+
+def _resumed_runtime(
+    run_dir: Path,
+    on_round: Callable[[dict[str, Any]], None] | None,
+    llm: Any,
+    **trace_fields: Any,
+) -> Runtime:
+    """Check the folder (config, checkpoint) before touching it: a refused resume writes
+    nothing, not even a trace line."""
+    run_dir = Path(run_dir)
+    cfg = read_config(run_dir)
+    check_checkpoint(run_dir)
+    rt = make_runtime(cfg, run_dir, on_round, llm)
+    rt.trace.write("run_resume", llm=rt.llm.label, **trace_fields)
+    return rt
+
+
+def check_checkpoint(run_dir: Path) -> None:
+    """Refuse a run folder whose checkpoint is missing, empty or unreadable (a damaged
+    database, or records that no longer decode)."""
+    path = Path(run_dir) / CHECKPOINT_FILE
+    if not path.is_file():
+        raise UserError(
+            f"{run_dir} has no {CHECKPOINT_FILE} to resume from; start a new run in another folder"
+        )
+    saver = open_checkpointer(run_dir)
+    try:
+        found = saver.get_tuple(THREAD)
+    except Exception as exc:  # sqlite errors, undecodable blobs: all mean a damaged file
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(
+            f"checkpoint database {path} is unreadable ({detail}); restore the file or "
+            f"start a new run"
+        ) from None
+    finally:
+        saver.conn.close()
+    if found is None:
+        raise UserError(f"{run_dir} has no checkpoint to resume; start a new run")
 
 
 def start_run(
@@ -70,27 +152,13 @@ def start_run(
     on_round: Callable[[dict[str, Any]], None] | None = None,
     llm: Any = None,
 ) -> dict[str, Any]:
-    run_dir = Path(run_dir)
-    if (run_dir / CONFIG_FILE).exists():
-        raise UserError(f"{run_dir} already holds a run; continue it with --resume {run_dir}")
-    evaluator, llm = _validated(cfg, llm)  # refuse bad settings before anything is written
-    run_dir.mkdir(parents=True, exist_ok=True)
-    rt = make_runtime(cfg, run_dir, on_round, llm, evaluator)
-    write_json_atomic(run_dir / CONFIG_FILE, cfg.model_dump(mode="json"))
-    rt.trace.write(
-        "run_start", config=cfg.model_dump(mode="json"), llm=rt.llm.label, is_llm=rt.llm.is_llm
-    )
-    return _drive(rt, {"round": 0})
+    return _drive(_new_runtime(cfg, run_dir, on_round, llm), {"round": 0})
 
 
 def resume_run(
     run_dir: Path, on_round: Callable[[dict[str, Any]], None] | None = None, llm: Any = None
 ) -> dict[str, Any]:
-    run_dir = Path(run_dir)
-    cfg = _read_config(run_dir)
-    rt = make_runtime(cfg, run_dir, on_round, llm)
-    rt.trace.write("run_resume", llm=rt.llm.label)
-    return _drive(rt, None)
+    return _drive(_resumed_runtime(run_dir, on_round, llm), None)
 
 
 def _drive(rt: Runtime, first_input: dict[str, Any] | None) -> dict[str, Any]:
@@ -98,21 +166,30 @@ def _drive(rt: Runtime, first_input: dict[str, Any] | None) -> dict[str, Any]:
     try:
         graph = build_graph(rt, saver)
         config = {**THREAD, "max_concurrency": rt.config.max_concurrency, "recursion_limit": 10_000}
-        if first_input is None:
-            snap = graph.get_state(config)
-            if not snap.values:
-                raise UserError(f"{rt.run_dir} has no checkpoint to resume; start a new run")
-            if not snap.next:
-                return _load_summary(rt.run_dir)
-        graph.invoke(first_input, config)
-        return _load_summary(rt.run_dir)
+        if first_input is not None or graph.get_state(config).next:
+            graph.invoke(first_input, config)
+        return _final_summary(rt, graph, config)
     finally:
         saver.conn.close()
 
 
-def _load_summary(run_dir: Path) -> dict[str, Any]:
-    p = run_dir / "summary.json"
-    return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
+def _final_summary(rt: Runtime, graph: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """``summary.json`` of a finished run; rewritten from the last checkpoint when it is
+    missing or damaged (a crash after the report's checkpoint, a hand edit). ``{}`` while
+    the run has not finished."""
+    path = rt.run_dir / "summary.json"
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(summary, dict) and summary:
+            return summary
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        pass
+    snap = graph.get_state(config)
+    if snap.next or not snap.values.get("done"):
+        return {}
+    from agentnas.graph.artifacts import write_summary
+
+    return write_summary(rt, snap.values)
 
 
 class RunSession:
@@ -141,21 +218,7 @@ class RunSession:
         llm: Any = None,
         on_round: Callable[[dict[str, Any]], None] | None = None,
     ) -> RunSession:
-        run_dir = Path(run_dir)
-        if (run_dir / CONFIG_FILE).exists():
-            raise UserError(f"{run_dir} already holds a run; continue it with --resume")
-        evaluator, llm = _validated(cfg, llm)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        rt = make_runtime(cfg, run_dir, on_round, llm, evaluator)
-        write_json_atomic(run_dir / CONFIG_FILE, cfg.model_dump(mode="json"))
-        rt.trace.write(
-            "run_start",
-            config=cfg.model_dump(mode="json"),
-            llm=rt.llm.label,
-            is_llm=rt.llm.is_llm,
-            interactive=True,
-        )
-        return cls(rt, {"round": 0})
+        return cls(_new_runtime(cfg, run_dir, on_round, llm, interactive=True), {"round": 0})
 
     @classmethod
     def resume(
@@ -164,10 +227,7 @@ class RunSession:
         llm: Any = None,
         on_round: Callable[[dict[str, Any]], None] | None = None,
     ) -> RunSession:
-        cfg = _read_config(Path(run_dir))
-        rt = make_runtime(cfg, Path(run_dir), on_round, llm)
-        rt.trace.write("run_resume", llm=rt.llm.label, interactive=True)
-        return cls(rt, None)
+        return cls(_resumed_runtime(run_dir, on_round, llm, interactive=True), None)
 
     def advance(self, commands: list[Any] | None = None) -> dict[str, Any]:
         """Run to the next round boundary (or the end). Returns ``{"paused": True,
@@ -176,7 +236,7 @@ class RunSession:
         from langgraph.types import Command
 
         if self.finished:
-            return {"paused": False, "summary": _load_summary(self.rt.run_dir)}
+            return {"paused": False, "summary": self._summary()}
         snap = self.graph.get_state(self.config)
         if self._pending is not None:
             arg: Any = self._pending
@@ -192,23 +252,32 @@ class RunSession:
             arg = None
         else:
             self.finished = True
-            return {"paused": False, "summary": _load_summary(self.rt.run_dir)}
+            return {"paused": False, "summary": self._summary()}
         self.graph.invoke(arg, self.config)
         snap = self.graph.get_state(self.config)
         if snap.interrupts:
             return {"paused": True, **snap.interrupts[0].value}
         self.finished = True
-        return {"paused": False, "summary": _load_summary(self.rt.run_dir)}
+        return {"paused": False, "summary": self._summary()}
+
+    def _summary(self) -> dict[str, Any]:
+        return _final_summary(self.rt, self.graph, self.config)
 
     def close(self) -> None:
         self.saver.conn.close()
 
 
-def _read_config(run_dir: Path) -> RunConfig:
+def read_config(run_dir: Path) -> RunConfig:
     path = run_dir / CONFIG_FILE
     if not path.exists():
         raise UserError(f"{run_dir} is not a run folder (no {CONFIG_FILE})")
     try:
-        return RunConfig.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, ValueError) as exc:
-        raise UserError(f"{path} is corrupt: {str(exc).splitlines()[0]}") from None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path} is corrupt (not JSON: {exc}); restore it from the run") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path} is corrupt: expected a JSON object of run settings")
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise UserError(f"{path} is corrupt: {describe_error(exc)}") from None

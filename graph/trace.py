@@ -1,9 +1,12 @@
 """``RUN_DIR/trace.jsonl``: one JSON line per decision (prompts, answers, tool calls,
 validation failures, children, KB changes, timings, tokens).
 
-Lines are written whole under a lock and flushed, so a crash leaves at most a missing last
-line, never a torn one. Anything that looks like a secret is masked before writing: the
-trace is meant to be shared, an API key must never reach it.
+Lines are written whole under a lock and flushed; a torn last line (a crash in the middle
+of a write, or a file truncated by hand) is skipped by :func:`read_trace` and closed with a
+newline before the next write, so the line a resumed run appends is never glued to it.
+
+Anything that looks like a secret is masked before writing: the trace is
+meant to be shared, an API key must never reach it.
 """
 
 from __future__ import annotations
@@ -47,15 +50,32 @@ def redact(value: Any) -> Any:
 class TraceWriter:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._checked = False
+
+    def _close_torn_line(self) -> None:
+        """End a torn last line with a newline (once per writer), so it stays one bad
+        line instead of swallowing the next event."""
+        self._checked = True
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        with self.path.open("rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            torn = fh.read(1) != b"\n"
+        if torn:
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write("\n")
 
     def write(self, event: str, **fields: Any) -> None:
         record = {"event": event, "time": round(time.time(), 3), **fields}
         line = json.dumps(redact(record), default=str, ensure_ascii=False)
-        with self._lock, self.path.open("a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-            fh.flush()
+        with self._lock:
+            if not self._checked:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._close_torn_line()
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+                fh.flush()
 
 
 def read_trace(path: Path) -> list[dict[str, Any]]:

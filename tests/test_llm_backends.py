@@ -154,3 +154,70 @@ def test_replay_plain_jsonl_in_order(tmp_path):
 def test_replay_missing_file_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         make_llm(f"replay:{tmp_path / 'nope.jsonl'}")
+
+
+# ------------------------------------------------ hung models, budget, secrets
+
+HUNG_SCRIPT = """
+import time
+from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+from agentnas.agents.llm import ChatBackend, LLMCallFailed
+from agentnas.agents.schemas import CallKey
+model = FakeMessagesListChatModel(responses=[AIMessage(content="late")], sleep=60)
+llm = ChatBackend(model, label="hung", timeout_s=0.2, max_retries=1, backoff_s=0)
+try:
+    llm.invoke([HumanMessage("hi")], key=CallKey(node="design", round=0, partition=0, attempt=0))
+except LLMCallFailed as exc:
+    print("gave up:", exc)
+"""
+
+
+def test_a_hung_model_does_not_keep_the_process_alive():
+    """The timeout must bound the whole program, not just the call: a model that never
+    answers may not block interpreter exit (it did with a ThreadPoolExecutor, whose
+    workers are joined at exit)."""
+    import subprocess
+    import sys
+    import time
+
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", HUNG_SCRIPT], capture_output=True, text=True, timeout=40
+    )
+    took = time.perf_counter() - t0
+    assert out.returncode == 0, out.stderr
+    assert "gave up" in out.stdout and "no answer within 0.2 s" in out.stdout
+    assert took < 30.0  # imports take a few seconds; the hung model sleeps 60
+
+
+def test_retries_are_paid_from_the_call_budget():
+    model = FlakyModel(responses=[AIMessage(content="never")], failures=10)
+    llm = ChatBackend(model, label="fake", max_calls=3, max_retries=5, backoff_s=0)
+    with pytest.raises(LLMBudgetExhausted):
+        llm.invoke([HumanMessage("hi")], key=KEY)
+    assert llm.calls == 3 and model.seen == 3
+
+
+class LeakyModel(FakeMessagesListChatModel):
+    """A server whose error message echoes the API key (some proxies do)."""
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        import os
+
+        raise PermissionError(f"401: key {os.environ['OPENAI_API_KEY']} is not allowed")
+
+
+def test_a_key_echoed_by_the_server_is_redacted(monkeypatch):
+    from agentnas.agents.llm import attempt_call
+    from agentnas.agents.schemas import Attempt
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-SECRET-echoed-0123456789")
+    llm = ChatBackend(LeakyModel(responses=[]), label="fake", max_retries=0, backoff_s=0)
+    with pytest.raises(LLMCallFailed) as info:
+        llm.invoke([HumanMessage("hi")], key=KEY)
+    assert "SECRET" not in str(info.value) and "401" in str(info.value)
+    att = Attempt(role="designer", key=KEY, label=llm.label)
+    reason = attempt_call(llm, [HumanMessage("hi")], att)
+    assert isinstance(reason, str) and "SECRET" not in reason
+    assert "SECRET" not in json.dumps(att.model_dump(mode="json"))

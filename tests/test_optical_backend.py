@@ -172,3 +172,14 @@ def test_a_network_trained_without_noise_is_scored_under_every_preset(
     assert worst["robust_accuracy"] < worst["clean_accuracy"]
     with pytest.raises(RuntimeError, match="retrained"):  # nat=1 trains under each preset
         small("worst-case", tmp_path).evaluate(ARCH.replace("nat=0", "nat=1"))
+
+
+def test_a_phase_bits_override_is_refused_not_silently_ignored(tmp_path) -> None:
+    """The architecture's ``bits`` sets the phase-shifter resolution whenever the preset
+    quantizes (tools/photonic/training.hardware_nonideal), so ``--set phase_bits=6`` could
+    only be ignored; it is refused with the way to get what was meant."""
+    with pytest.raises(UserError, match=r"bits=.*architecture.*phase_bits=none"):
+        small("realistic", tmp_path, overrides={"phase_bits": 6})
+    # switching quantization off is honoured (the architecture's bits then play no part)
+    off = small("realistic", tmp_path, overrides={"phase_bits": None})
+    assert off.nonideal.phase_bits is None

@@ -135,3 +135,28 @@ def test_electronic_backends_in_the_registry() -> None:
     assert gpu["macs"] == macs
     assert gpu["energy_mj"] == pytest.approx(macs * 0.89e-9)
     assert cpu["energy_mj"] == pytest.approx(macs * 91.7e-9)
+
+
+def test_heaters_dominate_and_exceed_the_gpu_reference() -> None:
+    """The finding stated in tools/photonic/energy.py: static heaters charged per 0.1 ns
+    slot make the optical MNIST MLP costlier than the GPU (but not the CPU) reference,
+    and only heater-free shifters bring it below."""
+    from agentnas.tools.photonic.energy import EFFICIENT_HEATER_P_PI_MW
+
+    net = [
+        LayerSpec(in_features=784, out_features=64),
+        LayerSpec(in_features=64, out_features=32),
+        LayerSpec(in_features=32, out_features=10),
+    ]
+    macs = network_macs([(784, 64), (64, 32), (32, 10)])
+    gpu, cpu = electronic_energy_pj(macs, "gpu"), electronic_energy_pj(macs, "cpu")
+    ni = preset("realistic")
+    e = energy_per_inference(net, nonideal=ni)
+    assert e.total_pj == pytest.approx(356_397.7, rel=1e-6)  # module docstring example
+    assert e.heaters / e.total_pj > 0.9 and gpu < e.total_pj < cpu
+    efficient = energy_per_inference(
+        net, EnergyConstants(heater_p_pi_mw=EFFICIENT_HEATER_P_PI_MW), ni
+    )
+    assert 1.5 * gpu < efficient.total_pj < e.total_pj
+    no_heaters = energy_per_inference(net, EnergyConstants(heater_p_pi_mw=0.0), ni)
+    assert no_heaters.heaters == 0.0 and no_heaters.total_pj < gpu

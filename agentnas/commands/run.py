@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agentnas.config import load_config
+from agentnas.graph.config import RunConfig
 from agentnas.tools.errors import UserError
 
 console = Console()
@@ -89,30 +90,31 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         """Run the multi-agent search and write RUN_DIR/ (trace, checkpoints, fronts)."""
         from agentnas.graph.runner import resume_run, start_run
 
+        settings = {
+            "space": space,
+            "dataset": dataset,
+            "hardware": hardware,
+            "objectives": objectives,
+            "accuracy": accuracy,
+            "llm": llm,
+            "rounds": rounds,
+            "budget": budget,
+            "seed": seed,
+            "partitions": partitions,
+            "max_llm_calls": max_llm_calls,
+            "kb": kb,
+            "dedupe_isomorphic": dedupe_isomorphic,
+            "backend_option": backend_option,
+            "out": out,
+            "config": config,
+        }
         if resume is not None:
+            refuse_with_resume(settings)
             console.print(f"resuming [bold]{resume}[/]")
             summary = resume_run(resume, on_round=RoundTable(f"agentnas run {resume}"))
             run_dir = resume
         else:
-            cfg = load_config(
-                config,
-                {
-                    "space": space,
-                    "dataset": dataset,
-                    "hardware": hardware,
-                    "objectives": objectives.split(",") if objectives else None,
-                    "accuracy": accuracy,
-                    "llm": llm,
-                    "rounds": rounds,
-                    "budget": budget,
-                    "seed": seed,
-                    "partitions": partitions,
-                    "max_llm_calls": max_llm_calls,
-                    "kb_dir": str(kb) if kb else None,
-                    "dedupe_isomorphic": dedupe_isomorphic,
-                    "backend_options": _options(backend_option),
-                },
-            )
+            cfg = run_config(settings)
             run_dir = out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
             console.print(
                 f"agentnas run: {cfg.space} / {cfg.dataset or 'default dataset'} / {cfg.hardware}, "
@@ -126,6 +128,44 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             f"done: {summary['evaluations']} evaluations, front {summary['front_size']}, "
             f"HV ratio {_fmt(summary['hv_ratio'], '.4f')}, IGD {_fmt(summary['igd'], '.4f')}, "
             f"LLM: {summary['llm']}, files in {run_dir}/"
+        )
+
+
+def run_config(settings: dict[str, Any]) -> RunConfig:
+    """The RunConfig of ``run``/``chat`` options (None: not given) over ``--config``."""
+    objectives = settings.get("objectives")
+    kb = settings.get("kb")
+    return load_config(
+        settings.get("config"),
+        {
+            "space": settings.get("space"),
+            "dataset": settings.get("dataset"),
+            "hardware": settings.get("hardware"),
+            "objectives": [o.strip() for o in objectives.split(",")] if objectives else None,
+            "accuracy": settings.get("accuracy"),
+            "llm": settings.get("llm"),
+            "rounds": settings.get("rounds"),
+            "budget": settings.get("budget"),
+            "seed": settings.get("seed"),
+            "partitions": settings.get("partitions"),
+            "max_llm_calls": settings.get("max_llm_calls"),
+            "kb_dir": str(kb) if kb else None,
+            "dedupe_isomorphic": settings.get("dedupe_isomorphic"),
+            "backend_options": _options(settings.get("backend_option")),
+        },
+    )
+
+
+def refuse_with_resume(settings: dict[str, Any]) -> None:
+    """``--resume`` continues with the settings in RUN_DIR/config.json; an option given
+    with it would be silently ignored, so it is refused instead."""
+    given = [k for k, v in settings.items() if v not in (None, [], ())]
+    if given:
+        names = ", ".join("--" + k.replace("_", "-") for k in given)
+        raise UserError(
+            f"--resume continues with the settings in RUN_DIR/config.json; drop {names} "
+            f"(to give a run more budget or rounds: agentnas steer RUN_DIR 'add 50 "
+            f"evaluations', then --resume)"
         )
 
 

@@ -160,6 +160,14 @@ class OpticalMZIBackend(HardwareBackend):
         self.preset = preset
         self.name = f"{PREFIX}:{preset}"
         self.nonideal = make_preset(preset, **(overrides or {}))
+        if (overrides or {}).get("phase_bits") is not None:
+            # the architecture's bits replace any preset resolution (hardware_nonideal):
+            # an override could only be ignored, so say how to get what was meant
+            raise UserError(
+                "phase_bits is set by the architecture's bits=4|6|8, not by an override; "
+                "change bits= in the architecture, or give phase_bits=none for unquantized "
+                "phases"
+            )
         self.dataset = dataset
         self.in_features, self.n_classes = SHAPES[dataset]
         self.draws = draws

@@ -18,6 +18,22 @@ added digitally. Per inference:
 * heaters:    thermo-optic shifters are static: n_shifters · P_π·(mean phase/π) held for
               one inference slot (1/f_clk), where n_shifters = 2k² + k per block
               (2 per MZI, k output phases per mesh, k attenuators).
+
+Units: mW · ns = pJ (1e-3 W × 1e-9 s = 1e-12 J), so the slot-long terms are P[mW] ×
+(1/f_clk)[ns]; P[mW] = 10^(P[dBm]/10).
+
+Finding (defaults, ``optical-mzi:realistic``, MNIST 784→…→10): with thermo-optic heaters
+charged their static P_π for every 0.1 ns inference slot, **heaters dominate** and the
+optical energy **exceeds the electronic GPU reference** (0.89 pJ/MAC,
+:mod:`agentnas.tools.hardware.electronic`) for every network of the space, while staying
+below the CPU (91.7 pJ/MAC). Example ``mlp:h=64-32|k=16``: 356 nJ per inference, of which
+heaters 326 nJ, DACs 11.9 nJ, modulators 11.9 nJ, ADCs 4.9 nJ, detectors+TIAs 1.4 nJ,
+laser 0.07 nJ; GPU 46.8 nJ, CPU 4,818 nJ. Over the 504 relu/8-bit/nat=1 networks of the
+space: optical/GPU 7.3-16× with heaters 85-92 % of the total at P_π = 30 mW; 1.6-4.2×
+(heaters 51-67 %) at the efficient 5.6 mW; only without heater power (e.g. non-volatile
+phase-change shifters) do 315 of 504 fall below the GPU (0.33-1.5×). The claim that MZI
+meshes beat GPUs therefore rests on the heater technology, not on the mesh itself (a
+longer ``heater_hold_ns``, e.g. idle time between inferences, only makes it worse).
 """
 
 from __future__ import annotations
