@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from agentnas.commands import (
     baseline,
@@ -54,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="agentnas")
     except UserError as exc:
-        _err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # escaped: a message may hold brackets ("[run]", "[0, 1]") that are not markup
+        _err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except SystemExit as exc:
         code = exc.code

@@ -21,9 +21,14 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> RunConfig:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise UserError(f"config file {path} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"cannot read config file {path}: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise UserError(f"config file {path} is not valid TOML: {exc}") from None
-        values = dict(data.get("run", data))
+        table = data.get("run", data)
+        if not isinstance(table, dict):
+            raise UserError(f"'run' in {path} must be a table ([run]) of run settings")
+        values = dict(table)
         unknown = sorted(set(values) - set(RunConfig.model_fields))
         if unknown:
             raise UserError(
@@ -31,4 +36,7 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> RunConfig:
                 f"known: {', '.join(RunConfig.model_fields)}"
             )
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if isinstance(values.get("kb_dir"), str) and values["kb_dir"]:
+        # absolute: a --resume from another folder must find this KB, not make a new one
+        values["kb_dir"] = str(Path(values["kb_dir"]).expanduser().resolve())
     return RunConfig.build(**values)

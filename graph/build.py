@@ -27,11 +27,15 @@ def open_checkpointer(run_dir: Path) -> SqliteSaver:
     path = Path(run_dir) / CHECKPOINT_FILE
     try:
         conn = sqlite3.connect(str(path), check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise UserError(f"cannot open checkpoint database {path} ({exc})") from None
+    try:
         conn.execute("PRAGMA journal_mode=WAL")
         saver = SqliteSaver(conn)
         saver.setup()
         conn.execute("SELECT count(*) FROM checkpoints").fetchone()
     except sqlite3.DatabaseError as exc:
+        conn.close()  # closing also removes the -wal/-shm files it made
         raise UserError(
             f"checkpoint database {path} is unreadable ({exc}); start a new run or restore the file"
         ) from None

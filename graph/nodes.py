@@ -143,8 +143,9 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
             "seconds": round(time.perf_counter() - t0, 3),
         }
         write_candidates(rt.run_dir / "candidates.csv", cands, rt.evaluator)
+        on_front = set(front)
         write_front(
-            rt.run_dir / "front.csv", [c for c in cands if c["arch"] in set(front)], rt.evaluator
+            rt.run_dir / "front.csv", [c for c in cands if c["arch"] in on_front], rt.evaluator
         )
         rt.trace.write("select", **stats, front=front, archives=archives)
         if rt.on_round is not None:

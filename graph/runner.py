@@ -76,6 +76,35 @@ def _validated(cfg: RunConfig, llm: Any) -> tuple[Evaluator, Any]:
     return evaluator, llm
 
 
+LOCK_FILE = ".lock"  # hidden: an empty file that only carries the flock
+
+
+def _lock_run(run_dir: Path) -> Any:
+    """An exclusive lock on the run folder for as long as this process drives it: a second
+    ``--resume`` of a run that is going on would interleave two writers on one checkpoint
+    and trace. Released by :func:`_unlock_run` (or when the process dies, even ``kill -9``)."""
+    try:
+        import fcntl
+    except ImportError:  # no flock on this platform: no protection, as before
+        return None
+    fh = (Path(run_dir) / LOCK_FILE).open("a")
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise UserError(
+            f"another agentnas process is running the run in {run_dir}; wait for it to "
+            f"finish, or stop it and then --resume"
+        ) from None
+    return fh
+
+
+def _unlock_run(rt: Runtime) -> None:
+    if rt.run_lock is not None:
+        rt.run_lock.close()  # closing the file releases the flock
+        rt.run_lock = None
+
+
 def _new_runtime(
     cfg: RunConfig,
     run_dir: Path,
@@ -95,7 +124,14 @@ def _new_runtime(
         )
     evaluator, llm = _validated(cfg, llm)  # refuse bad settings before anything is written
     run_dir.mkdir(parents=True, exist_ok=True)
-    rt = make_runtime(cfg, run_dir, on_round, llm, evaluator)
+    lock = _lock_run(run_dir)
+    try:
+        rt = make_runtime(cfg, run_dir, on_round, llm, evaluator)
+    except BaseException:
+        if lock is not None:
+            lock.close()
+        raise
+    rt.run_lock = lock
     write_json_atomic(run_dir / CONFIG_FILE, cfg.model_dump(mode="json"))
     rt.trace.write(
         "run_start",
@@ -118,7 +154,17 @@ def _resumed_runtime(
     run_dir = Path(run_dir)
     cfg = read_config(run_dir)
     check_checkpoint(run_dir)
-    rt = make_runtime(cfg, run_dir, on_round, llm)
+    evaluator, llm = _validated(cfg, llm)  # e.g. a replay file that has gone since
+    lock = _lock_run(run_dir)
+    try:
+        for stale in run_dir.glob(".*.tmp"):  # half-written files of a killed atomic write
+            stale.unlink(missing_ok=True)
+        rt = make_runtime(cfg, run_dir, on_round, llm, evaluator)
+    except BaseException:
+        if lock is not None:
+            lock.close()
+        raise
+    rt.run_lock = lock
     rt.trace.write("run_resume", llm=rt.llm.label, **trace_fields)
     return rt
 
@@ -171,6 +217,7 @@ def _drive(rt: Runtime, first_input: dict[str, Any] | None) -> dict[str, Any]:
         return _final_summary(rt, graph, config)
     finally:
         saver.conn.close()
+        _unlock_run(rt)
 
 
 def _final_summary(rt: Runtime, graph: Any, config: dict[str, Any]) -> dict[str, Any]:
@@ -265,6 +312,7 @@ class RunSession:
 
     def close(self) -> None:
         self.saver.conn.close()
+        _unlock_run(self.rt)
 
 
 def read_config(run_dir: Path) -> RunConfig:

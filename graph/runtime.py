@@ -30,6 +30,7 @@ class Runtime:
     on_round: Callable[[dict[str, Any]], None] | None = None
     interactive: bool = False  # pause at each round boundary for steering commands
     kb_lock: threading.Lock = field(default_factory=threading.Lock)
+    run_lock: Any = None  # open RUN_DIR/.lock file holding this process's flock
 
     @cached_property
     def space(self) -> Any:

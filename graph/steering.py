@@ -16,11 +16,16 @@ STEER_FILE = "steer.jsonl"
 
 def read_steer_file(run_dir: Path, seen: int) -> tuple[list[SteerCommand], list[str], int]:
     """Commands appended to RUN_DIR/steer.jsonl since line ``seen``: (commands, bad
-    lines, new seen). A line is a SteerCommand as JSON, or {"instruction": text}."""
+    lines, new seen). A line is a SteerCommand as JSON, or {"instruction": text}. A last
+    line without its newline is still being written by ``agentnas steer``: it is left for
+    the next round boundary instead of being counted as read (and lost)."""
     path = Path(run_dir) / STEER_FILE
     if not path.exists():
         return [], [], seen
-    lines = path.read_text(encoding="utf-8").splitlines()
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    if lines and not text.endswith("\n"):
+        lines.pop()
     commands, bad = [], []
     for line in lines[seen:]:
         if not line.strip():

@@ -89,3 +89,17 @@ def test_exhausted_partitions_and_focus():
 def test_nothing_left_to_spend():
     have = cands(dict.fromkeys(range(6), 20))[:100]
     assert allocate_children(PARTS, have, 5, LIMITS, front=["p0-0"]) == {}
+
+
+def test_focus_on_full_partitions_passes_the_budget_on():
+    """A focus on partitions that have no room left must not end the run with budget
+    left: what the focus cannot take goes to the other open partitions."""
+    parts = [dict(p) for p in PARTS]
+    parts[5]["size"] = 2  # fully evaluated
+    parts[4]["size"] = 3  # room for one more
+    have = cands(dict.fromkeys(range(6), 2))
+    per_round = -(-(100 - 12) // 10)
+    alloc = allocate_children(parts, have, 1, LIMITS, focus=[5], front=["p1-0"])
+    assert 5 not in alloc and sum(alloc.values()) == per_round
+    alloc = allocate_children(parts, have, 1, LIMITS, focus=[4, 5], front=["p1-0"])
+    assert alloc[4] == 1 and 5 not in alloc and sum(alloc.values()) == per_round

@@ -215,3 +215,16 @@ def test_trace_line_is_one_short_line():
     long = {"event": "other", "payload": "x" * 500}
     line = chat.trace_line(long)
     assert len(line) == 160 and "\n" not in line and line.endswith("...")
+
+
+def test_a_steer_line_still_being_written_is_left_for_the_next_boundary(tmp_path):
+    """The run reads steer.jsonl while ``agentnas steer`` may be writing it: a last line
+    without its newline must not be counted as read (it would be lost)."""
+    whole = SteerCommand(action="extend_budget", amount=5).model_dump_json()
+    half = SteerCommand(action="stop").model_dump_json()
+    (tmp_path / "steer.jsonl").write_text(whole + "\n" + half[:10])
+    got, bad, seen = read_steer_file(tmp_path, 0)
+    assert [c.action for c in got] == ["extend_budget"] and bad == [] and seen == 1
+    (tmp_path / "steer.jsonl").write_text(whole + "\n" + half + "\n")
+    got, bad, seen = read_steer_file(tmp_path, seen)
+    assert [c.action for c in got] == ["stop"] and bad == [] and seen == 2

@@ -109,3 +109,18 @@ def test_invalid_scope_is_a_user_error(tmp_path: Path, capsys: pytest.CaptureFix
     kb = tmp_path / "kb"
     assert main(["kb", "--kb", str(kb), "add", RULE, "--space", " ", "--hardware", "x"]) == 2
     assert "--space" in capsys.readouterr().err
+
+
+def test_brackets_in_a_rule_are_text_not_markup(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rules come from users and LLMs; "[/x]" must print as written, not crash rich."""
+    kb = tmp_path / "kb"
+    text = "prefer [bold]skip[/] at edge [3<-2] and [/x] near the output"
+    hid = _add(kb, capsys, text=text)
+    assert main(["kb", "--kb", str(kb), "show", hid]) == 0
+    assert text in capsys.readouterr().out
+    assert main(["kb", "--kb", str(kb), "list"]) == 0
+    assert "[/x]" in capsys.readouterr().out
+    assert main(["kb", "--kb", str(kb), "rm", hid]) == 0
+    assert text in capsys.readouterr().out.replace("\n", "")

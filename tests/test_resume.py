@@ -73,3 +73,18 @@ def test_resume_of_finished_run_changes_nothing(reference):
     before = (reference / "candidates.csv").read_text()
     assert main(["run", "--resume", str(reference)]) == 0
     assert (reference / "candidates.csv").read_text() == before
+
+
+def test_resume_of_finished_run_rewrites_a_damaged_summary(reference, tmp_path):
+    import json
+    import shutil
+
+    run_dir = tmp_path / "copy"
+    shutil.copytree(reference, run_dir)
+    good = json.loads((run_dir / "summary.json").read_text())
+    (run_dir / "summary.json").write_text('{"evaluations": 4')  # torn by hand or crash
+    assert main(["run", "--resume", str(run_dir)]) == 0
+    rebuilt = json.loads((run_dir / "summary.json").read_text())
+    assert {k: v for k, v in rebuilt.items() if k != "finished_at"} == {
+        k: v for k, v in good.items() if k != "finished_at"
+    }

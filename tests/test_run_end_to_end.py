@@ -162,3 +162,21 @@ def test_dedupe_isomorphic_keeps_one_cell_per_class(tmp_path):
         archs = [row["arch"] for row in csv.DictReader(fh)]
     assert len(archs) == 40
     assert len({canonical(a) for a in archs}) == 40
+
+
+def test_each_space_defaults_to_its_own_hardware():
+    """``--space photonic-mlp`` alone must not search on the NB201 default backend."""
+    assert RunConfig().hardware == "hwnasbench:fpga"
+    assert RunConfig(space="photonic-mlp").hardware == "optical-mzi:realistic"
+    assert RunConfig(space="photonic-mlp", hardware="optical-mzi:ideal").hardware.endswith("ideal")
+    stored = RunConfig(space="photonic-mlp").model_dump(mode="json")
+    assert RunConfig.model_validate(stored) == RunConfig(space="photonic-mlp")
+
+
+def test_trace_prints_bracketed_text_verbatim(tmp_path, capsys):
+    """Prompts and answers hold brackets; `agentnas trace` must not read them as markup."""
+    (tmp_path / "trace.jsonl").write_text(
+        json.dumps({"event": "chat", "round": 1, "message": "use [/] edges [0, 1]"}) + "\n"
+    )
+    assert main(["trace", str(tmp_path)]) == 0
+    assert "use [/] edges [0, 1]" in capsys.readouterr().out

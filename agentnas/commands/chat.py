@@ -24,6 +24,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from agentnas.agents.llm import OFFLINE_LABEL
 from agentnas.agents.steering import (
@@ -41,8 +42,7 @@ from agentnas.commands.chat_view import (
     status_line,
     trace_line,
 )
-from agentnas.commands.run import _fmt, _llm_label
-from agentnas.config import load_config
+from agentnas.commands.run import _fmt, _llm_label, refuse_with_resume, run_config
 from agentnas.tools.errors import UserError
 
 console = Console()
@@ -211,10 +211,10 @@ class ChatLoop:
             fallback_used=result.fallback_used,
             commands=[c.model_dump(mode="json") for c in result.commands],
         )
-        console.print(f"[dim]{result.label}:[/] {result.reply}", highlight=False)
+        console.print(f"[dim]{escape(result.label)}:[/] {escape(result.reply)}", highlight=False)
         if result.commands and result.label != OFFLINE_LABEL:
             for text in describe(result.commands, ctx):
-                console.print(f"  → {text}", highlight=False)
+                console.print(f"  → {text}", highlight=False, markup=False)
         if not result.commands:
             console.print("(nothing applied; /help shows examples)")
         return result.commands
@@ -240,7 +240,9 @@ class ChatLoop:
         elif name == "/trace":
             self._trace(arg)
         else:
-            console.print(f"unknown command {name}; /help lists them", highlight=False)
+            console.print(
+                f"unknown command {name}; /help lists them", highlight=False, markup=False
+            )
         return False, []
 
     def _kb(self) -> None:
@@ -276,6 +278,14 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         partitions: int = typer.Option(None, help="number of partitions K (default 6)"),
         max_llm_calls: int = typer.Option(None, help="stop calling the LLM after N calls"),
         kb: Path = typer.Option(None, help="knowledge-base folder shared across runs"),
+        dedupe_isomorphic: bool = typer.Option(
+            None,
+            "--dedupe-isomorphic/--keep-isomorphic",
+            help="skip cells isomorphic to evaluated ones (see `agentnas run --help`)",
+        ),
+        backend_option: list[str] = typer.Option(
+            None, "--backend-option", help="KEY=VALUE for simulating backends, e.g. draws=8"
+        ),
         out: Path = typer.Option(None, help="run folder (default runs/<timestamp>)"),
         config: Path = typer.Option(None, help="TOML file with run settings"),
         resume: Path = typer.Option(None, help="continue the run in this folder"),
@@ -285,28 +295,31 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         End of input (Ctrl-D) continues to the end without more pauses; /help lists more."""
         from agentnas.graph.runner import RunSession
 
+        settings = {
+            "space": space,
+            "dataset": dataset,
+            "hardware": hardware,
+            "objectives": objectives,
+            "accuracy": accuracy,
+            "llm": llm,
+            "rounds": rounds,
+            "budget": budget,
+            "seed": seed,
+            "partitions": partitions,
+            "max_llm_calls": max_llm_calls,
+            "kb": kb,
+            "dedupe_isomorphic": dedupe_isomorphic,
+            "backend_option": backend_option,
+            "out": out,
+            "config": config,
+        }
         if resume is not None:
+            refuse_with_resume(settings)
             console.print(f"resuming [bold]{resume}[/]")
             session = RunSession.resume(resume)
             run_dir = resume
         else:
-            cfg = load_config(
-                config,
-                {
-                    "space": space,
-                    "dataset": dataset,
-                    "hardware": hardware,
-                    "objectives": objectives.split(",") if objectives else None,
-                    "accuracy": accuracy,
-                    "llm": llm,
-                    "rounds": rounds,
-                    "budget": budget,
-                    "seed": seed,
-                    "partitions": partitions,
-                    "max_llm_calls": max_llm_calls,
-                    "kb_dir": str(kb) if kb else None,
-                },
-            )
+            cfg = run_config(settings)
             run_dir = out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
             console.print(
                 f"agentnas chat: {cfg.space} / {cfg.dataset or 'default dataset'} / "
@@ -342,30 +355,31 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
         Its commands go to RUN_DIR/steer.jsonl; the run applies them at its next round."""
         from agentnas.agents.llm import make_llm
+        from agentnas.graph.runner import read_config
 
         if not (run_dir / "config.json").is_file():
             raise UserError(f"{run_dir} is not a run folder (no config.json); give RUN_DIR")
+        read_config(run_dir)  # a damaged config.json is refused here, in one line
+        if (run_dir / "summary.json").exists():
+            raise UserError(
+                f"the run in {run_dir} has finished (summary.json exists), so nothing would "
+                f"read steering; start a new run, or steer one that is going on"
+            )
         text = " ".join(message).strip()
         ctx = context_from_trace(run_dir)
         result = interpret(text, ctx, make_llm(llm or "offline"))
         commands = [c for c in result.commands if c.action != "continue"]
         if not result.commands:
             raise UserError(f"nothing to apply in {text!r}: {result.reply}")
-        console.print(f"[dim]{result.label}:[/] {result.reply}", highlight=False)
+        console.print(f"[dim]{escape(result.label)}:[/] {escape(result.reply)}", highlight=False)
         if not commands:
             console.print("nothing to change; steer.jsonl left as it is")
             return
         path = append_commands(run_dir, commands)
         if result.label != OFFLINE_LABEL:  # the offline reply already is the description
             for line in describe(commands, ctx):
-                console.print(f"  → {line}", highlight=False)
-        note = (
-            " — but this run has finished (summary.json exists), so nothing will read them"
-            if (run_dir / "summary.json").exists()
-            else ""
-        )
+                console.print(f"  → {line}", highlight=False, markup=False)
         console.print(
-            f"{len(commands)} command(s) appended to {path}; applied at the next round "
-            f"boundary{note}",
+            f"{len(commands)} command(s) appended to {path}; applied at the next round boundary",
             highlight=False,
         )

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from agentnas.agents.steering import SteerContext
 from agentnas.commands.run import _fmt
@@ -50,7 +51,7 @@ def front_table(rows: list[dict[str, Any]], title: str) -> Table:
     for c in cols:
         table.add_column(c, justify="left" if c == "arch" else "right", overflow="fold")
     for r in rows:
-        table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in r.values()))
+        table.add_row(*(Text(f"{v:.4g}" if isinstance(v, float) else str(v)) for v in r.values()))
     return table
 
 
@@ -84,7 +85,7 @@ def kb_table(records: list[dict[str, Any]]) -> Table:
             f"+{r.get('evidence_for', 0)}/-{r.get('evidence_against', 0)}",
             "all" if part is None else str(part),
             str(r.get("source", "")).split(":")[0],  # "reflector:<label>" → reflector
-            r.get("text", ""),
+            Text(str(r.get("text", ""))),  # plain text: brackets are not markup
         )
     return table
 

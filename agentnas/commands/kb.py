@@ -16,7 +16,9 @@ import typer
 from pydantic import ValidationError
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from agentnas.memory.heuristic import Heuristic, Scope, confidence
 from agentnas.memory.knowledge_base import DEFAULT_KB_DIR, KnowledgeBase
@@ -68,7 +70,7 @@ def _table(heuristics: list[Heuristic], title: str, *, with_status: bool) -> Tab
         ]
         if with_status:
             row.append(h.status)
-        row.append(h.text)
+        row.append(Text(h.text))  # plain text: brackets are not markup
         table.add_row(*row, style="dim" if h.status == "retired" else None)
     return table
 
@@ -91,7 +93,7 @@ def _details(h: Heuristic) -> Table:
         ("source", h.source),
     ]
     for field, value in rows:
-        table.add_row(field, value)
+        table.add_row(field, Text(value))
     return table
 
 
@@ -214,7 +216,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         """Delete a heuristic for good (a run's Reflector retires instead)."""
         with KnowledgeBase(_kb_dir(ctx, kb), create=False) as base:
             removed = base.rm(heuristic_id)
-        Console().print(f"removed [bold]{removed.id}[/]: {removed.text}", highlight=False)
+        Console().print(f"removed [bold]{removed.id}[/]: {escape(removed.text)}", highlight=False)
 
     @kb_app.command()
     def export(

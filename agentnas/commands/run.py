@@ -111,7 +111,6 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         if resume is not None:
             refuse_with_resume(settings)
             console.print(f"resuming [bold]{resume}[/]")
-            summary = resume_run(resume, on_round=RoundTable(f"agentnas run {resume}"))
             run_dir = resume
         else:
             cfg = run_config(settings)
@@ -121,7 +120,15 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 f"budget {cfg.budget}, {cfg.rounds} rounds, llm: {_llm_label(cfg.llm)} "
                 f"→ {run_dir}"
             )
-            summary = start_run(cfg, run_dir, on_round=RoundTable("agentnas run"))
+        try:
+            if resume is not None:
+                summary = resume_run(resume, on_round=RoundTable(f"agentnas run {resume}"))
+            else:
+                summary = start_run(cfg, run_dir, on_round=RoundTable("agentnas run"))
+        except KeyboardInterrupt:
+            if (run_dir / "config.json").exists():
+                console.print(f"interrupted; continue with: agentnas run --resume {run_dir}")
+            raise
         if not summary:
             raise UserError(f"run in {run_dir} did not finish")
         console.print(

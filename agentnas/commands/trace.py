@@ -27,6 +27,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         full: int = typer.Option(None, help="print matching event number N in full (JSON)"),
     ) -> None:
         """Show what every agent decided and why."""
+        if last < 0:
+            raise UserError(f"--last takes a number of events >= 0 (0 = all); got {last}")
         path = run_dir / "trace.jsonl"
         if not path.exists():
             raise UserError(f"{run_dir} has no trace.jsonl; give a run folder")
@@ -45,7 +47,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             return
         shown = events[-last:] if last else events
         for i, e in shown:
-            console.print(f"{i:>5} {trace_line(e)}", highlight=False, soft_wrap=True)
+            # markup off: prompts and answers hold brackets ("[0, 1]", "[/...]")
+            console.print(f"{i:>5} {trace_line(e)}", highlight=False, markup=False, soft_wrap=True)
         console.print(
             f"{len(shown)} of {len(events)} matching events; `--full N` prints one in full"
         )
