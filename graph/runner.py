@@ -26,6 +26,9 @@ from agentnas.tools.evaluation import Evaluator
 from agentnas.tools.spaces.registry import default_objectives
 
 CONFIG_FILE = "config.json"
+# every superstep's checkpoint is on disk before the next step starts (LangGraph's default
+# writes them in the background, so a kill -9 could lose the last finished step)
+DURABILITY = "sync"
 TRACE_FILE = "trace.jsonl"
 # files whose presence means the folder already holds (part of) a run
 RUN_FILES = (CONFIG_FILE, CHECKPOINT_FILE, TRACE_FILE)
@@ -213,7 +216,7 @@ def _drive(rt: Runtime, first_input: dict[str, Any] | None) -> dict[str, Any]:
         graph = build_graph(rt, saver)
         config = {**THREAD, "max_concurrency": rt.config.max_concurrency, "recursion_limit": 10_000}
         if first_input is not None or graph.get_state(config).next:
-            graph.invoke(first_input, config)
+            graph.invoke(first_input, config, durability=DURABILITY)
         return _final_summary(rt, graph, config)
     finally:
         saver.conn.close()
@@ -300,7 +303,7 @@ class RunSession:
         else:
             self.finished = True
             return {"paused": False, "summary": self._summary()}
-        self.graph.invoke(arg, self.config)
+        self.graph.invoke(arg, self.config, durability=DURABILITY)
         snap = self.graph.get_state(self.config)
         if snap.interrupts:
             return {"paused": True, **snap.interrupts[0].value}

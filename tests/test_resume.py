@@ -53,7 +53,7 @@ def reference(tmp_path_factory):
 
 
 @pytest.mark.parametrize("kill_after", [random.Random(7).randint(13, 40), 5])
-def test_kill9_then_resume_gives_same_front(reference, tmp_path, kill_after):
+def test_kill9_then_resume_gives_same_front(reference, tmp_path, kill_after, capsys):
     run_dir = tmp_path / "run"
     proc = subprocess.Popen(
         [sys.executable, "-m", "agentnas", "run", "--out", str(run_dir), *ARGS],
@@ -63,7 +63,8 @@ def test_kill9_then_resume_gives_same_front(reference, tmp_path, kill_after):
     killed = _kill_when(run_dir, proc, kill_after)
     assert killed, "the run finished before it could be killed"
     assert not (run_dir / "summary.json").exists()
-    assert main(["run", "--resume", str(run_dir)]) == 0
+    code = main(["run", "--resume", str(run_dir)])
+    assert code == 0, capsys.readouterr().err
     assert _front(run_dir) == _front(reference)
     assert _candidates(run_dir) == _candidates(reference)
     assert any(e["event"] == "run_resume" for e in read_trace(run_dir / "trace.jsonl"))
