@@ -42,7 +42,30 @@ from agentnas.commands.chat_view import (
     status_line,
     trace_line,
 )
-from agentnas.commands.run import _fmt, _llm_label, refuse_with_resume, run_config
+from agentnas.commands.run import (
+    AccuracyOpt,
+    BackendOptionOpt,
+    BudgetOpt,
+    ConfigOpt,
+    DatasetOpt,
+    DedupeOpt,
+    HardwareOpt,
+    KbOpt,
+    LlmOpt,
+    MaxLlmCallsOpt,
+    ObjectivesOpt,
+    OutOpt,
+    PartitionsOpt,
+    ResumeOpt,
+    RoundsOpt,
+    SeedOpt,
+    SpaceOpt,
+    _fmt,
+    _llm_label,
+    collect_settings,
+    refuse_with_resume,
+    run_config,
+)
 from agentnas.tools.errors import UserError
 
 console = Console()
@@ -266,53 +289,30 @@ class ChatLoop:
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     @app.command()
     def chat(
-        space: str = typer.Option(None, help="search space: nb201 | photonic-mlp"),
-        dataset: str = typer.Option(None, help="cifar10 | cifar100 | ImageNet16-120 (nb201)"),
-        hardware: str = typer.Option(None, help="backend, see `agentnas hardware list`"),
-        objectives: str = typer.Option(None, help="e.g. accuracy,latency (2 or 3)"),
-        accuracy: str = typer.Option(None, help="table (oracle) | zero-cost | backend"),
-        llm: str = typer.Option(None, help="offline (default) | openai:MODEL | replay:FILE"),
-        rounds: int = typer.Option(None, help="design rounds (default 10)"),
-        budget: int = typer.Option(None, help="distinct architectures evaluated (default 100)"),
-        seed: int = typer.Option(None, help="random seed (default 0)"),
-        partitions: int = typer.Option(None, help="number of partitions K (default 6)"),
-        max_llm_calls: int = typer.Option(None, help="stop calling the LLM after N calls"),
-        kb: Path = typer.Option(None, help="knowledge-base folder shared across runs"),
-        dedupe_isomorphic: bool = typer.Option(
-            None,
-            "--dedupe-isomorphic/--keep-isomorphic",
-            help="skip cells isomorphic to evaluated ones (see `agentnas run --help`)",
-        ),
-        backend_option: list[str] = typer.Option(
-            None, "--backend-option", help="KEY=VALUE for simulating backends, e.g. draws=8"
-        ),
-        out: Path = typer.Option(None, help="run folder (default runs/<timestamp>)"),
-        config: Path = typer.Option(None, help="TOML file with run settings"),
-        resume: Path = typer.Option(None, help="continue the run in this folder"),
+        space: SpaceOpt = None,
+        dataset: DatasetOpt = None,
+        hardware: HardwareOpt = None,
+        objectives: ObjectivesOpt = None,
+        accuracy: AccuracyOpt = None,
+        llm: LlmOpt = None,
+        rounds: RoundsOpt = None,
+        budget: BudgetOpt = None,
+        seed: SeedOpt = None,
+        partitions: PartitionsOpt = None,
+        max_llm_calls: MaxLlmCallsOpt = None,
+        kb: KbOpt = None,
+        dedupe_isomorphic: DedupeOpt = None,
+        backend_option: BackendOptionOpt = None,
+        out: OutOpt = None,
+        config: ConfigOpt = None,
+        resume: ResumeOpt = None,
     ) -> None:
         """Steer a search in conversation: it pauses after every round for your message.
 
         End of input (Ctrl-D) continues to the end without more pauses; /help lists more."""
         from agentnas.graph.runner import RunSession
 
-        settings = {
-            "space": space,
-            "dataset": dataset,
-            "hardware": hardware,
-            "objectives": objectives,
-            "accuracy": accuracy,
-            "llm": llm,
-            "rounds": rounds,
-            "budget": budget,
-            "seed": seed,
-            "partitions": partitions,
-            "max_llm_calls": max_llm_calls,
-            "kb": kb,
-            "dedupe_isomorphic": dedupe_isomorphic,
-            "backend_option": backend_option,
-            "out": out,
-            "config": config,
-        }
+        settings = collect_settings(locals())
         if resume is not None:
             refuse_with_resume(settings)
             console.print(f"resuming [bold]{resume}[/]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -58,56 +58,91 @@ class RoundTable:
         self.header_done = True
 
 
+# the options `run` and `chat` share (None = not given: the config file or default decides)
+SpaceOpt = Annotated[str | None, typer.Option(help="search space: nb201 | photonic-mlp")]
+DatasetOpt = Annotated[
+    str | None,
+    typer.Option(help="nb201: cifar10 | cifar100 | ImageNet16-120; photonic-mlp: mnist | digits"),
+]
+HardwareOpt = Annotated[str | None, typer.Option(help="backend, see `agentnas hardware list`")]
+ObjectivesOpt = Annotated[str | None, typer.Option(help="e.g. accuracy,latency (2 or 3)")]
+AccuracyOpt = Annotated[str | None, typer.Option(help="table (oracle) | zero-cost | backend")]
+LlmOpt = Annotated[str | None, typer.Option(help="offline (default) | openai:MODEL | replay:FILE")]
+RoundsOpt = Annotated[int | None, typer.Option(help="design rounds (default 10)")]
+BudgetOpt = Annotated[
+    int | None, typer.Option(help="distinct architectures evaluated (default 100)")
+]
+SeedOpt = Annotated[int | None, typer.Option(help="random seed (default 0)")]
+PartitionsOpt = Annotated[int | None, typer.Option(help="number of partitions K (default 6)")]
+MaxLlmCallsOpt = Annotated[int | None, typer.Option(help="stop calling the LLM after N calls")]
+KbOpt = Annotated[Path | None, typer.Option(help="knowledge-base folder shared across runs")]
+DedupeOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--dedupe-isomorphic/--keep-isomorphic",
+        help="skip cells isomorphic to evaluated ones. The benchmarks measured isomorphic "
+        "cells separately, so this caps the reachable HV ratio (about 0.98 on fpga when "
+        "only the first member of each class is kept).",
+    ),
+]
+BackendOptionOpt = Annotated[
+    list[str] | None,
+    typer.Option("--backend-option", help="KEY=VALUE for simulating backends, e.g. draws=8"),
+]
+OutOpt = Annotated[Path | None, typer.Option(help="run folder (default runs/<timestamp>)")]
+ConfigOpt = Annotated[Path | None, typer.Option(help="TOML file with run settings")]
+ResumeOpt = Annotated[Path | None, typer.Option(help="continue the run in this folder")]
+
+SETTINGS = (
+    "space",
+    "dataset",
+    "hardware",
+    "objectives",
+    "accuracy",
+    "llm",
+    "rounds",
+    "budget",
+    "seed",
+    "partitions",
+    "max_llm_calls",
+    "kb",
+    "dedupe_isomorphic",
+    "backend_option",
+    "out",
+    "config",
+)
+
+
+def collect_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """The run settings among a command's parameters (``locals()`` at its start)."""
+    return {k: values[k] for k in SETTINGS}
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     @app.command()
     def run(
-        space: str = typer.Option(None, help="search space: nb201 | photonic-mlp"),
-        dataset: str = typer.Option(None, help="cifar10 | cifar100 | ImageNet16-120 (nb201)"),
-        hardware: str = typer.Option(None, help="backend, see `agentnas hardware list`"),
-        objectives: str = typer.Option(None, help="e.g. accuracy,latency (2 or 3)"),
-        accuracy: str = typer.Option(None, help="table (oracle) | zero-cost | backend"),
-        llm: str = typer.Option(None, help="offline (default) | openai:MODEL | replay:FILE"),
-        rounds: int = typer.Option(None, help="design rounds (default 10)"),
-        budget: int = typer.Option(None, help="distinct architectures evaluated (default 100)"),
-        seed: int = typer.Option(None, help="random seed (default 0)"),
-        partitions: int = typer.Option(None, help="number of partitions K (default 6)"),
-        max_llm_calls: int = typer.Option(None, help="stop calling the LLM after N calls"),
-        kb: Path = typer.Option(None, help="knowledge-base folder shared across runs"),
-        dedupe_isomorphic: bool = typer.Option(
-            None,
-            "--dedupe-isomorphic/--keep-isomorphic",
-            help="skip cells isomorphic to evaluated ones. The benchmarks measured "
-            "isomorphic cells separately, so this caps the reachable HV ratio (about 0.98 "
-            "on fpga when only the first member of each class is kept).",
-        ),
-        backend_option: list[str] = typer.Option(
-            None, "--backend-option", help="KEY=VALUE for simulating backends, e.g. draws=8"
-        ),
-        out: Path = typer.Option(None, help="run folder (default runs/<timestamp>)"),
-        config: Path = typer.Option(None, help="TOML file with run settings"),
-        resume: Path = typer.Option(None, help="continue the run in this folder"),
+        space: SpaceOpt = None,
+        dataset: DatasetOpt = None,
+        hardware: HardwareOpt = None,
+        objectives: ObjectivesOpt = None,
+        accuracy: AccuracyOpt = None,
+        llm: LlmOpt = None,
+        rounds: RoundsOpt = None,
+        budget: BudgetOpt = None,
+        seed: SeedOpt = None,
+        partitions: PartitionsOpt = None,
+        max_llm_calls: MaxLlmCallsOpt = None,
+        kb: KbOpt = None,
+        dedupe_isomorphic: DedupeOpt = None,
+        backend_option: BackendOptionOpt = None,
+        out: OutOpt = None,
+        config: ConfigOpt = None,
+        resume: ResumeOpt = None,
     ) -> None:
         """Run the multi-agent search and write RUN_DIR/ (trace, checkpoints, fronts)."""
         from agentnas.graph.runner import resume_run, start_run
 
-        settings = {
-            "space": space,
-            "dataset": dataset,
-            "hardware": hardware,
-            "objectives": objectives,
-            "accuracy": accuracy,
-            "llm": llm,
-            "rounds": rounds,
-            "budget": budget,
-            "seed": seed,
-            "partitions": partitions,
-            "max_llm_calls": max_llm_calls,
-            "kb": kb,
-            "dedupe_isomorphic": dedupe_isomorphic,
-            "backend_option": backend_option,
-            "out": out,
-            "config": config,
-        }
+        settings = collect_settings(locals())
         if resume is not None:
             refuse_with_resume(settings)
             console.print(f"resuming [bold]{resume}[/]")
