@@ -220,6 +220,7 @@ def _drive(rt: Runtime, first_input: dict[str, Any] | None) -> dict[str, Any]:
         return _final_summary(rt, graph, config)
     finally:
         saver.conn.close()
+        rt.kb.close()
         _unlock_run(rt)
 
 
@@ -315,6 +316,7 @@ class RunSession:
 
     def close(self) -> None:
         self.saver.conn.close()
+        self.rt.kb.close()
         _unlock_run(self.rt)
 
 
