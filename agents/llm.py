@@ -271,12 +271,15 @@ class ReplayBackend(LLMBackend):
         self._keyed: dict[tuple, deque[dict[str, Any]]] = {}
         self._ordered: deque[dict[str, Any]] = deque()
         original = ""
-        for n, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        for n, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
                 rec = json.loads(line)
             except ValueError:
+                if n == len(lines):  # a torn last line of a crashed run's trace
+                    continue
                 raise UserError(f"replay file '{path}' line {n} is not JSON") from None
             if not isinstance(rec, dict):
                 continue
@@ -292,6 +295,11 @@ class ReplayBackend(LLMBackend):
                 original = original or str(rec.get("llm") or "")
             elif "event" not in rec and ("content" in rec or "tool_calls" in rec):
                 self._ordered.append(rec)
+        if not self._keyed and not self._ordered:
+            raise UserError(
+                f"replay file '{path}' holds no recorded LLM answers (a trace of an offline "
+                "run has none); give the trace.jsonl of an LLM run or a JSONL of answers"
+            )
         self.label = f"replay:{self.path}" + (f" (recorded from {original})" if original else "")
 
     def supports_tools(self) -> bool:

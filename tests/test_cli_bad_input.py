@@ -99,7 +99,8 @@ def _no_checkpoint(runs, tmp):
 
 
 def _replay_garbage(runs, tmp):
-    (tmp / "answers.jsonl").write_text('{"content": "ok"}\nthis is not json\n')
+    # garbage inside the file (a torn LAST line is tolerated: a crashed run's trace)
+    (tmp / "answers.jsonl").write_text('{"content": "ok"}\nthis is not json\n{"content": "ok"}\n')
     return ["run", "--llm", f"replay:{tmp / 'answers.jsonl'}", "--out", str(tmp / "new")]
 
 

@@ -129,3 +129,22 @@ def test_trace_replays_the_llm_run_exactly(tmp_path):
     assert [a for a, _, _ in _rows(tmp_path / "again")] == [
         a for a, _, _ in _rows(tmp_path / "orig")
     ]
+
+
+def test_replay_refuses_a_trace_without_llm_answers(tmp_path):
+    import pytest
+
+    from agentnas.tools.errors import UserError
+
+    start_run(_cfg(), tmp_path / "offline")  # offline policy: no llm_call events
+    with pytest.raises(UserError, match="no recorded LLM answers"):
+        make_llm(f"replay:{tmp_path / 'offline' / 'trace.jsonl'}")
+
+
+def test_replay_tolerates_a_torn_last_line(tmp_path):
+    llm = ChatBackend(ScriptedModel(responses=[]), label="fake:scripted", backoff_s=0)
+    start_run(_cfg(), tmp_path / "orig", llm=llm)
+    trace = tmp_path / "orig" / "trace.jsonl"
+    with trace.open("a") as fh:
+        fh.write('{"event": "llm_call", "node": "desi')  # crash mid-write
+    assert "fake:scripted" in make_llm(f"replay:{trace}").label
