@@ -18,7 +18,7 @@ import numpy as np
 
 from agentnas.tools.accuracy import get_accuracy_source
 from agentnas.tools.errors import UserError
-from agentnas.tools.hardware.registry import get_backend
+from agentnas.tools.hardware.registry import get_backend, list_backends
 from agentnas.tools.metrics import hv_ratio, igd, pareto_indices
 from agentnas.tools.objectives import Objective, parse_objectives, to_min_matrix
 from agentnas.tools.spaces.registry import get_space, resolve_dataset
@@ -44,9 +44,10 @@ class Evaluator:
             options.setdefault("dataset", dataset)
         self.backend = get_backend(hardware, **options)
         if space not in self.backend.spaces:
+            fitting = [b.name for b in list_backends() if space in b.spaces and b.available]
             raise UserError(
                 f"hardware '{hardware}' evaluates {', '.join(self.backend.spaces)} "
-                f"architectures, not '{space}'"
+                f"architectures, not '{space}'; for '{space}' use: {', '.join(fitting)}"
             )
         hw_metrics = [o.metric for o in self.objectives if o.source == "hardware"]
         self.backend.require(hw_metrics)
