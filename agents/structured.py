@@ -10,6 +10,7 @@ string that goes back to the model verbatim.
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import re
 from typing import Any, TypeVar
@@ -21,6 +22,11 @@ T = TypeVar("T", bound=BaseModel)
 
 _FENCE = re.compile(r"```(?:json|JSON|javascript)?\s*\n?(.*?)```", re.DOTALL)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
+MAX_ANSWER_CHARS = 200_000
+"""Longer answers are refused unread (no useful structured answer is this long)."""
+_MAX_EMBEDDED_STARTS = 64
+"""Bound on the positions tried by the embedded-JSON scan, which keeps it linear in length."""
+_UNWRITABLE = re.compile("[\x00\ud800-\udfff]")
 _REFUSAL = re.compile(
     r"\b(i can(?:no|')t|i cannot|i am unable|i'm unable|i won't|sorry|as an ai)\b", re.I
 )
@@ -46,28 +52,47 @@ def _loads(text: str) -> Any:
     """json.loads, then the same without trailing commas, then a Python literal."""
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         return json.loads(_TRAILING_COMMA.sub(r"\1", text))
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
+
+
+def _clean(value: Any) -> Any:
+    """``value`` with lone surrogates and NUL bytes replaced in every string.
+
+    JSON escapes such as ``\\ud800`` decode to strings that cannot be written as UTF-8;
+    they would crash the trace and the checkpoint writers far from the parser.
+    """
+    if isinstance(value, str):
+        return _UNWRITABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
 
 
 def _embedded(text: str) -> list[Any]:
     """Every JSON object or array that starts somewhere in ``text`` (first ones first)."""
     found: list[Any] = []
     decoder = json.JSONDecoder()
+    tried = 0
     for i, ch in enumerate(text):
         if ch not in "{[":
             continue
+        tried += 1
+        if tried > _MAX_EMBEDDED_STARTS:
+            break
         try:
             value, _ = decoder.raw_decode(text, i)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(value, dict | list) and value:
             found.append(value)
@@ -77,7 +102,21 @@ def _embedded(text: str) -> list[Any]:
 
 
 def extract_json(text: str) -> tuple[Any, str | None]:
-    """The JSON value an answer contains, or ``(None, reason)``."""
+    """The JSON value an answer contains (strings cleaned), or ``(None, reason)``.
+
+    Never raises: an answer too long, too deeply nested or undecodable is a reason.
+    """
+    if len(text) > MAX_ANSWER_CHARS:
+        digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
+        return None, (
+            f"the answer was {len(text)} characters long (limit {MAX_ANSWER_CHARS}, "
+            f"sha256 {digest}); it was not read"
+        )
+    value, reason = _extract(text)
+    return (_clean(value), None) if reason is None else (None, reason)
+
+
+def _extract(text: str) -> tuple[Any, str | None]:
     stripped = text.strip()
     if not stripped:
         return None, "the answer was empty"
@@ -119,7 +158,7 @@ def parse_answer(
     if isinstance(message, AIMessage):
         for call in message.tool_calls or []:
             if call.get("name", "").lower() in names:
-                payloads.append(call.get("args") or {})
+                payloads.append(_clean(call.get("args") or {}))
     if not payloads:
         value, reason = extract_json(message_text(message))
         if reason:

@@ -39,7 +39,7 @@ from agentnas.graph.runtime import Runtime
 from agentnas.graph.seeding import feature_histograms, sample_partition
 from agentnas.graph.state import Candidate, DesignTask, SearchState
 from agentnas.graph.steering import apply_commands, read_steer_file
-from agentnas.graph.trace import trace_attempts
+from agentnas.graph.trace import redact, trace_attempts
 
 MAX_PARENTS = 10
 
@@ -306,7 +306,8 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
             )
             if c is not None:
                 out.append(c)
-        return {"candidates": out, "llm_calls": calls, "fallbacks": fallbacks}
+        # model text (reasons, rationales) reaches the checkpoint: no secret may ride along
+        return {"candidates": redact(out), "llm_calls": calls, "fallbacks": redact(fallbacks)}
 
     def report_node(state: SearchState) -> dict[str, Any]:
         from agentnas.graph.artifacts import write_summary

@@ -11,6 +11,7 @@ meant to be shared, an API key must never reach it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -47,6 +48,23 @@ def redact(value: Any) -> Any:
     return value
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+MAX_FIELD_CHARS = 20_000
+"""A string longer than this is stored as its head, its length and its hash."""
+
+
+def cap_strings(value: Any) -> Any:
+    """``value`` with every over-long string shortened, so no trace line grows without bound."""
+    if isinstance(value, dict):
+        return {k: cap_strings(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [cap_strings(v) for v in value]
+    if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+        digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:16]
+        return f"{value[:1000]}… [{len(value)} characters, sha256 {digest}, cut]"
+    return value
+
+
 class TraceWriter:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -68,7 +86,9 @@ class TraceWriter:
 
     def write(self, event: str, **fields: Any) -> None:
         record = {"event": event, "time": round(time.time(), 3), **fields}
-        line = json.dumps(redact(record), default=str, ensure_ascii=False)
+        line = json.dumps(cap_strings(redact(record)), default=str, ensure_ascii=False)
+        # lone surrogates cannot be written as UTF-8: store them as U+FFFD
+        line = _SURROGATES.sub("\ufffd", line)
         with self._lock:
             if not self._checked:
                 self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -101,6 +101,9 @@ BAD = {
     "empty answer": ("", "the answer was empty"),
     "refusal": ("I can't help with that.", "refusal"),
     "no children": ('{"operator": "mutation", "children": []}', "no children"),
+    "deep nesting": ("[" * 1000, "no JSON object found"),
+    "huge answer": ("{" + "x" * 300_000, "characters long"),
+    "lone surrogate": (answer("\ud800|nor_conv_3x3~0|"), "malformed NB201 cell"),
 }
 
 

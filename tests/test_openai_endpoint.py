@@ -41,7 +41,8 @@ class FakeOpenAI(BaseHTTPRequestHandler):
         elif "Reflector" in system:
             text = json.dumps(REFLECTION)
         else:
-            text = "I would rather not."  # a refusal: the Designer must fall back
+            # a refusal that echoes the key: the Designer must fall back, the key stay unwritten
+            text = f"I would rather not. Your key is {KEY}."
         reply = {
             "id": "chatcmpl-1",
             "object": "chat.completion",
