@@ -24,6 +24,7 @@ from agentnas.commands import (
     run,
     search_bench,
     trace,
+    why,
 )
 from agentnas.tools.errors import UserError
 
@@ -40,7 +41,19 @@ bench_app = typer.Typer(
 )
 app.add_typer(bench_app, name="bench")
 
-for _module in (hardware, front, baseline, run, chat, kb, predictor, optical, search_bench, trace):
+for _module in (
+    hardware,
+    front,
+    baseline,
+    run,
+    chat,
+    kb,
+    predictor,
+    optical,
+    search_bench,
+    trace,
+    why,
+):
     _module.register(app, bench_app)
 
 _err = Console(stderr=True)
