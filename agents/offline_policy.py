@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from agentnas.agents import claim_use as cu
 from agentnas.agents import surrogate as sg
 from agentnas.agents.offline_reflector import (
     NB201_EDGE_LABELS,
@@ -65,6 +66,11 @@ __all__ = [
 ]
 
 ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+# how far heuristics in words scale a candidate's expected gain: soft (a candidate that
+# breaks a fresh rule, confidence 0.5, keeps a quarter of its gain; one with evidence
+# against it keeps more), never a veto — hard rules are the steering's constraints
+WORDS_WEIGHT = 1.5
+WORDS_FLOOR = 0.05
 
 
 def stable_rng(*parts: object) -> random.Random:
@@ -89,6 +95,53 @@ def _rule_support(
             if h.polarity == "positive":
                 used.append(h.id)
     return max(-1.0, min(1.0, score)), used
+
+
+def _support(
+    space: Any,
+    rules: list[tuple[HeuristicView, str]],
+    words: list[tuple[HeuristicView, Any]],
+    parent: str | None,
+    arch: str,
+    objectives: Sequence[str],
+) -> tuple[float, list[str]]:
+    """Net support of the heuristics in words for one candidate: NB201 claims judge the
+    cell itself (and its edit), tagged rules of other spaces the edit from its parent."""
+    if words:
+        pops = sg.nb201_ops(space, parent) if parent else None
+        return cu.word_support(words, pops, sg.nb201_ops(space, arch) or (), objectives)
+    if rules and parent:
+        return _rule_support(rules, edit_tokens(space, parent, arch))
+    return 0.0, []
+
+
+def _with_claims(heuristics: Sequence[HeuristicView], space: str) -> list[HeuristicView]:
+    """Heuristics with their claim; one in words only (an LLM's, a legacy tagged rule)
+    gets the claim its text makes, when it names an operation."""
+    from agentnas.memory.claim import claim_for_text
+
+    out = []
+    for h in heuristics:
+        if h.claim is None:
+            claim = claim_for_text(space, h.text, h.polarity, "user")
+            if claim is not None:
+                h = h.model_copy(update={"claim": claim})
+        out.append(h)
+    return out
+
+
+def _priors(
+    views: Sequence[HeuristicView], objectives: Sequence[str], ctx: DesignerContext
+) -> dict[str, Any]:
+    """Objective -> per (edge, op) prior values from the measured claims (NB201)."""
+    from agentnas.tools.spaces.nb201 import OPS
+
+    out = {}
+    for o in objectives:
+        got = cu.op_priors(views, o, OPS, ctx.dataset)
+        if got is not None:
+            out[o] = got
+    return out
 
 
 def _inside(space: Any, ctx: DesignerContext, arch: str) -> bool:
@@ -189,7 +242,11 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
     if not cands:
         return [], {"content": "no legal, novel candidate inside the partition", "candidates": 0}
     fit_on = data
-    pred, std = sg.predict_objectives(space, fit_on, cands, objs, seed=rng.randrange(2**32))
+    views = _with_claims(ctx.heuristics, ctx.space)
+    priors = _priors(views, objs, ctx) if sg.nb201_ops(space, cands[0]) is not None else None
+    pred, std = sg.predict_objectives(
+        space, fit_on, cands, objs, seed=rng.randrange(2**32), priors=priors
+    )
     # optimism in the face of uncertainty: judge each candidate by its bootstrap upper
     # bound (KAPPA spreads), so cells unlike anything evaluated still get tried
     pred_min = sg.to_min(pred, objs) - sg.KAPPA * std
@@ -206,10 +263,12 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
     p_pts = ((_points(in_part, objs) - lo) / span) if in_part else np.empty((0, len(objs)))
     p_front = p_pts[sg.nondominated(p_pts)] if len(p_pts) else p_pts
 
-    rules = [
+    nb201 = sg.nb201_ops(space, cands[0]) is not None
+    rules = [] if nb201 else [
         (h, r[1]) for h in ctx.heuristics
         if (r := parse_rule(h)) is not None and r[0] in (None, ctx.partition.id)
     ]  # fmt: skip
+    words = cu.word_claims(views, ctx.partition.id) if nb201 else []
     index = {a: i for i, a in enumerate(cands)}
     chosen: list[Proposal] = []
     used_c: set[str] = set()
@@ -254,10 +313,9 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
                 continue
             gain, gap = score(a, g_front, p_front, hv0)
             parent = origin[a][0][0] if origin[a][0] else None
-            support, used = _rule_support(rules, edit_tokens(space, parent, a)) if (
-                parent and rules) else (0.0, [])  # fmt: skip
-            gain *= 1.0 + 0.3 * support
-            ranked.append(((gain, gap + 0.01 * support, rng.random()), a, used))
+            support, used = _support(space, rules, words, parent, a, objs)
+            gain *= max(WORDS_FLOOR, 1.0 + WORDS_WEIGHT * support)
+            ranked.append(((gain, gap + 0.1 * support, rng.random()), a, used))
         if not ranked:
             break
         (gain, _, _), arch, used = max(ranked)

@@ -8,6 +8,14 @@ evidence for or against; rules contradicted far more than supported are retired.
 
 The tags are the contract with the offline Designer (:mod:`agentnas.agents.offline_policy`),
 which parses them with :func:`parse_rule` and matches them with :func:`edit_tokens`.
+
+On NB201 the Reflector writes structured claims instead of tagged rules
+(:func:`claim_observations`): every child that differs from its single parent in one or
+two edges is an observation "op A instead of op B on edge e changed objective o by d";
+the round's observations of one (edge, A, B, objective) become one claim with its mean
+effect and count, which the graph pools with the same claim from earlier rounds, runs and
+devices (:func:`agentnas.graph.knowledge.apply_reflection`). Accuracy claims are marked
+hardware-independent; cost claims hold for the device they were measured on.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from typing import Any
 
 from agentnas.agents import surrogate as sg
 from agentnas.agents.schemas import (
+    Claim,
     HeuristicView,
     NewHeuristic,
     Outcome,
@@ -76,13 +85,83 @@ def _verdict(o: Outcome, objectives: Sequence[str]) -> int:
     return 0
 
 
-def reflect_offline(
+MAX_EDITS = 2  # children further from their parent say too little about any one edit
+RETIRE_AFTER = 12  # observations before an inconsistent measured claim is retired
+
+
+def claim_observations(
     ctx: ReflectorContext, space: Any
-) -> tuple[list[NewHeuristic], list[Revision], list[str], dict[str, Any]]:
-    """Heuristics from the round's statistics (see the module docstring)."""
+) -> dict[tuple[str, str, str, str], list[float]]:
+    """(edge, op, instead_of, objective) -> the round's per-edit changes of the objective,
+    canonical so that ``op < instead_of`` (the reverse edit counts with its sign flipped)."""
+    out: dict[tuple[str, str, str, str], list[float]] = defaultdict(list)
+    for o in ctx.outcomes:
+        if len(o.parents) != 1:
+            continue
+        try:
+            a, b = sg.nb201_ops(space, o.parents[0]), sg.nb201_ops(space, o.child)
+        except Exception:  # a parent from another space or a malformed record
+            continue
+        if a is None or b is None:
+            continue
+        edits = [(e, x, y) for e, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if not edits or len(edits) > MAX_EDITS:
+            continue
+        for e, old, new in edits:
+            op, instead, sign = (new, old, 1.0) if new < old else (old, new, -1.0)
+            for obj in ctx.objectives:
+                d = o.deltas.get(obj)
+                if d is not None:
+                    out[(NB201_EDGE_LABELS[e], op, instead, obj)].append(sign * d / len(edits))
+    return out
+
+
+def _objective_name(metric: str) -> str:
+    """The claim's objective word for a metric (``latency_ms`` -> ``latency``)."""
+    return "accuracy" if maximized(metric) else metric.removesuffix("_ms").removesuffix("_mj")
+
+
+def reflect_claims(ctx: ReflectorContext, space: Any) -> tuple[list[NewHeuristic], list[str]]:
+    """This round's claims (one per observed key, evidence = its observations) and the
+    ids of measured claims to retire (many observations, no consistent sign)."""
+    from agentnas.memory.claim import describe
+
+    add = []
+    for (edge, op, instead, obj), values in claim_observations(ctx, space).items():
+        mean = sum(values) / len(values)
+        if abs(mean) < 1e-12:
+            continue
+        up = mean > 0
+        claim = Claim(
+            op=op, instead_of=instead, edges=(edge,), objective=_objective_name(obj),
+            direction="up" if up else "down", effect=mean, evidence=len(values),
+            devices=(ctx.hardware,), datasets=(ctx.dataset,) if ctx.dataset else (),
+            source="reflector", hardware_independent=maximized(obj),
+        )  # fmt: skip
+        agree = sum(1 for v in values if (v > 0) == up and abs(v) > 1e-12)
+        add.append(NewHeuristic(
+            text=describe(claim), claim=claim, partition=None,
+            polarity="positive" if claim.good(maximized(obj)) else "negative",
+            evidence_for=agree, evidence_against=len(values) - agree,
+        ))  # fmt: skip
+    add.sort(key=lambda h: (-(h.claim.evidence if h.claim else 0), h.text))
+    retire = [
+        h.id
+        for h in ctx.heuristics
+        if h.claim is not None and h.claim.effect is not None
+        and h.evidence_for + h.evidence_against >= RETIRE_AFTER
+        and h.evidence_for < 1.5 * h.evidence_against
+    ]  # fmt: skip
+    return add[: ctx.max_new_claims], retire
+
+
+def _edit_stats(ctx: ReflectorContext, space: Any) -> dict[tuple[int, str], dict[str, Any]]:
+    """(partition, edit token) -> children count, Pareto-better / worse counts, summed
+    objective changes, and per objective the counts of rises and falls."""
     stats: dict[tuple[int, str], dict[str, Any]] = defaultdict(
-        lambda: {"n": 0, "better": 0, "worse": 0, "delta": defaultdict(float)}
-    )
+        lambda: {"n": 0, "better": 0, "worse": 0, "delta": defaultdict(float),
+                 "up": defaultdict(int), "down": defaultdict(int)}
+    )  # fmt: skip
     for o in ctx.outcomes:
         if not o.parents:
             continue
@@ -98,24 +177,52 @@ def reflect_offline(
             s["worse"] += v < 0
             for k, d in o.deltas.items():
                 s["delta"][k] += d
-    # evidence for existing rules
+                s["up"][k] += d > 1e-12
+                s["down"][k] += d < -1e-12
+    return stats
+
+
+def _matches(h: HeuristicView) -> tuple[int | None, set[str], Claim | None] | None:
+    """(partition, edit tokens, claim) an existing words-level rule is judged on: a
+    legacy ``[rule …]`` tag, or a claim without a measured effect (a user's words)."""
+    if h.claim is not None and h.claim.effect is None:
+        edges = h.claim.edges or NB201_EDGE_LABELS
+        return h.partition, {f"e{e}={h.claim.op}" for e in edges}, h.claim
+    rule = parse_rule(h)
+    if rule is None:
+        return None
+    return rule[0], {rule[1]}, None
+
+
+def _rule_evidence(
+    ctx: ReflectorContext, stats: dict[tuple[int, str], dict[str, Any]]
+) -> tuple[list[Revision], list[str], set[tuple[int | None, str]]]:
+    """Evidence for the rules already in the KB that are judged by edits (tagged rules,
+    claims in a user's words): children that made the edit and came out better or worse
+    (overall, or in the claim's objective). Contradicted far more than supported: retired."""
     revise: list[Revision] = []
     retire: list[str] = []
-    existing = set()
+    existing: set[tuple[int | None, str]] = set()
     for h in ctx.heuristics:
-        rule = parse_rule(h)
-        if rule is None:
+        match = _matches(h)
+        if match is None:
             continue
-        part, token = rule
-        existing.add((part, token))
+        part, tokens, claim = match
+        existing |= {(part, t) for t in tokens}
         d_for = d_against = 0
         for (p, t), s in stats.items():
-            if t == token and (part is None or part == p):
-                good, bad = (s["better"], s["worse"])
+            if t not in tokens or (part is not None and part != p):
+                continue
+            metric = next((m for m in ctx.objectives if claim and claim.applies_to(m)), None)
+            if metric is not None and claim is not None:
+                up, down = s["up"][metric], s["down"][metric]
+                good, bad = (up, down) if claim.direction == "up" else (down, up)
+            else:
+                good, bad = s["better"], s["worse"]
                 if h.polarity == "negative":
                     good, bad = bad, good
-                d_for += good
-                d_against += bad
+            d_for += good
+            d_against += bad
         if d_for or d_against:
             revise.append(
                 Revision(id=h.id, evidence_for_delta=d_for, evidence_against_delta=d_against)
@@ -123,7 +230,27 @@ def reflect_offline(
         f, a = h.evidence_for + d_for, h.evidence_against + d_against
         if a >= 2 * f + 3:
             retire.append(h.id)
-    # new rules: consistent effects, strongest first
+    return revise, retire, existing
+
+
+def reflect_offline(
+    ctx: ReflectorContext, space: Any
+) -> tuple[list[NewHeuristic], list[Revision], list[str], dict[str, Any]]:
+    """Heuristics from the round's statistics (see the module docstring)."""
+    stats = _edit_stats(ctx, space)
+    revise, retire, existing = _rule_evidence(ctx, stats)
+    if getattr(space, "name", "") == "nb201":
+        add, retire_claims = reflect_claims(ctx, space)
+        summary = {
+            "content": (
+                f"offline policy: {len(ctx.outcomes)} outcomes; {len(add)} claims observed "
+                f"(op instead of op on an edge, per objective), {len(revise)} evidence "
+                f"updates of rules in words, {len(retire) + len(retire_claims)} retired"
+            ),
+            "tool_calls": [],
+        }
+        return add, revise, [*retire, *retire_claims], summary
+    # other spaces: tagged rules on complexity features, consistent effects first
     ranked = []
     for (p, t), s in stats.items():
         net = s["better"] - s["worse"]

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from agentnas.memory.claim import Claim
+
 Role = Literal["partitioner", "designer", "reflector", "steering"]
 Polarity = Literal["positive", "negative"]
 
@@ -121,6 +123,8 @@ class HeuristicView(BaseModel):
     evidence_for: int = 0
     evidence_against: int = 0
     partition: int | None = None  # added: the heuristic's scope (None = every partition)
+    claim: Claim | None = None  # added: what the search acts on (memory.claim)
+    hardware: str = ""  # added: the hardware it was learnt on ("" = unknown)
 
 
 class DesignerContext(BaseModel):
@@ -142,6 +146,7 @@ class DesignerContext(BaseModel):
     # user steering ("instruct" commands), shown to an LLM Designer; the offline policy
     # acts on steering only through focus and heuristics
     instructions: list[str] = Field(default_factory=list)
+    dataset: str = ""  # added: claims measured on another dataset count less
 
 
 class Proposal(BaseModel):
@@ -201,6 +206,9 @@ class ReflectorContext(BaseModel):
     outcomes: list[Outcome]
     heuristics: list[HeuristicView] = Field(default_factory=list)
     max_new: int = 3
+    dataset: str = ""  # added: recorded in the claims' evidence
+    # added: structured claims the offline Reflector may add per round (beside max_new words)
+    max_new_claims: int = 60
 
 
 class NewHeuristic(BaseModel):
@@ -209,6 +217,7 @@ class NewHeuristic(BaseModel):
     partition: int | None = None
     evidence_for: int = Field(default=0, ge=0)
     evidence_against: int = Field(default=0, ge=0)
+    claim: Claim | None = None  # added: None = parsed from the text when it names an op
 
 
 class Revision(BaseModel):
@@ -216,6 +225,8 @@ class Revision(BaseModel):
     text: str | None = None
     evidence_for_delta: int = 0
     evidence_against_delta: int = 0
+    polarity: Polarity | None = None  # added: a claim whose evidence flipped its direction
+    claim: Claim | None = None  # added: the claim after pooling this round's evidence
 
 
 class ReflectionResult(BaseModel):

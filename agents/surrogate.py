@@ -123,8 +123,10 @@ class AdditiveModel:
     """Ridge fit of one objective; ``predict`` works with any number of points (no data:
     the prior alone, scaled to a unit spread)."""
 
-    def __init__(self, penalty: np.ndarray) -> None:
+    def __init__(self, penalty: np.ndarray, prior_mean: np.ndarray | None = None) -> None:
         self.penalty = penalty
+        # prior means of the per-feature weights (claims from the KB); zero = plain ridge
+        self.prior_mean = np.zeros_like(penalty) if prior_mean is None else prior_mean
         self.coef: np.ndarray | None = None
         self.mean = 0.0
 
@@ -138,7 +140,8 @@ class AdditiveModel:
         # penalise the per-feature weights, lightly the prior's scale, not the bias
         pen = np.r_[0.0, 0.05, self.penalty]
         lhs = a.T @ a + np.diag(pen)
-        self.coef = np.linalg.solve(lhs + 1e-9 * np.eye(d + 2), a.T @ y)
+        rhs = a.T @ y + pen * np.r_[0.0, 0.0, self.prior_mean]
+        self.coef = np.linalg.solve(lhs + 1e-9 * np.eye(d + 2), rhs)
         return self
 
     def predict(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -172,6 +175,35 @@ KAPPA = 2.0  # bootstrap spreads of optimism (measured: +0.02 HV ratio on fpga a
 N_BOOT = 8
 
 
+def error_slope(objective: str, y: np.ndarray) -> float:
+    """d target / d value of :func:`error_transform` at the data's mean: converts a claim's
+    effect (accuracy points) into the units the model fits (log error rate)."""
+    fwd, _ = error_transform(objective, y)
+    if len(y) == 0:
+        return 1.0
+    m = float(np.mean(y))
+    h = 1e-3 * max(1.0, abs(m))
+    return float((fwd(np.array([m + h])) - fwd(np.array([m - h])))[0] / (2 * h))
+
+
+PRIOR_STRENGTH = 1.0  # ridge pseudo-observations per unit of a claim's evidence
+
+
+def claim_prior(
+    space: Any, objective: str, y_raw: np.ndarray, priors: dict[str, Any] | None, dim: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(prior means, extra penalty) for the :func:`encode` columns from the claims' per
+    (edge, op) values (:func:`agentnas.agents.claim_use.op_priors`), NB201 only."""
+    got = (priors or {}).get(objective)
+    if got is None or getattr(space, "name", "") != "nb201":
+        return None
+    values, evidence = got
+    mean, extra = np.zeros(dim), np.zeros(dim)
+    mean[N_NB201_STRUCT:] = error_slope(objective, y_raw) * values.reshape(-1)
+    extra[N_NB201_STRUCT:] = PRIOR_STRENGTH * evidence.reshape(-1)
+    return mean, extra
+
+
 def predict_objectives(
     space: Any,
     data: Sequence[Any],
@@ -179,9 +211,12 @@ def predict_objectives(
     objectives: Sequence[str],
     *,
     seed: int,
+    priors: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Predicted value (n_cands, n_obj) of every objective, and its bootstrap spread (zero
-    with fewer than 6 evaluated cells). ``data`` items have ``arch`` and ``metrics``."""
+    with fewer than 6 evaluated cells). ``data`` items have ``arch`` and ``metrics``.
+    ``priors`` (objective -> per (edge, op) values and evidence, from the KB's measured
+    claims) become the prior means of the op-per-edge weights (:func:`claim_prior`)."""
     xc = np.array([encode(space, a) for a in cands])
     pen = penalties(space, xc.shape[1])
     pred = np.zeros((len(cands), len(objectives)))
@@ -197,12 +232,15 @@ def predict_objectives(
         fwd, inv = error_transform(o, y_raw)
         y = fwd(y_raw)
         p = np.array([prior(space, s.arch, o) for s in data])
-        pred[:, j] = inv(AdditiveModel(pen).fit(xs, p, y).predict(xc, pc))
+        cp = claim_prior(space, o, y_raw, priors, xc.shape[1])
+        pen_o, mu = (pen, None) if cp is None else (pen + cp[1], cp[0])
+        pred[:, j] = inv(AdditiveModel(pen_o, mu).fit(xs, p, y).predict(xc, pc))
         if len(data) > 5:
             boots = []
             for _ in range(N_BOOT):
                 idx = rng.integers(0, len(data), len(data))
-                boots.append(inv(AdditiveModel(pen).fit(xs[idx], p[idx], y[idx]).predict(xc, pc)))
+                model = AdditiveModel(pen_o, mu).fit(xs[idx], p[idx], y[idx])
+                boots.append(inv(model.predict(xc, pc)))
             std[:, j] = np.std(boots, axis=0)
     return pred, std
 

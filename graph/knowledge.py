@@ -10,13 +10,76 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentnas.agents.schemas import HeuristicView
+from agentnas.agents.schemas import HeuristicView, maximized
+from agentnas.memory.claim import Claim, claim_for_text, claim_id, describe, pool
 from agentnas.memory.heuristic import Heuristic, Scope, heuristic_id
 
 
+def check_kb_space(kb_dir: str | None, space: str) -> None:
+    """Refuse a ``--kb DIR`` that holds heuristics, none of them for ``space``: a KB of
+    another search space would silently teach nothing (and collect unrelated rules).
+    Reads only; a missing or empty folder is a new KB and passes."""
+    if not kb_dir:
+        return
+    from pathlib import Path
+
+    from agentnas.memory.knowledge_base import KnowledgeBase
+    from agentnas.tools.errors import UserError
+
+    path = Path(kb_dir)
+    if not path.is_dir() or not any(path.iterdir()):
+        return
+    with KnowledgeBase(path, create=False) as kb:
+        spaces = sorted({h.scope.space for h in kb.list(include_retired=True)})
+    if spaces and space not in spaces:
+        raise UserError(
+            f"knowledge base {path} holds heuristics for space {', '.join(spaces)} only, not "
+            f"'{space}'; give a KB of this space with --kb, or a new folder"
+        )
+
+
+def transfers(h: Heuristic, hardware: str) -> bool:
+    """Whether a heuristic applies on ``hardware``: a hardware-independent claim (accuracy
+    structure is the same on every device) wherever it was learnt; a hardware-bound claim
+    (latency) only on a device it was measured on, even when a tool re-scoped the record
+    to another device; a heuristic without claim where its scope says."""
+    c = h.claim
+    if c is not None and c.hardware_independent:
+        return True
+    if c is not None and c.devices:
+        return hardware in c.devices
+    return h.scope.hardware == hardware
+
+
 def load_heuristics(kb: Any, space: str, hardware: str) -> list[dict[str, Any]]:
-    """Active heuristics for (space, hardware), all partitions, as JSON records."""
-    return [h.model_dump(mode="json") for h in kb.list(space=space, hardware=hardware)]
+    """Active heuristics for ``space`` that apply on ``hardware`` (:func:`transfers`),
+    all partitions, as JSON records."""
+    return [h.model_dump(mode="json") for h in kb.list(space=space) if transfers(h, hardware)]
+
+
+DESIGNER_LIMIT_LLM = 30  # heuristics an LLM Designer reads (nearest 5 + most evidenced)
+DESIGNER_LIMIT_OFFLINE = 400  # the offline Designer reads every claim that applies
+
+
+def designer_heuristics(
+    kb: Any, space: str, hardware: str, partition: int, query: str, *, llm: bool
+) -> list[HeuristicView]:
+    """What one Designer sees: the heuristics nearest to ``query`` in this (space,
+    hardware, partition), then every other one that applies here (hardware-independent
+    claims from other devices included, :func:`transfers`), most evidence first."""
+    found = [h for h, _ in kb.query(query, space, hardware, partition=partition, k=5)]
+    seen = {h.id for h in found}
+    rest = [
+        h
+        for h in kb.list(space=space)
+        if h.id not in seen
+        and transfers(h, hardware)
+        and (h.scope.partition is None or h.scope.partition == partition)
+    ]
+    rest.sort(key=lambda h: (-(h.evidence_for + h.evidence_against), h.id))
+    limit = DESIGNER_LIMIT_LLM if llm else DESIGNER_LIMIT_OFFLINE
+    chosen = [*found, *rest][:limit]
+    return heuristic_views([h.model_dump(mode="json") for h in chosen])
 
 
 def heuristic_views(records: list[dict[str, Any]]) -> list[HeuristicView]:
@@ -32,6 +95,8 @@ def heuristic_views(records: list[dict[str, Any]]) -> list[HeuristicView]:
                 evidence_for=r.get("evidence_for", 0),
                 evidence_against=r.get("evidence_against", 0),
                 partition=(r.get("scope") or {}).get("partition"),
+                claim=r.get("claim"),
+                hardware=(r.get("scope") or {}).get("hardware", ""),
             )
         )
     return views
@@ -53,17 +118,16 @@ def apply_reflection(
     for new in result.add:
         partition = new.partition if new.partition is not None and new.partition >= 0 else None
         scope = Scope(space=space, hardware=hardware, partition=partition)
-        hid = heuristic_id(new.text, scope, new.polarity)
+        claim = new.claim or claim_for_text(
+            space, new.text, new.polarity, "user" if source == "user" else "reflector"
+        )
+        hid = (
+            claim_id(space, hardware, partition, claim)
+            if claim is not None
+            else heuristic_id(new.text, scope, new.polarity)
+        )
         if hid in by_id:
-            old = by_id[hid]
-            h = old.model_copy(
-                update={
-                    "evidence_for": old.evidence_for + new.evidence_for,
-                    "evidence_against": old.evidence_against + new.evidence_against,
-                    "last_round": round_,
-                    "status": "active",
-                }
-            )
+            h = _merge(by_id[hid], new, claim, round_)
             changes.append({"action": "merge", "id": hid, "text": h.text})
         else:
             h = Heuristic(
@@ -76,6 +140,7 @@ def apply_reflection(
                 created_round=round_,
                 last_round=round_,
                 source=source,
+                claim=claim,
             )
             changes.append(
                 {
@@ -98,6 +163,8 @@ def apply_reflection(
                 "evidence_for": max(0, old.evidence_for + rev.evidence_for_delta),
                 "evidence_against": max(0, old.evidence_against + rev.evidence_against_delta),
                 "last_round": round_,
+                "polarity": rev.polarity or old.polarity,
+                "claim": rev.claim or old.claim,
             }
         )
         by_id[rev.id] = changed[rev.id] = h
@@ -122,6 +189,41 @@ def apply_reflection(
         kb.import_([h.model_dump(mode="json") for h in changed.values()])
     snapshot = [h.model_dump(mode="json") for h in by_id.values() if h.status == "active"]
     return snapshot, changes
+
+
+def _merge(old: Heuristic, new: Any, claim: Claim | None, round_: int) -> Heuristic:
+    """``new`` (a NewHeuristic) folded into ``old``: evidence added; two claims pooled, so
+    contradicting evidence revises the direction, the polarity and the wording of a
+    measured claim instead of adding an opposite twin (:func:`revised_claim`)."""
+    update: dict[str, Any] = {"last_round": round_, "status": "active"}
+    if old.claim is None or claim is None:
+        update["evidence_for"] = old.evidence_for + new.evidence_for
+        update["evidence_against"] = old.evidence_against + new.evidence_against
+        return old.model_copy(update=update)
+    agree = claim.direction == old.claim.direction
+    f = new.evidence_for if agree else new.evidence_against
+    a = new.evidence_against if agree else new.evidence_for
+    return old.model_copy(update={**update, **revised_claim(old, pool(old.claim, claim), f, a)})
+
+
+def revised_claim(
+    old: Heuristic, pooled: Claim, more_for: int, more_against: int
+) -> dict[str, Any]:
+    """Fields of ``old`` after its claim became ``pooled`` with ``more_for`` /
+    ``more_against`` observations (counted against the old direction). A measured claim
+    whose mean effect changed sign swaps its counts, flips its polarity and is reworded;
+    a claim in a user's words keeps its words and direction and only gains evidence."""
+    f, a = old.evidence_for + more_for, old.evidence_against + more_against
+    assert old.claim is not None
+    update: dict[str, Any] = {"claim": pooled, "evidence_for": f, "evidence_against": a}
+    if pooled.effect is not None:
+        if pooled.direction != old.claim.direction:
+            update["evidence_for"], update["evidence_against"] = a, f
+        good = pooled.good(maximized(pooled.objective))
+        update["polarity"] = "positive" if good else "negative"
+        if pooled.source != "user":
+            update["text"] = describe(pooled)
+    return update
 
 
 def add_user_heuristics(

@@ -19,7 +19,6 @@ from agentnas.agents.partitioner import plan_partitions
 from agentnas.agents.reflector import reflect
 from agentnas.agents.schemas import (
     DesignerContext,
-    HeuristicView,
     Outcome,
     Partition,
     PartitionerContext,
@@ -32,6 +31,7 @@ from agentnas.graph.candidates import deltas, evaluate_candidate, scored
 from agentnas.graph.knowledge import (
     add_user_heuristics,
     apply_reflection,
+    designer_heuristics,
     heuristic_views,
     load_heuristics,
 )
@@ -190,6 +190,7 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
             round=rnd,
             outcomes=outcomes,
             heuristics=heuristic_views(heur),
+            dataset=rt.evaluator.dataset or "",
         )
         result = reflect(ctx, rt.llm)
         calls = trace_attempts(rt, result.attempts)
@@ -243,18 +244,9 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
             f"{p.low:g}-{p.high:g} accuracy {' '.join(o.name for o in rt.evaluator.objectives)}"
         )
         with rt.kb_lock:
-            found = rt.kb.query(query, cfg.space, cfg.hardware, partition=p.id, k=5)
-        heuristics = [
-            HeuristicView(
-                id=h.id,
-                text=h.text,
-                polarity=h.polarity,
-                evidence_for=h.evidence_for,
-                evidence_against=h.evidence_against,
-                partition=h.scope.partition,
+            heuristics = designer_heuristics(
+                rt.kb, cfg.space, cfg.hardware, p.id, query, llm=rt.llm.is_llm
             )
-            for h, _dist in found
-        ]
         fields: dict[str, Any] = {
             "space": cfg.space,
             "hardware": cfg.hardware,
@@ -270,6 +262,7 @@ def make_nodes(rt: Runtime) -> dict[str, Any]:
             "max_repairs": cfg.max_repairs,
             "history": [scored(c) for c in task["history"]],
             "instructions": task["instructions"],
+            "dataset": rt.evaluator.dataset or "",
         }
         ctx = DesignerContext(**fields)
         rt.trace.write(

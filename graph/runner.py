@@ -60,7 +60,9 @@ def make_runtime(
 def _validated(cfg: RunConfig, llm: Any) -> tuple[Evaluator, Any]:
     """Everything that can reject the user's settings, before any file is written."""
     from agentnas.agents.llm import make_llm
+    from agentnas.graph.knowledge import check_kb_space
 
+    check_kb_space(cfg.kb_dir, cfg.space)
     objectives = cfg.objectives or list(default_objectives(cfg.space))
     evaluator = Evaluator(
         cfg.space, cfg.dataset, cfg.hardware, objectives, cfg.accuracy, cfg.backend_options

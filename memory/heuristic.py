@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from agentnas.memory.claim import Claim, claim_from_json, claim_to_json
+
 Polarity = Literal["positive", "negative"]
 Status = Literal["active", "retired"]
 
@@ -77,6 +79,8 @@ class Heuristic(BaseModel):
     last_round: int = Field(default=0, ge=0, description="round it was last added/revised/retired")
     status: Status = "active"
     source: str = Field(default="user", description="who wrote it, e.g. 'reflector:openai:gpt-4.1'")
+    # what the search can act on (memory.claim); None: words only (no operation named)
+    claim: Claim | None = None
 
     @field_validator("text")
     @classmethod
@@ -121,9 +125,12 @@ def heuristic_id(text: str, scope: Scope, polarity: Polarity) -> str:
 
 
 def to_metadata(heuristic: Heuristic) -> dict[str, str | int]:
-    """Flatten to Chroma metadata (the text is stored as the document, the id as the id)."""
+    """Flatten to Chroma metadata (the text is stored as the document, the id as the id;
+    the claim, when there is one, as JSON under ``claim``: Chroma holds no ``None``)."""
     partition = heuristic.scope.partition
+    extra = {} if heuristic.claim is None else {"claim": claim_to_json(heuristic.claim)}
     return {
+        **extra,
         "space": heuristic.scope.space,
         "hardware": heuristic.scope.hardware,
         "partition": ALL_PARTITIONS if partition is None else partition,
@@ -156,6 +163,7 @@ def from_metadata(id_: str, text: str, metadata: dict[str, Any]) -> Heuristic:
         last_round=int(metadata["last_round"]),
         status=metadata["status"],
         source=str(metadata["source"]),
+        claim=claim_from_json(str(metadata["claim"])) if metadata.get("claim") else None,
     )
 
 

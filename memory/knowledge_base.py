@@ -27,6 +27,7 @@ from typing import Any, TypedDict, Unpack
 from pydantic import ValidationError
 
 from agentnas.memory.chroma_folder import open_collection
+from agentnas.memory.claim import claim_for_text
 from agentnas.memory.embedding import embed
 from agentnas.memory.heuristic import (
     ALL_PARTITIONS,
@@ -135,6 +136,9 @@ class KnowledgeBase:
                 created_round=round,
                 last_round=round,
                 source=source,
+                claim=claim_for_text(
+                    scope.space, text, polarity, "user" if source == "user" else "reflector"
+                ),
             )
         except ValidationError as exc:
             raise UserError(f"invalid heuristic: {_first_error(exc)}") from exc

@@ -9,7 +9,6 @@ from langchain_core.language_models.fake_chat_models import FakeMessagesListChat
 from langchain_core.messages import AIMessage
 
 from agentnas.agents.llm import OFFLINE_LABEL, ChatBackend, make_llm
-from agentnas.agents.offline_policy import parse_rule
 from agentnas.agents.reflector import reflect
 from agentnas.agents.schemas import HeuristicView, Outcome, ReflectorContext
 from agentnas.tools.benchmark_tables import load_nb201
@@ -62,16 +61,22 @@ def test_the_residual_edge_is_measured_to_help():
         assert o.deltas["accuracy"] > 0 and abs(o.deltas["latency_ms"]) < 1e-9
 
 
-def test_offline_reflection_writes_a_parseable_rule():
+def test_offline_reflection_writes_measured_claims():
     res = reflect(ctx(RESIDUAL), make_llm("offline"))
     assert not res.fallback_used and res.attempts[0].label == OFFLINE_LABEL
-    rules = {
-        parse_rule(HeuristicView(id="x", text=h.text, partition=h.partition)): h for h in res.add
-    }
-    h = rules[(1, "e3<-0=skip_connect")]
-    assert h.polarity == "positive" and h.partition == 1
-    assert (h.evidence_for, h.evidence_against) == (3, 0)
-    assert "3 of 3 children Pareto-better" in h.text and "accuracy +" in h.text
+    claims = {(h.claim.op, h.claim.instead_of, h.claim.edges, h.claim.objective): h
+              for h in res.add}  # fmt: skip
+    # none -> skip_connect on 3<-0, canonical as "none instead of skip_connect" (sign flipped)
+    acc = claims[("none", "skip_connect", ("3<-0",), "accuracy")]
+    assert acc.claim.direction == "down" and acc.claim.effect < 0  # the residual helps
+    assert acc.polarity == "negative" and (acc.evidence_for, acc.evidence_against) == (3, 0)
+    assert acc.claim.hardware_independent and acc.claim.evidence == 3
+    assert acc.claim.devices == ("hwnasbench:eyeriss",)
+    want = -sum(o.deltas["accuracy"] for o in RESIDUAL) / 3
+    assert abs(acc.claim.effect - want) < 1e-9
+    assert "accuracy" in acc.text and "3<-0" in acc.text
+    # latency did not move: no latency claim is made from nothing
+    assert ("none", "skip_connect", ("3<-0",), "latency") not in claims
 
 
 def test_existing_rules_gain_evidence_and_contradicted_ones_retire():
@@ -90,15 +95,14 @@ def test_existing_rules_gain_evidence_and_contradicted_ones_retire():
     assert (rev["h-wrong"].evidence_for_delta, rev["h-wrong"].evidence_against_delta) == (0, 3)
     assert "h-llm" not in rev  # not in the offline template: left alone
     assert res.retire == ["h-wrong"]
-    assert all(parse_rule(HeuristicView(id="n", text=h.text))[1] != "e3<-0=skip_connect"
-               for h in res.add)  # fmt: skip
+    assert all(h.claim is not None for h in res.add)  # NB201: claims, no more tagged rules
 
 
 def test_max_new_is_respected():
     many = [
         outcome(b, e, op) for b in BASES for e, op in ((3, "skip_connect"), (1, "avg_pool_3x3"))
     ]
-    res = reflect(ctx(many, max_new=1), make_llm("offline"))
+    res = reflect(ctx(many, max_new=1, max_new_claims=1), make_llm("offline"))
     assert len(res.add) <= 1
 
 
@@ -131,5 +135,4 @@ def test_llm_garbage_falls_back_to_statistics():
     assert (
         res.attempts[-1].label == OFFLINE_LABEL and "fallback" in res.attempts[-1].answer["content"]
     )
-    assert any(parse_rule(HeuristicView(id="x", text=h.text)) == (1, "e3<-0=skip_connect")
-               for h in res.add)  # fmt: skip
+    assert any(h.claim.edges == ("3<-0",) and h.claim.op == "none" for h in res.add)

@@ -92,6 +92,16 @@ def _details(h: Heuristic) -> Table:
         ("status", h.status),
         ("source", h.source),
     ]
+    if h.claim is not None:
+        c = h.claim
+        rows += [
+            ("claim", f"{c.op}" + (f" instead of {c.instead_of}" if c.instead_of else "")
+             + f" on {', '.join(c.edges) or 'any edge'}: {c.objective} {c.direction}"
+             + (f" by {c.effect:+.4g}" if c.effect is not None else "")),
+            ("claim evidence", f"{c.evidence} observations; devices {', '.join(c.devices) or '-'};"
+             f" datasets {', '.join(c.datasets) or '-'}; source {c.source}"),
+            ("hardware-independent", "yes" if c.hardware_independent else "no"),
+        ]  # fmt: skip
     for field, value in rows:
         table.add_row(field, Text(value))
     return table
@@ -117,6 +127,15 @@ def _read_records(path: Path) -> list[dict[str, Any]]:
             f"{path} holds no list of heuristics; expected the output of `agentnas kb export`"
         )
     return data
+
+
+def _imported(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as it lands in another KB: its claim's source becomes ``imported`` (the
+    heuristic's own ``source`` still names who wrote it). Validation happens on import."""
+    claim = record.get("claim")
+    if isinstance(claim, dict):
+        return {**record, "claim": {**claim, "source": "imported"}}
+    return record
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -242,7 +261,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         kb: KbOption = None,
     ) -> None:
         """Load exported heuristics (same ids replace existing ones)."""
-        records = _read_records(file)
+        records = [_imported(r) for r in _read_records(file)]
         with KnowledgeBase(_kb_dir(ctx, kb)) as base:
             count = base.import_(records)
         Console().print(f"imported {count} heuristic(s) into {base.path}", highlight=False)

@@ -1,0 +1,127 @@
+"""How the offline Designer acts on the knowledge base's claims (pure).
+
+Two uses, so that no evidence counts twice:
+
+- **measured claims** (``effect`` set: "nor_conv_3x3 instead of skip_connect on edge 1<-0
+  raised accuracy by +0.8, mean of 14 edits") become prior means of the surrogate's
+  op-per-edge weights (:func:`op_priors`): the ridge shrinks towards what earlier rounds,
+  runs and devices measured instead of towards zero, with a strength that grows with the
+  claim's evidence. With little data in this run the prior speaks; with much, the data.
+- **claims in words** (no effect: a user's "avoid avg_pool_3x3 on the edges into the
+  output node", a legacy tagged rule) nudge the ranking of candidates that follow or break
+  them (:func:`word_support`), weighted by their Laplace confidence.
+
+Claims from another dataset count half; latency claims only reach this module when they
+were learnt on this device (the graph filters them, :func:`agentnas.graph.knowledge.transfers`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from agentnas.agents.schemas import HeuristicView, maximized
+from agentnas.memory.claim import Claim
+
+EDGE_LABELS = ("1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2")
+OTHER_DATASET_WEIGHT = 0.5
+PRIOR_RIDGE = 0.5  # shrinks the per-edge op values of :func:`op_priors` towards zero
+EVIDENCE_CAP = 60  # evidence beyond this adds no more prior strength to one column
+
+
+def _weight(h: HeuristicView, dataset: str) -> float:
+    c = h.claim
+    if c is None or c.evidence <= 0:
+        return 0.0
+    same = not dataset or not c.datasets or dataset in c.datasets
+    return float(c.evidence) * (1.0 if same else OTHER_DATASET_WEIGHT)
+
+
+def op_priors(
+    heuristics: Sequence[HeuristicView], metric: str, ops: Sequence[str], dataset: str = ""
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per (edge, op) prior value of ``metric`` (in its own unit, centred per edge) and its
+    evidence, from the measured claims about ``metric``; None when there are none.
+
+    Each claim "A instead of B on edge e: effect d, n edits" is the equation
+    ``v[e,A] - v[e,B] = d`` with weight n; a small ridge fixes each edge's free offset."""
+    n_e, n_o = len(EDGE_LABELS), len(ops)
+    rows: list[np.ndarray] = []
+    rhs: list[float] = []
+    wts: list[float] = []
+    evidence = np.zeros((n_e, n_o))
+    for h in heuristics:
+        c = h.claim
+        w = _weight(h, dataset)
+        if c is None or c.effect is None or w <= 0 or not c.applies_to(metric):
+            continue
+        if c.instead_of is None or c.op not in ops or c.instead_of not in ops:
+            continue
+        for edge in c.edges or EDGE_LABELS:
+            if edge not in EDGE_LABELS:
+                continue
+            e = EDGE_LABELS.index(edge)
+            row = np.zeros(n_e * n_o)
+            row[e * n_o + ops.index(c.op)] += 1.0
+            row[e * n_o + ops.index(c.instead_of)] -= 1.0
+            rows.append(row)
+            rhs.append(abs(c.effect) * (1.0 if c.direction == "up" else -1.0))
+            wts.append(w)
+            evidence[e, ops.index(c.op)] += w
+            evidence[e, ops.index(c.instead_of)] += w
+    if not rows:
+        return None
+    a, b, w = np.array(rows), np.array(rhs), np.sqrt(np.array(wts))
+    lhs = (a * w[:, None] ** 2).T @ a + PRIOR_RIDGE * np.eye(a.shape[1])
+    v = np.linalg.solve(lhs, (a * w[:, None] ** 2).T @ b).reshape(n_e, n_o)
+    v -= v.mean(axis=1, keepdims=True)
+    return v, np.minimum(evidence, EVIDENCE_CAP)
+
+
+def word_claims(
+    heuristics: Sequence[HeuristicView], partition: int
+) -> list[tuple[HeuristicView, Claim]]:
+    """Claims without a measured effect that apply to ``partition``."""
+    return [
+        (h, h.claim)
+        for h in heuristics
+        if h.claim is not None
+        and h.claim.effect is None
+        and (h.partition is None or h.partition == partition)
+    ]
+
+
+def _follows(claim: Claim, parent: Sequence[str] | None, child: Sequence[str]) -> bool:
+    """Whether ``child`` carries the claim's op on one of its edges (replacing
+    ``instead_of`` of the parent, for a swap claim)."""
+    for e in claim.edges or EDGE_LABELS:
+        if e not in EDGE_LABELS:
+            continue
+        i = EDGE_LABELS.index(e)
+        if child[i] != claim.op:
+            continue
+        if claim.instead_of is None or (parent is not None and parent[i] == claim.instead_of):
+            return True
+    return False
+
+
+def word_support(
+    claims: Sequence[tuple[HeuristicView, Claim]],
+    parent: Sequence[str] | None,
+    child: Sequence[str],
+    objectives: Sequence[str],
+) -> tuple[float, list[str]]:
+    """Net support in [-1, 1] of the claims ``child`` follows (+confidence for a claim
+    whose following is recommended, −confidence otherwise) and the recommended ones' ids."""
+    score, used = 0.0, []
+    for h, c in claims:
+        if not _follows(c, parent, child):
+            continue
+        metric = next((m for m in objectives if c.applies_to(m)), None)
+        good = c.good(maximized(metric) if metric else True)
+        weight = (h.evidence_for + 1) / (h.evidence_for + h.evidence_against + 2)
+        score += weight if good else -weight
+        if good:
+            used.append(h.id)
+    return max(-1.0, min(1.0, score)), used
