@@ -97,7 +97,13 @@ def test_export_and_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["kb", "--kb", str(copy), "import", str(out)]) == 0
     assert "imported 2" in capsys.readouterr().out
     assert main(["kb", "--kb", str(copy), "export"]) == 0
-    assert json.loads(capsys.readouterr().out) == records
+    # the same records, their claims now marked as imported (who wrote them stays in source)
+    moved = [
+        {**r, "claim": {**r["claim"], "source": "imported"}} if r.get("claim") else r
+        for r in records
+    ]
+    assert json.loads(capsys.readouterr().out) == moved
+    assert any(r.get("claim") for r in records)  # "nor_conv_3x3" is named: a claim
 
     garbage = tmp_path / "garbage.json"
     garbage.write_text("{not json")

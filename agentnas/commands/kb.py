@@ -98,9 +98,9 @@ def _details(h: Heuristic) -> Table:
             ("claim", f"{c.op}" + (f" instead of {c.instead_of}" if c.instead_of else "")
              + f" on {', '.join(c.edges) or 'any edge'}: {c.objective} {c.direction}"
              + (f" by {c.effect:+.4g}" if c.effect is not None else "")),
-            ("claim evidence", f"{c.evidence} observations; devices {', '.join(c.devices) or '-'};"
+            ("claim seen", f"{c.evidence} observations; devices {', '.join(c.devices) or '-'};"
              f" datasets {', '.join(c.datasets) or '-'}; source {c.source}"),
-            ("hardware-independent", "yes" if c.hardware_independent else "no"),
+            ("travels", "yes (hardware-independent)" if c.hardware_independent else "no"),
         ]  # fmt: skip
     for field, value in rows:
         table.add_row(field, Text(value))
