@@ -14,8 +14,8 @@ from typing import Any
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 
-from agentnas.graph.nodes import make_nodes
-from agentnas.graph.runtime import Runtime
+from agentnas.graph import nodes
+from agentnas.graph.context import RunContext
 from agentnas.graph.state import SearchState
 from agentnas.tools.errors import UserError
 
@@ -42,17 +42,22 @@ def open_checkpointer(run_dir: Path) -> SqliteSaver:
     return saver
 
 
-def build_graph(rt: Runtime, checkpointer: SqliteSaver | None) -> Any:
-    nodes = make_nodes(rt)
-    g = StateGraph(SearchState)
-    for name in ("partition", "seed", "select", "reflect", "steer", "design", "report"):
-        g.add_node(name, nodes[name])
+def build_graph(checkpointer: SqliteSaver | None) -> Any:
+    """The compiled graph; run it with ``invoke(..., context=RunContext(...))``."""
+    g = StateGraph(SearchState, context_schema=RunContext)
+    g.add_node("partition", nodes.partition_node)
+    g.add_node("seed", nodes.seed_node)
+    g.add_node("select", nodes.select_node)
+    g.add_node("reflect", nodes.reflect_node)
+    g.add_node("steer", nodes.steer_node)
+    g.add_node("design", nodes.design_node)
+    g.add_node("report", nodes.report_node)
     g.add_edge(START, "partition")
     g.add_edge("partition", "seed")
     g.add_edge("seed", "select")
-    g.add_conditional_edges("select", nodes["route_after_select"], ["steer", "reflect"])
+    g.add_conditional_edges("select", nodes.route_after_select, ["steer", "reflect"])
     g.add_edge("reflect", "steer")
-    g.add_conditional_edges("steer", nodes["route_after_steer"], ["design", "report"])
+    g.add_conditional_edges("steer", nodes.route_after_steer, ["design", "report"])
     g.add_edge("design", "select")
     g.add_edge("report", END)
     return g.compile(checkpointer=checkpointer)

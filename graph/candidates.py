@@ -7,12 +7,12 @@ import time
 from typing import Any
 
 from agentnas.agents.schemas import ScoredArch
-from agentnas.graph.runtime import Runtime
+from agentnas.graph.context import RunContext
 from agentnas.graph.state import Candidate
 from agentnas.tools.errors import UserError
 
 
-def evaluate_candidate(rt: Runtime, arch: str, **info: Any) -> Candidate | None:
+def evaluate_candidate(rt: RunContext, arch: str, **info: Any) -> Candidate | None:
     """Evaluate one architecture; a failure is traced and skipped, never fatal."""
     t0 = time.perf_counter()
     try:

@@ -2,7 +2,9 @@
 
 partition -> seed -> select -> steer -> design[p] (Send, in parallel) -> select ->
 reflect -> steer -> … -> report. Each node returns only what it changes; every decision
-goes to the trace. Nodes are built as closures over a :class:`Runtime`.
+goes to the trace. Nodes are module-level functions of the state and LangGraph's
+``runtime``, whose ``context`` is the run's :class:`RunContext` (LLM, KB, evaluator,
+trace); the routing functions that follow ``select`` and ``steer`` sit beside them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from langgraph.runtime import Runtime
 from langgraph.types import Send, interrupt
 
 from agentnas.agents.designer import design
@@ -26,8 +29,9 @@ from agentnas.agents.schemas import (
 )
 from agentnas.agents.steering import SteerCommand
 from agentnas.graph.allocation import allocate_children
-from agentnas.graph.artifacts import write_candidates, write_front
+from agentnas.graph.artifacts import write_candidates, write_front, write_summary
 from agentnas.graph.candidates import deltas, evaluate_candidate, scored
+from agentnas.graph.context import RunContext
 from agentnas.graph.knowledge import (
     add_user_heuristics,
     apply_reflection,
@@ -35,7 +39,6 @@ from agentnas.graph.knowledge import (
     heuristic_views,
     load_heuristics,
 )
-from agentnas.graph.runtime import Runtime
 from agentnas.graph.seeding import feature_histograms, sample_partition
 from agentnas.graph.state import Candidate, DesignTask, SearchState
 from agentnas.graph.steering import apply_commands, read_steer_file
@@ -44,294 +47,296 @@ from agentnas.graph.trace import redact, trace_attempts
 MAX_PARENTS = 10
 
 
-def make_nodes(rt: Runtime) -> dict[str, Any]:
+def partition_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    rt = runtime.context
     cfg = rt.config
-
-    def partition_node(state: SearchState) -> dict[str, Any]:
-        hist, sampled = feature_histograms(rt)
-        default = getattr(rt.space, "default_partition_feature", "n_nor_conv_3x3")
-        ctx = PartitionerContext(
-            space=cfg.space,
-            space_description=rt.space.describe(),
-            hardware=cfg.hardware,
-            k=cfg.partitions,
-            feature_histograms=hist,
-            default_feature=default if default in hist else next(iter(hist)),
-            histogram_is_sample=sampled,
-        )
-        result = plan_partitions(ctx, rt.llm)
-        calls = trace_attempts(rt, result.attempts)
-        parts = [p.model_dump(mode="json") for p in result.partitions]
-        rt.trace.write(
-            "partitions",
-            round=0,
-            feature=result.feature,
-            partitions=parts,
-            rationale=result.rationale,
-            fallback_used=result.fallback_used,
-            decided_by=rt.llm.label,
-        )
-        with rt.kb_lock:
-            records = load_heuristics(rt.kb, cfg.space, cfg.hardware)
-        rt.trace.write(
-            "kb_loaded",
-            round=0,
-            kb_dir=str(rt.kb.path) if hasattr(rt.kb, "path") else "",
-            heuristics=records,
-        )
-        return {
-            "config": cfg.model_dump(mode="json"),
-            "round": 0,
-            "partitions": parts,
-            "partition_feature": result.feature,
-            "heuristics": records,
-            "instructions": [],
-            "instructions_seen": 0,
-            "limits": {"budget": cfg.budget, "rounds": cfg.rounds},
-            "focus": [],
-            "llm_calls": calls,
-            "done": False,
-        }
-
-    def seed_node(state: SearchState) -> dict[str, Any]:
-        """Uniform random cells inside each partition (PEL-NAS seeds every niche)."""
-        rng = random.Random(f"seed:{cfg.seed}")
-        parts = state["partitions"]
-        taken: set[str] = set()
-        out: list[Candidate] = []
-        budget = cfg.budget
-        for p in parts:
-            want = min(cfg.seed_per_partition, int(p["size"]), budget - len(out))
-            if want <= 0:
-                continue
-            archs = sample_partition(rt, rng, p, parts, want, taken)  # adds to taken
-            for a in archs:
-                c = evaluate_candidate(
-                    rt,
-                    a,
-                    round=0,
-                    partition=p["id"],
-                    operator="seed",
-                    rationale="uniform sample inside the partition",
-                    designer="seed sampler",
-                )
-                if c is not None:
-                    out.append(c)
-        return {"candidates": out}
-
-    def select_node(state: SearchState) -> dict[str, Any]:
-        t0 = time.perf_counter()
-        cands = state["candidates"]
-        rows = [c["metrics"] for c in cands]
-        archs = [c["arch"] for c in cands]
-        front = [archs[i] for i in rt.evaluator.front_indices(rows)]
-        archives: dict[str, list[str]] = {}
-        for p in state["partitions"]:
-            members = [i for i, c in enumerate(cands) if c["partition"] == p["id"]]
-            idx = rt.evaluator.front_indices([rows[i] for i in members])
-            archives[str(p["id"])] = [archs[members[i]] for i in idx]
-        hv, igd = rt.evaluator.indicators(archs, rows)
-        rnd = state["round"]
-        stats = {
-            "round": rnd,
-            "evaluations": len(cands),
-            "front_size": len(front),
-            "hv_ratio": hv,
-            "igd": igd,
-            "llm_calls": state.get("llm_calls", 0),
-            "fallbacks": sum(1 for f in state.get("fallbacks", []) if f["round"] == rnd),
-            "seconds": round(time.perf_counter() - t0, 3),
-        }
-        write_candidates(rt.run_dir / "candidates.csv", cands, rt.evaluator)
-        on_front = set(front)
-        write_front(
-            rt.run_dir / "front.csv", [c for c in cands if c["arch"] in on_front], rt.evaluator
-        )
-        rt.trace.write("select", **stats, front=front, archives=archives)
-        if rt.on_round is not None:
-            rt.on_round(stats)
-        limits = state["limits"]
-        done = (
-            len(cands) >= limits["budget"]
-            or rnd >= limits["rounds"]
-            or _exhausted(state, cands)
-            or bool(state.get("done"))
-        )
-        return {"front": front, "archives": archives, "history": [stats], "done": done}
-
-    def reflect_node(state: SearchState) -> dict[str, Any]:
-        rnd = state["round"]
-        by_arch = {c["arch"]: c for c in state["candidates"]}
-        front = set(state["front"])
-        outcomes = []
-        for c in state["candidates"]:
-            if c["round"] != rnd or c["operator"] == "seed":
-                continue
-            pm = [by_arch[p]["metrics"] for p in c["parents"] if p in by_arch]
-            outcomes.append(
-                Outcome(
-                    partition=c["partition"] if c["partition"] is not None else -1,
-                    child=c["arch"],
-                    parents=c["parents"],
-                    operator=c["operator"],
-                    rationale=c["rationale"],
-                    heuristics_used=c["heuristics_used"],
-                    child_metrics=c["metrics"],
-                    parent_metrics=pm,
-                    deltas=deltas(c["metrics"], pm, rt.evaluator),
-                    on_front=c["arch"] in front,
-                )
-            )
-        heur = state.get("heuristics", [])
-        ctx = ReflectorContext(
-            space=cfg.space,
-            hardware=cfg.hardware,
-            objectives=[o.metric for o in rt.evaluator.objectives],
-            round=rnd,
-            outcomes=outcomes,
-            heuristics=heuristic_views(heur),
-            dataset=rt.evaluator.dataset or "",
-        )
-        result = reflect(ctx, rt.llm)
-        calls = trace_attempts(rt, result.attempts)
-        with rt.kb_lock:
-            records, changes = apply_reflection(
-                rt.kb, heur, result, cfg.space, cfg.hardware, rnd, f"reflector:{rt.llm.label}"
-            )
-        rt.trace.write(
-            "kb_changes",
-            round=rnd,
-            changes=changes,
-            decided_by=rt.llm.label,
-            fallback_used=result.fallback_used,
-        )
-        return {"heuristics": records, "llm_calls": calls}
-
-    def steer_node(state: SearchState) -> dict[str, Any]:
-        """Round boundary: apply steering from RUN_DIR/steer.jsonl and, in an interactive
-        session, pause (LangGraph interrupt) for the user's commands."""
-        rnd = state["round"]
-        commands, bad, seen = read_steer_file(rt.run_dir, state.get("instructions_seen", 0))
-        for line in bad:
-            rt.trace.write("steer_ignored", round=rnd, line=line)
-        if rt.interactive:
-            answer = interrupt(
-                {
-                    "round": rnd,
-                    "done": bool(state.get("done")),
-                    "stats": (state.get("history") or [{}])[-1],
-                    "front": state.get("front", []),
-                }
-            )
-            commands += [SteerCommand.model_validate(c) for c in (answer or [])]
-        updates, new_heuristics = apply_commands(state, commands, len(state["partitions"]))
-        for c in commands:
-            rt.trace.write("steer", round=rnd, command=c.model_dump(mode="json"))
-        if new_heuristics:
-            with rt.kb_lock:
-                records, changes = add_user_heuristics(
-                    rt.kb, state.get("heuristics", []), new_heuristics, cfg.space, cfg.hardware, rnd
-                )
-            rt.trace.write("kb_changes", round=rnd, changes=changes, decided_by="user")
-            updates["heuristics"] = records
-        return {**updates, "round": rnd + 1, "instructions_seen": seen}
-
-    def design_node(task: DesignTask) -> dict[str, Any]:
-        p = Partition(**task["partition"])
-        rnd = task["round"]
-        query = (
-            f"{cfg.space} {cfg.hardware} partition {p.id} {p.feature} "
-            f"{p.low:g}-{p.high:g} accuracy {' '.join(o.name for o in rt.evaluator.objectives)}"
-        )
-        with rt.kb_lock:
-            heuristics = designer_heuristics(
-                rt.kb, cfg.space, cfg.hardware, p.id, query, llm=rt.llm.is_llm
-            )
-        fields: dict[str, Any] = {
-            "space": cfg.space,
-            "hardware": cfg.hardware,
-            "objectives": [o.metric for o in rt.evaluator.objectives],
-            "round": rnd,
-            "partition": p,
-            "parents": [scored(c) for c in task["parents"]],
-            "heuristics": heuristics,
-            "n_children": task["n_children"],
-            "evaluated": task["evaluated"],
-            "dedupe_isomorphic": cfg.dedupe_isomorphic,
-            "seed": cfg.seed,
-            "max_repairs": cfg.max_repairs,
-            "history": [scored(c) for c in task["history"]],
-            "instructions": task["instructions"],
-            "dataset": rt.evaluator.dataset or "",
-        }
-        ctx = DesignerContext(**fields)
-        rt.trace.write(
-            "design_context",
-            round=rnd,
-            partition=p.id,
-            heuristics=[h.model_dump() for h in heuristics],
-            parents=[c["arch"] for c in task["parents"]],
-            n_children=task["n_children"],
-        )
-        result = design(ctx, rt.llm, rt.space, tools=rt.designer_tools())
-        calls = trace_attempts(rt, result.attempts)
-        fallbacks = []
-        if result.fallback_used:
-            fallbacks.append({"round": rnd, "partition": p.id, "reason": result.fallback_reason})
-            rt.trace.write(
-                "designer_fallback", round=rnd, partition=p.id, reason=result.fallback_reason
-            )
-        label = rt.llm.label
-        out = []
-        for prop in result.children[: task["n_children"]]:
-            c = evaluate_candidate(
-                rt,
-                prop.arch,
-                round=rnd,
-                partition=p.id,
-                parents=prop.parents,
-                operator=prop.operator,
-                rationale=prop.rationale,
-                heuristics_used=prop.heuristics_used,
-                designer=label
-                if not prop.operator.startswith("fallback")
-                else "offline policy (no LLM)",
-            )
-            if c is not None:
-                out.append(c)
-        # model text (reasons, rationales) reaches the checkpoint: no secret may ride along
-        return {"candidates": redact(out), "llm_calls": calls, "fallbacks": redact(fallbacks)}
-
-    def report_node(state: SearchState) -> dict[str, Any]:
-        from agentnas.graph.artifacts import write_summary
-
-        summary = write_summary(rt, state)
-        rt.trace.write("report", **summary)
-        return {"done": True}
-
-    def route_after_select(state: SearchState) -> str:
-        return "steer" if state["round"] == 0 else "reflect"
-
-    def route_after_steer(state: SearchState) -> Any:
-        if state.get("done"):
-            return "report"
-        tasks = plan_round(rt, state)
-        return tasks or "report"
-
+    hist, sampled = feature_histograms(rt)
+    default = getattr(rt.space, "default_partition_feature", "n_nor_conv_3x3")
+    ctx = PartitionerContext(
+        space=cfg.space,
+        space_description=rt.space.describe(),
+        hardware=cfg.hardware,
+        k=cfg.partitions,
+        feature_histograms=hist,
+        default_feature=default if default in hist else next(iter(hist)),
+        histogram_is_sample=sampled,
+    )
+    result = plan_partitions(ctx, rt.llm)
+    calls = trace_attempts(rt, result.attempts)
+    parts = [p.model_dump(mode="json") for p in result.partitions]
+    rt.trace.write(
+        "partitions",
+        round=0,
+        feature=result.feature,
+        partitions=parts,
+        rationale=result.rationale,
+        fallback_used=result.fallback_used,
+        decided_by=rt.llm.label,
+    )
+    with rt.kb_lock:
+        records = load_heuristics(rt.kb, cfg.space, cfg.hardware)
+    rt.trace.write(
+        "kb_loaded",
+        round=0,
+        kb_dir=str(rt.kb.path) if hasattr(rt.kb, "path") else "",
+        heuristics=records,
+    )
     return {
-        "partition": partition_node,
-        "seed": seed_node,
-        "select": select_node,
-        "reflect": reflect_node,
-        "steer": steer_node,
-        "design": design_node,
-        "report": report_node,
-        "route_after_select": route_after_select,
-        "route_after_steer": route_after_steer,
+        "config": cfg.model_dump(mode="json"),
+        "round": 0,
+        "partitions": parts,
+        "partition_feature": result.feature,
+        "heuristics": records,
+        "instructions": [],
+        "instructions_seen": 0,
+        "limits": {"budget": cfg.budget, "rounds": cfg.rounds},
+        "focus": [],
+        "llm_calls": calls,
+        "done": False,
     }
 
 
-def plan_round(rt: Runtime, state: SearchState) -> list[Send]:
+def seed_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Uniform random cells inside each partition (PEL-NAS seeds every niche)."""
+    rt = runtime.context
+    cfg = rt.config
+    rng = random.Random(f"seed:{cfg.seed}")
+    parts = state["partitions"]
+    taken: set[str] = set()
+    out: list[Candidate] = []
+    budget = cfg.budget
+    for p in parts:
+        want = min(cfg.seed_per_partition, int(p["size"]), budget - len(out))
+        if want <= 0:
+            continue
+        archs = sample_partition(rt, rng, p, parts, want, taken)  # adds to taken
+        for a in archs:
+            c = evaluate_candidate(
+                rt,
+                a,
+                round=0,
+                partition=p["id"],
+                operator="seed",
+                rationale="uniform sample inside the partition",
+                designer="seed sampler",
+            )
+            if c is not None:
+                out.append(c)
+    return {"candidates": out}
+
+
+def select_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    rt = runtime.context
+    t0 = time.perf_counter()
+    cands = state["candidates"]
+    rows = [c["metrics"] for c in cands]
+    archs = [c["arch"] for c in cands]
+    front = [archs[i] for i in rt.evaluator.front_indices(rows)]
+    archives: dict[str, list[str]] = {}
+    for p in state["partitions"]:
+        members = [i for i, c in enumerate(cands) if c["partition"] == p["id"]]
+        idx = rt.evaluator.front_indices([rows[i] for i in members])
+        archives[str(p["id"])] = [archs[members[i]] for i in idx]
+    hv, igd = rt.evaluator.indicators(archs, rows)
+    rnd = state["round"]
+    stats = {
+        "round": rnd,
+        "evaluations": len(cands),
+        "front_size": len(front),
+        "hv_ratio": hv,
+        "igd": igd,
+        "llm_calls": state.get("llm_calls", 0),
+        "fallbacks": sum(1 for f in state.get("fallbacks", []) if f["round"] == rnd),
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+    write_candidates(rt.run_dir / "candidates.csv", cands, rt.evaluator)
+    on_front = set(front)
+    write_front(rt.run_dir / "front.csv", [c for c in cands if c["arch"] in on_front], rt.evaluator)
+    rt.trace.write("select", **stats, front=front, archives=archives)
+    if rt.on_round is not None:
+        rt.on_round(stats)
+    limits = state["limits"]
+    done = (
+        len(cands) >= limits["budget"]
+        or rnd >= limits["rounds"]
+        or _exhausted(state, cands)
+        or bool(state.get("done"))
+    )
+    return {"front": front, "archives": archives, "history": [stats], "done": done}
+
+
+def reflect_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    rt = runtime.context
+    cfg = rt.config
+    rnd = state["round"]
+    by_arch = {c["arch"]: c for c in state["candidates"]}
+    front = set(state["front"])
+    outcomes = []
+    for c in state["candidates"]:
+        if c["round"] != rnd or c["operator"] == "seed":
+            continue
+        pm = [by_arch[p]["metrics"] for p in c["parents"] if p in by_arch]
+        outcomes.append(
+            Outcome(
+                partition=c["partition"] if c["partition"] is not None else -1,
+                child=c["arch"],
+                parents=c["parents"],
+                operator=c["operator"],
+                rationale=c["rationale"],
+                heuristics_used=c["heuristics_used"],
+                child_metrics=c["metrics"],
+                parent_metrics=pm,
+                deltas=deltas(c["metrics"], pm, rt.evaluator),
+                on_front=c["arch"] in front,
+            )
+        )
+    heur = state.get("heuristics", [])
+    ctx = ReflectorContext(
+        space=cfg.space,
+        hardware=cfg.hardware,
+        objectives=[o.metric for o in rt.evaluator.objectives],
+        round=rnd,
+        outcomes=outcomes,
+        heuristics=heuristic_views(heur),
+        dataset=rt.evaluator.dataset or "",
+    )
+    result = reflect(ctx, rt.llm)
+    calls = trace_attempts(rt, result.attempts)
+    with rt.kb_lock:
+        records, changes = apply_reflection(
+            rt.kb, heur, result, cfg.space, cfg.hardware, rnd, f"reflector:{rt.llm.label}"
+        )
+    rt.trace.write(
+        "kb_changes",
+        round=rnd,
+        changes=changes,
+        decided_by=rt.llm.label,
+        fallback_used=result.fallback_used,
+    )
+    return {"heuristics": records, "llm_calls": calls}
+
+
+def steer_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Round boundary: apply steering from RUN_DIR/steer.jsonl and, in an interactive
+    session, pause (LangGraph interrupt) for the user's commands."""
+    rt = runtime.context
+    cfg = rt.config
+    rnd = state["round"]
+    commands, bad, seen = read_steer_file(rt.run_dir, state.get("instructions_seen", 0))
+    for line in bad:
+        rt.trace.write("steer_ignored", round=rnd, line=line)
+    if rt.interactive:
+        answer = interrupt(
+            {
+                "round": rnd,
+                "done": bool(state.get("done")),
+                "stats": (state.get("history") or [{}])[-1],
+                "front": state.get("front", []),
+            }
+        )
+        commands += [SteerCommand.model_validate(c) for c in (answer or [])]
+    updates, new_heuristics = apply_commands(state, commands, len(state["partitions"]))
+    for c in commands:
+        rt.trace.write("steer", round=rnd, command=c.model_dump(mode="json"))
+    if new_heuristics:
+        with rt.kb_lock:
+            records, changes = add_user_heuristics(
+                rt.kb, state.get("heuristics", []), new_heuristics, cfg.space, cfg.hardware, rnd
+            )
+        rt.trace.write("kb_changes", round=rnd, changes=changes, decided_by="user")
+        updates["heuristics"] = records
+    return {**updates, "round": rnd + 1, "instructions_seen": seen}
+
+
+def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    rt = runtime.context
+    cfg = rt.config
+    p = Partition(**task["partition"])
+    rnd = task["round"]
+    query = (
+        f"{cfg.space} {cfg.hardware} partition {p.id} {p.feature} "
+        f"{p.low:g}-{p.high:g} accuracy {' '.join(o.name for o in rt.evaluator.objectives)}"
+    )
+    with rt.kb_lock:
+        heuristics = designer_heuristics(
+            rt.kb, cfg.space, cfg.hardware, p.id, query, llm=rt.llm.is_llm
+        )
+    fields: dict[str, Any] = {
+        "space": cfg.space,
+        "hardware": cfg.hardware,
+        "objectives": [o.metric for o in rt.evaluator.objectives],
+        "round": rnd,
+        "partition": p,
+        "parents": [scored(c) for c in task["parents"]],
+        "heuristics": heuristics,
+        "n_children": task["n_children"],
+        "evaluated": task["evaluated"],
+        "dedupe_isomorphic": cfg.dedupe_isomorphic,
+        "seed": cfg.seed,
+        "max_repairs": cfg.max_repairs,
+        "history": [scored(c) for c in task["history"]],
+        "instructions": task["instructions"],
+        "dataset": rt.evaluator.dataset or "",
+    }
+    ctx = DesignerContext(**fields)
+    rt.trace.write(
+        "design_context",
+        round=rnd,
+        partition=p.id,
+        heuristics=[h.model_dump() for h in heuristics],
+        parents=[c["arch"] for c in task["parents"]],
+        n_children=task["n_children"],
+    )
+    result = design(ctx, rt.llm, rt.space, tools=rt.designer_tools())
+    calls = trace_attempts(rt, result.attempts)
+    fallbacks = []
+    if result.fallback_used:
+        fallbacks.append({"round": rnd, "partition": p.id, "reason": result.fallback_reason})
+        rt.trace.write(
+            "designer_fallback", round=rnd, partition=p.id, reason=result.fallback_reason
+        )
+    label = rt.llm.label
+    out = []
+    for prop in result.children[: task["n_children"]]:
+        c = evaluate_candidate(
+            rt,
+            prop.arch,
+            round=rnd,
+            partition=p.id,
+            parents=prop.parents,
+            operator=prop.operator,
+            rationale=prop.rationale,
+            heuristics_used=prop.heuristics_used,
+            designer=label
+            if not prop.operator.startswith("fallback")
+            else "offline policy (no LLM)",
+        )
+        if c is not None:
+            out.append(c)
+    # model text (reasons, rationales) reaches the checkpoint: no secret may ride along
+    return {"candidates": redact(out), "llm_calls": calls, "fallbacks": redact(fallbacks)}
+
+
+def report_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    rt = runtime.context
+    summary = write_summary(rt, state)
+    rt.trace.write("report", **summary)
+    return {"done": True}
+
+
+def route_after_select(state: SearchState) -> str:
+    return "steer" if state["round"] == 0 else "reflect"
+
+
+def route_after_steer(state: SearchState, runtime: Runtime[RunContext]) -> Any:
+    rt = runtime.context
+    if state.get("done"):
+        return "report"
+    tasks = plan_round(rt, state)
+    return tasks or "report"
+
+
+def plan_round(rt: RunContext, state: SearchState) -> list[Send]:
     """Split this round's share of the remaining budget across partitions (rotating who
     gets the remainder, skipping exhausted partitions) and fan out one Designer each."""
     cands = state["candidates"]

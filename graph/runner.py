@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from agentnas.graph.build import CHECKPOINT_FILE, THREAD, build_graph, open_checkpointer
 from agentnas.graph.config import RunConfig, describe_error
-from agentnas.graph.runtime import Runtime
+from agentnas.graph.context import RunContext
 from agentnas.graph.trace import TraceWriter
 from agentnas.tools.atomic_io import write_json_atomic
 from agentnas.tools.errors import UserError
@@ -40,13 +40,13 @@ def make_runtime(
     on_round: Callable[[dict[str, Any]], None] | None = None,
     llm: Any = None,
     evaluator: Evaluator | None = None,
-) -> Runtime:
+) -> RunContext:
     from agentnas.memory.knowledge_base import KnowledgeBase
 
     if evaluator is None:
         evaluator, llm = _validated(cfg, llm)
     kb = KnowledgeBase(Path(cfg.kb_dir) if cfg.kb_dir else run_dir / "kb")
-    return Runtime(
+    return RunContext(
         config=cfg,
         run_dir=run_dir,
         evaluator=evaluator,
@@ -104,7 +104,7 @@ def _lock_run(run_dir: Path) -> Any:
     return fh
 
 
-def _unlock_run(rt: Runtime) -> None:
+def _unlock_run(rt: RunContext) -> None:
     if rt.run_lock is not None:
         rt.run_lock.close()  # closing the file releases the flock
         rt.run_lock = None
@@ -116,7 +116,7 @@ def _new_runtime(
     on_round: Callable[[dict[str, Any]], None] | None,
     llm: Any,
     **trace_fields: Any,
-) -> Runtime:
+) -> RunContext:
     """Check everything, then create the run folder: a refused start writes nothing."""
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
@@ -153,7 +153,7 @@ def _resumed_runtime(
     on_round: Callable[[dict[str, Any]], None] | None,
     llm: Any,
     **trace_fields: Any,
-) -> Runtime:
+) -> RunContext:
     """Check the folder (config, checkpoint) before touching it: a refused resume writes
     nothing, not even a trace line."""
     run_dir = Path(run_dir)
@@ -212,13 +212,13 @@ def resume_run(
     return _drive(_resumed_runtime(run_dir, on_round, llm), None)
 
 
-def _drive(rt: Runtime, first_input: dict[str, Any] | None) -> dict[str, Any]:
+def _drive(rt: RunContext, first_input: dict[str, Any] | None) -> dict[str, Any]:
     saver = open_checkpointer(rt.run_dir)
     try:
-        graph = build_graph(rt, saver)
+        graph = build_graph(saver)
         config = {**THREAD, "max_concurrency": rt.config.max_concurrency, "recursion_limit": 10_000}
         if first_input is not None or graph.get_state(config).next:
-            graph.invoke(first_input, config, durability=DURABILITY)
+            graph.invoke(first_input, config, context=rt, durability=DURABILITY)
         return _final_summary(rt, graph, config)
     finally:
         saver.conn.close()
@@ -226,7 +226,7 @@ def _drive(rt: Runtime, first_input: dict[str, Any] | None) -> dict[str, Any]:
         _unlock_run(rt)
 
 
-def _final_summary(rt: Runtime, graph: Any, config: dict[str, Any]) -> dict[str, Any]:
+def _final_summary(rt: RunContext, graph: Any, config: dict[str, Any]) -> dict[str, Any]:
     """``summary.json`` of a finished run; rewritten from the last checkpoint when it is
     missing or damaged (a crash after the report's checkpoint, a hand edit). ``{}`` while
     the run has not finished."""
@@ -250,11 +250,11 @@ class RunSession:
     ``interrupt`` in the steer node) until :meth:`advance` brings the user's commands.
     The chat CLI is built on this; checkpoints make every pause resumable."""
 
-    def __init__(self, rt: Runtime, first_input: dict[str, Any] | None) -> None:
+    def __init__(self, rt: RunContext, first_input: dict[str, Any] | None) -> None:
         rt.interactive = True
         self.rt = rt
         self.saver = open_checkpointer(rt.run_dir)
-        self.graph = build_graph(rt, self.saver)
+        self.graph = build_graph(self.saver)
         self.config = {
             **THREAD,
             "max_concurrency": rt.config.max_concurrency,
@@ -306,7 +306,7 @@ class RunSession:
         else:
             self.finished = True
             return {"paused": False, "summary": self._summary()}
-        self.graph.invoke(arg, self.config, durability=DURABILITY)
+        self.graph.invoke(arg, self.config, context=self.rt, durability=DURABILITY)
         snap = self.graph.get_state(self.config)
         if snap.interrupts:
             return {"paused": True, **snap.interrupts[0].value}

@@ -7,12 +7,12 @@ import random
 from collections import Counter
 from typing import Any
 
-from agentnas.graph.runtime import Runtime
+from agentnas.graph.context import RunContext
 
 HISTOGRAM_SAMPLE = 2000
 
 
-def feature_histograms(rt: Runtime) -> tuple[dict[str, dict[str, int]], bool]:
+def feature_histograms(rt: RunContext) -> tuple[dict[str, dict[str, int]], bool]:
     """Counts of each discrete complexity feature over the space (or a sample of it)."""
     space = rt.space
     enumerable = hasattr(space, "enumerate")
@@ -37,7 +37,7 @@ def _fmt(v: Any) -> str:
 
 
 def sample_partition(
-    rt: Runtime, rng: random.Random, p: dict, parts: list[dict], n: int, taken: set[str]
+    rt: RunContext, rng: random.Random, p: dict, parts: list[dict], n: int, taken: set[str]
 ) -> list[str]:
     """Up to ``n`` distinct cells of partition ``p`` whose key is not in ``taken`` (the
     key is the cell itself, or its isomorphism class with ``dedupe_isomorphic``)."""

@@ -1,7 +1,10 @@
-"""What graph nodes need besides the state: the live objects of one run.
+"""The graph's run context: the live objects of one run that nodes need besides the state.
 
-None of this is checkpointed (a model client, a Chroma handle, a trace file); it is rebuilt
-from ``RUN_DIR/config.json`` on ``--resume``. Nodes are closures over one ``Runtime``.
+LangGraph hands it to every node as ``runtime.context`` (``StateGraph(...,
+context_schema=RunContext)``, ``graph.invoke(..., context=ctx)``). None of it is
+checkpointed (a model client, a Chroma handle, a trace file): it is rebuilt from
+``RUN_DIR/config.json`` on ``--resume``. What must survive a crash (rounds, candidates, LLM
+usage) lives in the state instead.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from agentnas.tools.spaces.isomorphism import for_search
 
 
 @dataclass
-class Runtime:
+class RunContext:
     config: RunConfig
     run_dir: Path
     evaluator: Evaluator
