@@ -64,6 +64,33 @@ def write_front(path: Path, front: list[Candidate], evaluator: Any) -> None:
     write_csv_atomic(path, header, rows)
 
 
+def rebuild_outputs(rt: Any, state: dict[str, Any]) -> None:
+    """``candidates.csv`` and ``front.csv`` from a checkpoint's values (the state is the
+    truth; these files are views of it). Files that already hold the right bytes are left
+    alone."""
+    cands = state.get("candidates", [])
+    on_front = set(state.get("front", []))
+    for path, write, rows in (
+        (rt.run_dir / "candidates.csv", write_candidates, cands),
+        (rt.run_dir / "front.csv", write_front, [c for c in cands if c["arch"] in on_front]),
+    ):
+        _write_if_changed(path, lambda p, w=write, r=rows: w(p, r, rt.evaluator))
+
+
+def _write_if_changed(path: Path, write: Any) -> None:
+    """Write to a temporary name, then replace ``path`` only when the bytes differ."""
+    tmp = path.with_name(f".{path.name}.rebuild.tmp")
+    write(tmp)
+    try:
+        same = path.is_file() and path.read_bytes() == tmp.read_bytes()
+    except OSError:
+        same = False
+    if same:
+        tmp.unlink()
+    else:
+        tmp.replace(path)
+
+
 def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
     """Final figures of the run (also returned for the trace and the CLI)."""
     ev = rt.evaluator

@@ -20,6 +20,20 @@ DEFAULT_HARDWARE = {"nb201": "hwnasbench:fpga", "photonic-mlp": "optical-mzi:rea
 ACCURACY_CHOICES = ("table", "zero-cost", "backend")
 
 
+# the range of each number a user may set (inclusive); checked before anything is written
+LIMITS: dict[str, tuple[float, float]] = {
+    "rounds": (1, 100_000),
+    "budget": (1, 10_000_000),
+    "seed": (0, 2**32 - 1),  # numpy's and torch's generators take this range
+    "partitions": (1, 64),
+    "seed_per_partition": (1, 10_000),
+    "max_llm_calls": (0, 10**9),
+    "max_concurrency": (1, 256),
+    "max_repairs": (0, 100),
+    "llm_timeout_s": (0.001, 86_400),
+}
+
+
 class RunConfig(BaseModel):
     space: str = "nb201"
     dataset: str | None = None  # None: the space's default (nb201: cifar10, photonic-mlp: mnist)
@@ -57,6 +71,17 @@ class RunConfig(BaseModel):
     def _positive(cls, v: int) -> int:
         if v < 1:
             raise ValueError("must be >= 1")
+        return v
+
+    @field_validator(*LIMITS)
+    @classmethod
+    def _in_range(cls, v: Any, info: Any) -> Any:
+        """Numbers far past any sensible run are refused up front: a huge budget or seed
+        once got as far as the checkpoint (64-bit integers only) and left a folder that
+        could neither resume nor be reused."""
+        low, high = LIMITS[info.field_name]
+        if v is not None and not (low <= v <= high):
+            raise ValueError(f"must be between {_num(low)} and {_num(high)}")
         return v
 
     @field_validator("max_llm_calls", "max_repairs")
@@ -102,3 +127,7 @@ def describe_error(exc: Any) -> str:
     if not where:  # a check across settings
         return f"invalid run settings: {msg}"
     return f"invalid run setting '{where}': {msg} (got {first.get('input')!r})"
+
+
+def _num(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else x

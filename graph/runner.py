@@ -10,6 +10,7 @@ interrupted superstep, so only unfinished work is redone.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from agentnas.tools.atomic_io import write_json_atomic
 from agentnas.tools.errors import UserError
 from agentnas.tools.evaluation import Evaluator
 from agentnas.tools.spaces.registry import default_objectives
+from agentnas.tools.sqlite_files import check_sqlite
 
 CONFIG_FILE = "config.json"
 # every superstep's checkpoint is on disk before the next step starts (LangGraph's default
@@ -128,7 +130,7 @@ def _new_runtime(
             f"--resume {run_dir}, or give a new folder with --out"
         )
     evaluator, llm = _validated(cfg, llm)  # refuse bad settings before anything is written
-    run_dir.mkdir(parents=True, exist_ok=True)
+    _make_run_dir(run_dir)
     lock = _lock_run(run_dir)
     try:
         rt = make_runtime(cfg, run_dir, on_round, llm, evaluator)
@@ -146,6 +148,20 @@ def _new_runtime(
         **trace_fields,
     )
     return rt
+
+
+def _make_run_dir(run_dir: Path) -> None:
+    """Create the run folder, or say in one line why it cannot be (``/proc/x``, a
+    read-only disk, a parent that is a file)."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(
+            f"cannot create the run folder {run_dir} ({exc.strerror or exc}); give a "
+            f"writable folder with --out"
+        ) from None
+    if not os.access(run_dir, os.W_OK | os.X_OK):
+        raise UserError(f"the run folder {run_dir} is not writable; give another with --out")
 
 
 def _resumed_runtime(
@@ -182,6 +198,12 @@ def check_checkpoint(run_dir: Path) -> None:
         raise UserError(
             f"{run_dir} has no {CHECKPOINT_FILE} to resume from; start a new run in another folder"
         )
+    check_sqlite(
+        path,
+        f"checkpoint database {path}",
+        "restore the file or start a new run",
+        tables=("checkpoints", "writes"),
+    )
     saver = open_checkpointer(run_dir)
     try:
         found = saver.get_tuple(THREAD)
@@ -217,7 +239,7 @@ def _drive(rt: RunContext, first_input: dict[str, Any] | None) -> dict[str, Any]
     try:
         graph = build_graph(saver)
         config = {**THREAD, "max_concurrency": rt.config.max_concurrency, "recursion_limit": 10_000}
-        if first_input is not None or graph.get_state(config).next:
+        if first_input is not None or unfinished(graph.get_state(config)):
             graph.invoke(first_input, config, context=rt, durability=DURABILITY)
         return _final_summary(rt, graph, config)
     finally:
@@ -226,23 +248,42 @@ def _drive(rt: RunContext, first_input: dict[str, Any] | None) -> dict[str, Any]
         _unlock_run(rt)
 
 
+def unfinished(snap: Any) -> bool:
+    """Whether the checkpoint holds a step still to run or to finish. ``snap.next`` lists
+    only tasks *without* saved writes: a kill after a step's last task stored its writes
+    but before the step's checkpoint leaves ``next`` empty while ``tasks`` still holds the
+    step; ``invoke(None)`` then applies those writes and goes on."""
+    return bool(snap.next or snap.tasks)
+
+
 def _final_summary(rt: RunContext, graph: Any, config: dict[str, Any]) -> dict[str, Any]:
-    """``summary.json`` of a finished run; rewritten from the last checkpoint when it is
-    missing or damaged (a crash after the report's checkpoint, a hand edit). ``{}`` while
-    the run has not finished."""
+    """Bring the run's files in step with the last checkpoint and return ``summary.json``
+    of a finished run (``{}`` while it has not finished).
+
+    ``candidates.csv`` and ``front.csv`` are rebuilt from the checkpoint every time (a
+    crash between a step's files and its checkpoint, a garbled file, a hand edit: none
+    survives a run or a resume); ``summary.json`` is kept when it still agrees with the
+    checkpoint and rewritten otherwise."""
+    from agentnas.graph.artifacts import rebuild_outputs, write_summary
+
+    snap = graph.get_state(config)
+    values = snap.values
+    if values.get("candidates") is not None and values.get("partitions") is not None:
+        rebuild_outputs(rt, values)
+    if unfinished(snap) or not values.get("done"):
+        return {}
     path = rt.run_dir / "summary.json"
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(summary, dict) and summary:
+        if (
+            isinstance(summary, dict)
+            and summary.get("evaluations") == len(values.get("candidates", []))
+            and summary.get("front_size") == len(values.get("front", []))
+        ):
             return summary
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         pass
-    snap = graph.get_state(config)
-    if snap.next or not snap.values.get("done"):
-        return {}
-    from agentnas.graph.artifacts import write_summary
-
-    return write_summary(rt, snap.values)
+    return write_summary(rt, values)
 
 
 class RunSession:
@@ -301,7 +342,7 @@ class RunSession:
                     for c in (commands or [])
                 ]
             )
-        elif snap.next:
+        elif unfinished(snap):
             arg = None
         else:
             self.finished = True

@@ -103,11 +103,15 @@ def read_trace(path: Path) -> list[dict[str, Any]]:
     out = []
     if not Path(path).exists():
         return out
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    # bytes, line by line: one line of invalid UTF-8 (a disk error, a hand edit) is skipped
+    # like a torn line instead of making the whole trace unreadable
+    for raw in Path(path).read_bytes().splitlines():
         try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
+            record = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
             continue
+        if isinstance(record, dict):
+            out.append(record)
     return out
 
 

@@ -8,6 +8,8 @@ settings (name, cosine space, embedding function, telemetry off).
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import chromadb
@@ -18,11 +20,13 @@ from chromadb.config import Settings
 
 from agentnas.memory.embedding import MiniLMEmbeddingFunction
 from agentnas.tools.errors import UserError
+from agentnas.tools.sqlite_files import check_sqlite
 
 COLLECTION = "agentnas-heuristics"
 """The one collection in a KB folder (Chroma wants 3-512 characters of [a-zA-Z0-9._-])."""
 
 DB_FILE = "chroma.sqlite3"
+LOCK_NAME = ".agentnas-kb.lock"  # flock that serialises the runs sharing one KB
 
 
 def check_folder(path: Path, *, create: bool) -> None:
@@ -44,12 +48,25 @@ def check_folder(path: Path, *, create: bool) -> None:
         )
 
 
+def check_database(path: Path) -> None:
+    """Refuse a ``chroma.sqlite3`` that is empty, not SQLite, truncated or damaged.
+    SQLite (and so Chroma) would open an empty file as a new database and rewrite it: a
+    damaged KB must never be taken for an empty one. Checking changes no byte."""
+    check_sqlite(
+        path / DB_FILE,
+        f"knowledge base database {path / DB_FILE}",
+        "restore it from a backup or `agentnas kb export`, or give another --kb",
+        tables=("collections", "embeddings"),
+    )
+
+
 def open_collection(path: Path, *, create: bool) -> tuple[ClientAPI, Collection]:
     """Open (or create) the heuristics collection in the folder ``path`` (absolute).
 
     Raises :class:`UserError` when the folder is not a usable knowledge base.
     """
     check_folder(path, create=create)
+    check_database(path)
     settings = Settings(anonymized_telemetry=False, allow_reset=False)
     try:
         client = chromadb.PersistentClient(path=str(path), settings=settings)
@@ -75,3 +92,17 @@ def open_collection(path: Path, *, create: bool) -> tuple[ClientAPI, Collection]
             f"{COLLECTION!r} embedded with {MiniLMEmbeddingFunction.name()}"
         ) from exc
     return client, collection
+
+
+def private_copy(path: Path) -> tuple[Path, Path]:
+    """Copy a KB folder (checked first, read-only) into a new temporary folder; returns
+    (the temporary folder to delete afterwards, the copy's KB folder)."""
+    check_folder(path, create=False)
+    check_database(path)
+    tmp = Path(tempfile.mkdtemp(prefix="agentnas-kb-read-"))
+    try:
+        shutil.copytree(path, tmp / "kb", ignore=shutil.ignore_patterns(LOCK_NAME))
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(f"cannot read knowledge base {path} ({exc})") from None
+    return tmp, tmp / "kb"

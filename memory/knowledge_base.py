@@ -19,6 +19,7 @@ torch/transformers dominate), then an add 16-240 ms and a query 12-130 ms. Keep 
 from __future__ import annotations
 
 import builtins
+import shutil
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Any, TypedDict, Unpack
 
 from pydantic import ValidationError
 
-from agentnas.memory.chroma_folder import open_collection
+from agentnas.memory.chroma_folder import open_collection, private_copy
 from agentnas.memory.claim import claim_for_text
 from agentnas.memory.embedding import embed
 from agentnas.memory.heuristic import (
@@ -78,17 +79,33 @@ class KnowledgeBase:
     :class:`UserError`.
     """
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, read_only: bool = False) -> None:
         self.path = Path(path).expanduser().resolve()
         started = time.perf_counter()
-        self._client, self._collection = open_collection(self.path, create=create)
+        self._copy: Path | None = None
+        opened = self.path
+        if read_only:
+            # Chroma writes to every database it opens (migrations, its own bookkeeping);
+            # a read-only command reads a private copy, so the KB keeps every byte
+            self._copy, opened = private_copy(self.path)
+        try:
+            self._client, self._collection = open_collection(opened, create=create)
+        except BaseException:
+            self._drop_copy()
+            raise
         self.open_seconds = time.perf_counter() - started
         """Seconds spent opening the client and collection (no model load: that is lazy)."""
+
+    def _drop_copy(self) -> None:
+        if self._copy is not None:
+            shutil.rmtree(self._copy, ignore_errors=True)
+            self._copy = None
 
     def close(self) -> None:
         """Release the database (Chroma shares one system per folder and stops it when
         the last client closes). The object is unusable afterwards."""
         self._client.close()
+        self._drop_copy()
 
     def __enter__(self) -> KnowledgeBase:
         return self

@@ -89,3 +89,50 @@ def test_resume_of_finished_run_rewrites_a_damaged_summary(reference, tmp_path):
     assert {k: v for k, v in rebuilt.items() if k != "finished_at"} == {
         k: v for k, v in good.items() if k != "finished_at"
     }
+
+
+_KILL_AFTER_SELECT_WRITES = """
+import os, signal, sys
+from langgraph.checkpoint.sqlite import SqliteSaver
+orig = SqliteSaver.put_writes
+def put_writes(self, config, writes, task_id, task_path=""):
+    orig(self, config, writes, task_id, task_path)
+    if any(ch == "front" for ch, _ in writes) and int(os.environ["N"]) == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif any(ch == "front" for ch, _ in writes):
+        os.environ["N"] = str(int(os.environ["N"]) - 1)
+SqliteSaver.put_writes = put_writes
+from agentnas.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("selects_before", [0, 2])
+def test_kill9_during_select_resumes(reference, tmp_path, selects_before, capsys):
+    """A kill after ``select`` stored its writes but before the step's checkpoint leaves
+    ``get_state().next`` empty; resume must finish the step, not call the run done."""
+    import os
+
+    run_dir = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILL_AFTER_SELECT_WRITES, "run", "--out", str(run_dir), *ARGS],
+        env={**os.environ, "N": str(selects_before)},
+        capture_output=True,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    code = main(["run", "--resume", str(run_dir)])
+    assert code == 0, capsys.readouterr().err
+    assert (run_dir / "front.csv").read_bytes() == (reference / "front.csv").read_bytes()
+    assert (run_dir / "candidates.csv").read_bytes() == (reference / "candidates.csv").read_bytes()
+
+
+def test_resume_rebuilds_garbled_outputs(reference, tmp_path):
+    import shutil
+
+    run_dir = tmp_path / "copy"
+    shutil.copytree(reference, run_dir)
+    (run_dir / "candidates.csv").write_bytes(b"order,arch\n0,\xff\xfe garbled\n")
+    (run_dir / "front.csv").unlink()
+    assert main(["run", "--resume", str(run_dir)]) == 0
+    for name in ("candidates.csv", "front.csv"):
+        assert (run_dir / name).read_bytes() == (reference / name).read_bytes()

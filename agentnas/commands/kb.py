@@ -165,7 +165,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     ) -> None:
         """List heuristics (active ones unless --all)."""
         folder = _kb_dir(ctx, kb)
-        with KnowledgeBase(folder, create=False) as base:
+        with KnowledgeBase(folder, create=False, read_only=True) as base:
             heuristics = base.list(space, hardware, partition, include_retired=all_)
         console = Console()
         if not heuristics:
@@ -181,7 +181,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         kb: KbOption = None,
     ) -> None:
         """Show every field of one heuristic."""
-        with KnowledgeBase(_kb_dir(ctx, kb), create=False) as base:
+        with KnowledgeBase(_kb_dir(ctx, kb), create=False, read_only=True) as base:
             heuristic = base.get(heuristic_id)
         Console().print(_details(heuristic))
 
@@ -246,7 +246,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         kb: KbOption = None,
     ) -> None:
         """Write every heuristic, retired ones included, as a JSON list."""
-        with KnowledgeBase(_kb_dir(ctx, kb), create=False) as base:
+        with KnowledgeBase(_kb_dir(ctx, kb), create=False, read_only=True) as base:
             records = base.export()
         if out is None:
             typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
