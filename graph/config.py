@@ -80,8 +80,10 @@ class RunConfig(BaseModel):
         once got as far as the checkpoint (64-bit integers only) and left a folder that
         could neither resume nor be reused."""
         low, high = LIMITS[info.field_name]
-        if v is not None and not (low <= v <= high):
-            raise ValueError(f"must be between {_num(low)} and {_num(high)}")
+        if v is not None and v < low:
+            raise ValueError(f"must be >= {_num(low)}")
+        if v is not None and v > high:
+            raise ValueError(f"must be <= {_num(high)}")
         return v
 
     @field_validator("max_llm_calls", "max_repairs")

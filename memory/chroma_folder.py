@@ -54,7 +54,7 @@ def check_database(path: Path) -> None:
     damaged KB must never be taken for an empty one. Checking changes no byte."""
     check_sqlite(
         path / DB_FILE,
-        f"knowledge base database {path / DB_FILE}",
+        f"cannot open knowledge base {path}: {DB_FILE}",
         "restore it from a backup or `agentnas kb export`, or give another --kb",
         tables=("collections", "embeddings"),
     )

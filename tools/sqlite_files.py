@@ -34,21 +34,23 @@ def check_sqlite(db: Path, what: str, fix: str, *, tables: tuple[str, ...] = ())
         return
     size = db.stat().st_size
     if size == 0:
-        raise UserError(f"{what} is empty (0 bytes); {fix}")
+        raise UserError(f"{what} is unreadable (empty: 0 bytes, not a new database); {fix}")
     with db.open("rb") as fh:
         header = fh.read(100)
     if len(header) < 100 or not header.startswith(SQLITE_HEADER):
-        raise UserError(f"{what} is not an SQLite database (damaged header); {fix}")
+        raise UserError(f"{what} is unreadable (not an SQLite database: damaged header); {fix}")
     wal = db.with_name(db.name + "-wal")
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     in_step = header[92:96] == header[24:28]  # the header's page count is current
     if in_step and size < pages * page_size and not wal.exists():
-        raise UserError(f"{what} is truncated ({size} of {pages * page_size} bytes); {fix}")
+        raise UserError(
+            f"{what} is unreadable (truncated: {size} of {pages * page_size} bytes); {fix}"
+        )
     damage = wal_damage(wal) if wal.exists() else None
     if damage:
-        raise UserError(f"{what}: its write-ahead log {wal.name} is damaged ({damage}); {fix}")
+        raise UserError(f"{what} is unreadable (write-ahead log {wal.name}: {damage}); {fix}")
     _quick_check(db, what, fix, tables)
 
 
@@ -64,10 +66,10 @@ def _quick_check(db: Path, what: str, fix: str, tables: tuple[str, ...]) -> None
         raise UserError(f"{what} is unreadable ({exc}); {fix}") from None
     if not found or found[0] != "ok":
         detail = " ".join(str(found[0]).split())[:200] if found else "no answer"
-        raise UserError(f"{what} is damaged ({detail}); {fix}")
+        raise UserError(f"{what} is unreadable (damaged: {detail}); {fix}")
     missing = [t for t in tables if t not in names]
     if missing:
-        raise UserError(f"{what} lacks its tables ({', '.join(missing)}); {fix}")
+        raise UserError(f"{what} is unreadable (no table {', '.join(missing)}); {fix}")
 
 
 def _checksum(data: bytes, s0: int, s1: int, big: bool) -> tuple[int, int]:
