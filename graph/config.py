@@ -18,6 +18,10 @@ DEFAULT_HARDWARE = {"nb201": "hwnasbench:fpga", "photonic-mlp": "optical-mzi:rea
 # where accuracy comes from: the NB201 table (oracle), the NB201 zero-cost predictor, or
 # the hardware backend itself (simulators that train candidates report robust_accuracy)
 ACCURACY_CHOICES = ("table", "zero-cost", "backend")
+# how a run uses the knowledge base (the bench's ablations): "on" reads heuristics and
+# the Reflector updates them; "read-only" reads, never updates (no reflection);
+# "off" neither reads nor writes a heuristic
+KNOWLEDGE_CHOICES = ("on", "read-only", "off")
 
 
 # the range of each number a user may set (inclusive); checked before anything is written
@@ -55,6 +59,10 @@ class RunConfig(BaseModel):
     dedupe_isomorphic: bool = False
     kb_dir: str | None = None  # None: RUN_DIR/kb
     llm_timeout_s: float = 120.0
+    knowledge: str = "on"  # KNOWLEDGE_CHOICES
+    # one Designer per round proposes for every partition (partitions still seed, hold
+    # archives and share the budget): the bench's agent-single-designer ablation
+    single_designer: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -98,6 +106,13 @@ class RunConfig(BaseModel):
     def _known_accuracy(cls, v: str) -> str:
         if v not in ACCURACY_CHOICES:
             raise ValueError(f"must be one of {', '.join(ACCURACY_CHOICES)}")
+        return v
+
+    @field_validator("knowledge")
+    @classmethod
+    def _known_knowledge(cls, v: str) -> str:
+        if v not in KNOWLEDGE_CHOICES:
+            raise ValueError(f"must be one of {', '.join(KNOWLEDGE_CHOICES)}")
         return v
 
     @model_validator(mode="after")

@@ -40,6 +40,7 @@ from agentnas.graph.knowledge import (
     load_heuristics,
 )
 from agentnas.graph.seeding import feature_histograms, sample_partition
+from agentnas.graph.single_designer import WHOLE, merged_task
 from agentnas.graph.state import Candidate, DesignTask, SearchState
 from agentnas.graph.steering import apply_commands, read_steer_file
 from agentnas.graph.trace import redact, trace_attempts
@@ -74,7 +75,7 @@ def partition_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str
         decided_by=rt.llm.label,
     )
     with rt.kb_lock:
-        records = load_heuristics(rt.kb, cfg.space, cfg.hardware)
+        records = [] if cfg.knowledge == "off" else load_heuristics(rt.kb, cfg.space, cfg.hardware)
     rt.trace.write(
         "kb_loaded",
         round=0,
@@ -169,6 +170,9 @@ def reflect_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, 
     rt = runtime.context
     cfg = rt.config
     rnd = state["round"]
+    if cfg.knowledge != "on":  # ablations: the knowledge base is never updated
+        rt.trace.write("reflect_skipped", round=rnd, knowledge=cfg.knowledge)
+        return {}
     by_arch = {c["arch"]: c for c in state["candidates"]}
     front = set(state["front"])
     outcomes = []
@@ -258,8 +262,10 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
         f"{p.low:g}-{p.high:g} accuracy {' '.join(o.name for o in rt.evaluator.objectives)}"
     )
     with rt.kb_lock:
-        heuristics = designer_heuristics(
-            rt.kb, cfg.space, cfg.hardware, p.id, query, llm=rt.llm.is_llm
+        heuristics = (
+            []
+            if cfg.knowledge == "off"
+            else designer_heuristics(rt.kb, cfg.space, cfg.hardware, p.id, query, llm=rt.llm.is_llm)
         )
     fields: dict[str, Any] = {
         "space": cfg.space,
@@ -302,7 +308,7 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
             rt,
             prop.arch,
             round=rnd,
-            partition=p.id,
+            partition=p.id if p.id != WHOLE else rt.partition_of(prop.arch, task["partitions"]),
             parents=prop.parents,
             operator=prop.operator,
             rationale=prop.rationale,
@@ -347,7 +353,7 @@ def plan_round(rt: RunContext, state: SearchState) -> list[Send]:
     evaluated = [c["arch"] for c in cands]
     by_arch = {c["arch"]: c for c in cands}
     history = list(cands)
-    sends = []
+    sends: list[DesignTask] = []
     for p in state["partitions"]:
         if p["id"] not in alloc:
             continue
@@ -361,8 +367,10 @@ def plan_round(rt: RunContext, state: SearchState) -> list[Send]:
             "instructions": state.get("instructions", []),
             "history": history,
         }
-        sends.append(Send("design", task))
-    return sends
+        sends.append(task)
+    if rt.config.single_designer and sends:
+        sends = [merged_task(sends, state["partitions"])]
+    return [Send("design", t) for t in sends]
 
 
 def _exhausted(state: SearchState, cands: list[Candidate]) -> bool:

@@ -9,7 +9,7 @@ evaluation order in ``candidates.csv``) is the same however threads were schedul
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, NotRequired, TypedDict
 
 
 class Candidate(TypedDict):
@@ -66,3 +66,5 @@ class DesignTask(TypedDict):
     evaluated: list[str]
     history: list[Candidate]  # every evaluated candidate so far, all partitions
     instructions: list[str]
+    # every partition, when one Designer designs for all (graph/single_designer.py)
+    partitions: NotRequired[list[dict[str, Any]]]

@@ -79,21 +79,32 @@ def model_load_seconds() -> float | None:
     return _load_seconds
 
 
+_CACHE_SIZE = 4096
+_cache: dict[str, np.ndarray] = {}  # text -> vector, this process (insertion order = age)
+
+
 def embed(texts: list[str]) -> np.ndarray:
     """Embed ``texts`` into an array of shape ``(len(texts), 384)``, float32, rows of
-    unit L2 norm (so cosine distance = 1 - dot product, in [0, 2])."""
+    unit L2 norm (so cosine distance = 1 - dot product, in [0, 2]).
+
+    Vectors are memoised per text: a search embeds the same rule texts and Designer
+    queries every round, and the encoder was most of a long run's time (a 50-round
+    run: ~70% in MiniLM). Each new text is encoded on its own, so its vector depends on
+    the text only, never on what it was batched (padded) with."""
     if not texts:
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
     model = load_model()
     with _lock:  # one encode at a time: torch already uses every core it is given
-        vectors = model.encode(
-            list(texts),
-            batch_size=32,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
-    return np.asarray(vectors, dtype=np.float32)
+        found = {t: _cache[t] for t in texts if t in _cache}
+        for text in dict.fromkeys(t for t in texts if t not in found):
+            vector = model.encode(
+                [text], convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+            )[0]
+            found[text] = np.asarray(vector, dtype=np.float32)
+            if len(_cache) >= _CACHE_SIZE:
+                del _cache[next(iter(_cache))]
+            _cache[text] = found[text]
+    return np.stack([found[t] for t in texts])
 
 
 @register_embedding_function

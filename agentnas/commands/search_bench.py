@@ -1,78 +1,129 @@
-"""``agentnas bench search``: the agent loop against baselines on the same budget, all
-measured in this one command (HV ratio and IGD on HW-NAS-Bench accuracy-latency fronts)."""
+"""``agentnas bench search``: methods, ablations, transfer and budgets on any devices, in
+one resumable command that leaves its evidence in files (see :mod:`agentnas.bench`)."""
 
 from __future__ import annotations
 
-import statistics
-import tempfile
-import time
+import json
+import shlex
+import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-console = Console(width=140)  # wide enough for the table when piped
+console = Console(width=140)  # wide enough for the tables when piped
 
-
-def _ms(values: list[float]) -> str:
-    sd = statistics.pstdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.fmean(values):.4f} ± {sd:.4f}"
+DEFAULT_METHODS = "agent,random,re,nsga2,nsga2@500"
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     @bench.command("search")
     def search(
-        devices: str = typer.Option("eyeriss,fpga,pixel3,raspi4", help="hwnasbench devices"),
-        budget: int = typer.Option(100, help="distinct evaluations for every method"),
-        seeds: int = typer.Option(3, help="seeds per method"),
-        rounds: int = typer.Option(10, help="agent rounds"),
-        llm: str = typer.Option("offline", help="agent backend (offline, openai:M, replay:F)"),
-        dataset: str = typer.Option("cifar10"),
+        devices: str = typer.Option(
+            "eyeriss,fpga,pixel3,raspi4",
+            help="comma list of backends: hwnasbench:*, hwnb360:*, table:PATH, optical-mzi:* "
+            "(bare HW-NAS-Bench names mean hwnasbench:NAME)",
+        ),
+        budgets: str = typer.Option("100", help="comma list of budgets (distinct evaluations)"),
+        seeds: int = typer.Option(3, help="seeds 0..N-1 for every method"),
+        methods: str = typer.Option(
+            DEFAULT_METHODS,
+            help="agent, agent-llm, random, re, nsga2, agent-no-partition, agent-no-kb, "
+            "agent-no-reflection, agent-single-designer, agent-warm; METHOD@B runs at B only",
+        ),
+        out: str = typer.Option("bench-search", help="output folder (run again to resume)"),
+        rounds: int = typer.Option(None, help="agent rounds (default: budget / 10)"),
+        llm: str = typer.Option("offline", help="LLM of agent-llm (openai:M, replay:F)"),
+        dataset: str = typer.Option(None, help="dataset (default: the space's)"),
+        accuracy: str = typer.Option("table", help="table | zero-cost | backend"),
+        objectives: str = typer.Option(
+            None, help="comma list (default: the space's; accuracy,latency,energy on pi5)"
+        ),
+        backend_option: list[str] = typer.Option(
+            [], "--backend-option", help="KEY=VALUE for simulating backends (repeatable)"
+        ),
+        executor: str = typer.Option("local", help="local | processes[:N] | ray[:ADDRESS]"),
+        reference_budget: int = typer.Option(
+            None, help="budget of the long NSGA-II reference run where no exact front exists"
+        ),
     ) -> None:
-        """HV ratio of the agent loop at BUDGET vs random@BUDGET, NSGA-II@BUDGET and
-        NSGA-II@5×BUDGET (the issue's target), same seeds, same command."""
-        from agentnas.graph.config import RunConfig
-        from agentnas.graph.runner import start_run
-        from agentnas.tools.baselines import run_seeds
+        """Every method on every device, budget and seed; results.csv, results.md and
+        hv_<device>.png in --out. Scores against the exact front, or, where none is
+        known, against the union of all methods' points plus a long NSGA-II run."""
+        from agentnas.bench.spec import BenchSpec, parse_budgets, parse_devices, parse_methods
 
-        table = Table(
-            title=f"agent loop ({llm}) vs baselines, {dataset}, HV ratio (mean ± sd, {seeds} seeds)"
+        spec = BenchSpec(
+            devices=parse_devices(devices),
+            budgets=parse_budgets(budgets),
+            seeds=seeds,
+            methods=parse_methods(methods),
+            out=out,
+            rounds=rounds,
+            llm=llm,
+            dataset=dataset,
+            accuracy=accuracy,
+            objectives=tuple(o.strip() for o in objectives.split(",")) if objectives else None,
+            backend_options=_options(backend_option),
+            executor=executor,
+            reference_budget=reference_budget,
         )
-        for col in (
-            "device",
-            f"agent@{budget}",
-            f"random@{budget}",
-            f"nsga2@{budget}",
-            f"nsga2@{5 * budget}",
-            "agent / nsga2@5x",
-            "agent s/run",
-        ):
-            table.add_column(col, justify="right")
-        for dev in devices.split(","):
-            hw = f"hwnasbench:{dev.strip()}"
-            agent_hv, secs = [], []
-            with tempfile.TemporaryDirectory() as tmp:
-                for s in range(seeds):
-                    cfg = RunConfig(
-                        hardware=hw, dataset=dataset, budget=budget, rounds=rounds, seed=s, llm=llm
-                    )
-                    t0 = time.perf_counter()
-                    summary = start_run(cfg, Path(tmp) / f"run{s}")
-                    secs.append(time.perf_counter() - t0)
-                    agent_hv.append(summary["hv_ratio"])
-            seed_list = list(range(seeds))
-            rnd = run_seeds("random", budget, seed_list, dataset, "accuracy,latency", hw)
-            ns = run_seeds("nsga2", budget, seed_list, dataset, "accuracy,latency", hw)
-            ns5 = run_seeds("nsga2", 5 * budget, seed_list, dataset, "accuracy,latency", hw)
-            table.add_row(
-                dev,
-                _ms(agent_hv),
-                _ms(list(rnd.hv_ratios)),
-                _ms(list(ns.hv_ratios)),
-                _ms(list(ns5.hv_ratios)),
-                f"{statistics.fmean(agent_hv) / ns5.hv_mean:.3f}",
-                f"{statistics.fmean(secs):.1f}",
-            )
-            console.print(f"{dev}: done")
-        console.print(table)
+        command = "agentnas bench search " + shlex.join(sys.argv[3:] if _is_cli() else [])
+        _run(spec, command.strip())
+
+
+def _is_cli() -> bool:
+    return len(sys.argv) > 2 and sys.argv[1:3] == ["bench", "search"]
+
+
+def _options(items: list[str]) -> dict:
+    from agentnas.tools.errors import UserError
+
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise UserError(f"--backend-option '{item}' is not KEY=VALUE")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def _run(spec, command: str) -> None:  # type: ignore[no-untyped-def]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from agentnas.bench.bench import prepare, run_bench
+
+    prepare(spec)  # refuse bad input before the progress bar appears
+    total = len(spec.jobs())
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("bench", total=total)
+
+        def say(text: str) -> None:
+            progress.console.print(text)
+
+        def start(done: int) -> None:
+            progress.update(task, completed=done)
+
+        def tick(text: str) -> None:
+            progress.advance(task)
+            progress.update(task, description=text[:60])
+            if not console.is_terminal:
+                progress.console.print(text)
+
+        result = run_bench(spec, command, tick, say, start)
+    for f in result["failures"]:
+        console.print(f"[red]failed:[/] {f}")
+    console.print(
+        f"bench: {result['runs']} runs ({result['ran']} run now), files in {spec.out}/: "
+        "results.csv, results.md, curves.csv, hv_*.png"
+    )
+    console.print(Path(spec.out, "results.md").read_text(encoding="utf-8").split("## ")[1])

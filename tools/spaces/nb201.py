@@ -15,6 +15,7 @@ separately, so a search keeps them distinct unless asked otherwise.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
@@ -31,6 +32,11 @@ Cell = tuple[str, ...]  # six op names in EDGES order
 
 def parse_cell(text: str) -> Cell:
     """Parse a cell string into its six ops, refusing anything malformed."""
+    return _parse_cell(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # pure and hot: a run parses the space many times
+def _parse_cell(text: str) -> Cell:
     s = text.strip()
     nodes = s.strip("|").split("|+|") if s.startswith("|") and s.endswith("|") else []
     if len(nodes) != 3:
@@ -153,6 +159,11 @@ def features(cell: str) -> dict[str, float]:
     """Complexity features used for partitioning: op counts (e.g. ``n_nor_conv_3x3``),
     plus ``params`` (M) and ``flops`` (M) of the real network when the shipped table has
     them (CIFAR-10 head, 32x32 input)."""
+    return dict(_features(cell))  # a copy: callers may change it
+
+
+@functools.lru_cache(maxsize=1 << 15)  # every run reads all 15,625 cells' features
+def _features(cell: str) -> tuple[tuple[str, float], ...]:
     feats: dict[str, float] = dict(op_counts(cell))
     from agentnas.tools.benchmark_tables import load_nb201
 
@@ -161,7 +172,7 @@ def features(cell: str) -> dict[str, float]:
         i = cell_to_index(cell)
         feats["params"] = float(tables.params_m[i])
         feats["flops"] = float(tables.flops_m[i])
-    return feats
+    return tuple(feats.items())
 
 
 def sample(rng: random.Random, n: int = 1, where: Callable[[str], bool] | None = None) -> list[str]:
