@@ -23,6 +23,7 @@ from agentnas.bench.report import plot_device, write_markdown
 from agentnas.bench.scoring import (
     build_reference,
     curve,
+    exact_or_none,
     reference_budget,
     reference_folder,
     score,
@@ -47,6 +48,7 @@ def prepare(spec: BenchSpec) -> dict[str, Any]:
     out = Path(spec.out)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give a folder for the bench")
+    _make_executor(spec.executor, check_only=True)
     evaluators = {d: J.evaluator_for(spec, d) for d in spec.devices}
     for d, ev in evaluators.items():
         if ev.space_name != "nb201" and spec.accuracy == "zero-cost":
@@ -132,13 +134,15 @@ def _reference_task(spec: BenchSpec, device: str) -> int:
     return len(archs)
 
 
-def _make_executor(name: str) -> Any:
+def _make_executor(name: str, check_only: bool = False) -> Any:
     try:
         from agentnas.tools.executor import make_executor
     except ImportError:  # the executor interface is not in this checkout yet
         if name != "local":
             raise UserError(f"executor '{name}' is not available in this checkout") from None
         return _Local()
+    if check_only:
+        return None
     return make_executor(name)
 
 
@@ -200,7 +204,7 @@ def run_jobs(
         refs = [
             d
             for d in spec.devices
-            if J.evaluator_for(spec, d).exact_front() is None
+            if exact_or_none(J.evaluator_for(spec, d)) is None
             and not (reference_folder(spec, d) / "points.csv").exists()
         ]
         if refs:

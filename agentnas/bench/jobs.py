@@ -25,6 +25,7 @@ import numpy as np
 
 from agentnas.bench.spec import AGENT_PARTITIONS, AGENT_SEED_PER_PARTITION, BenchSpec, Job
 from agentnas.tools.atomic_io import write_csv_atomic
+from agentnas.tools.baselines import DistinctEvaluator
 from agentnas.tools.errors import UserError
 
 POINTS = "points.csv"
@@ -222,9 +223,12 @@ def run_baseline_points(
         seen[i] = ev.evaluate(cells[i])
         return ev.min_matrix([seen[i]])[0]
 
-    dist = bl.DistinctEvaluator(lookup, budget)
-    if method == "random":
-        bl.random_search(dist, seed)
+    dist = _CoveredEvaluator(lookup, budget, len(ev.objectives))
+    if method == "random":  # a permutation of the space, until the budget is spent
+        for i in np.random.default_rng(seed).permutation(nb201.N_CELLS):
+            if dist.remaining <= 0:
+                break
+            dist(int(i))
     elif method == "re":
         d = bl.RE_DEFAULTS
         bl.regularized_evolution(dist, seed, int(d["population"]), int(d["sample_size"]))
@@ -234,6 +238,29 @@ def run_baseline_points(
             dist, seed, len(ev.objectives), int(d["pop_size"]), d["crossover_prob"], d["edge_prob"]
         )
     return [cells[i] for i in dist.order], [seen[i] for i in dist.order]
+
+
+class _CoveredEvaluator(DistinctEvaluator):
+    """:class:`~agentnas.tools.baselines.DistinctEvaluator` for tables that hold only
+    some cells: a cell the backend refuses costs no budget and reads as +inf in every
+    objective (dominated by everything), so a baseline moves on, as the agent does."""
+
+    def __init__(self, lookup: Any, budget: int, n_obj: int) -> None:
+        super().__init__(lookup, budget)
+        self.n_obj = n_obj
+        self.refused: set[int] = set()
+
+    def seen(self, index: int) -> bool:
+        return index in self.refused or super().seen(index)
+
+    def __call__(self, index: int) -> np.ndarray:
+        index = int(index)
+        if index not in self.refused:
+            try:
+                return super().__call__(index)
+            except UserError:
+                self.refused.add(index)
+        return np.full(self.n_obj, np.inf)
 
 
 def _space_baseline(

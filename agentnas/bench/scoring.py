@@ -25,6 +25,7 @@ import numpy as np
 
 from agentnas.bench.jobs import read_points
 from agentnas.bench.spec import BenchSpec, Job, slug
+from agentnas.tools.errors import UserError
 from agentnas.tools.metrics import hv_ratio, igd, pareto_front, pareto_indices
 
 CURVE_STEP = 10  # evaluations between two points of the HV-vs-evaluations curves
@@ -57,8 +58,17 @@ def true_matrix(ev: Any, metrics: list[dict[str, float]]) -> np.ndarray:
     return ev.min_matrix(rows) if rows else np.zeros((0, len(ev.objectives)))
 
 
+def exact_or_none(ev: Any) -> Any:
+    """The device's exact front, or None where the space or table does not give one
+    (a table that holds only some cells refuses to enumerate them)."""
+    try:
+        return ev.exact_front()
+    except UserError:
+        return None
+
+
 def build_reference(spec: BenchSpec, device: str, ev: Any, jobs: list[Job]) -> Reference:
-    exact = ev.exact_front()
+    exact = exact_or_none(ev)
     if exact is not None:
         return Reference(
             device, exact.F, "exact", f"exact front of all {ev.space.size:,} cells ({len(exact)})"

@@ -1,11 +1,11 @@
 """``agent-warm``: a knowledge base carried from the other devices of the same bench.
 
-Leave one out: the run on device D with seed S starts from the heuristics that the
-``agent`` runs on every *other* device learnt with the same seed and budget. Heuristics
-are scoped to the hardware they were learnt on (a rule about FPGA latency is not
-silently read on Eyeriss), so carrying them is an explicit act: each active record is
-re-scoped to D, its id recomputed, and records that become the same rule have their
-evidence added. The source names where it came from (``transfer:hwnasbench:fpga``).
+Leave one out: the run on device D with seed S starts from every heuristic that the
+``agent`` runs on the *other* devices learnt with the same seed and budget, imported as
+they are (ids, scopes, claims, evidence). Which of them D's run then reads is the
+graph's own transfer rule (:func:`agentnas.graph.knowledge.transfers`: hardware-
+independent claims travel, latency claims stay on the device that measured them), so the
+bench measures the warm start the system ships, not one of its own.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from agentnas.bench.spec import BenchSpec, Job
 
 
 def carried_records(spec: BenchSpec, job: Job) -> list[dict[str, Any]]:
-    """The other devices' agent heuristics, re-scoped to ``job.device``."""
-    from agentnas.memory.heuristic import Heuristic, Scope, heuristic_id
+    """The other devices' active agent heuristics (same seed and budget), as records."""
     from agentnas.memory.knowledge_base import KnowledgeBase
 
-    merged: dict[str, Heuristic] = {}
+    out: dict[str, dict[str, Any]] = {}
     for device in spec.devices:
         if device == job.device:
             continue
@@ -30,29 +29,9 @@ def carried_records(spec: BenchSpec, job: Job) -> list[dict[str, Any]]:
         if not kb_dir.is_dir():
             continue
         with KnowledgeBase(kb_dir, create=False) as kb:
-            records = [h for h in kb.list() if h.status == "active"]
-        for h in records:
-            scope = Scope(space=h.scope.space, hardware=job.device, partition=h.scope.partition)
-            hid = heuristic_id(h.text, scope, h.polarity)
-            if hid in merged:
-                old = merged[hid]
-                merged[hid] = old.model_copy(
-                    update={
-                        "evidence_for": old.evidence_for + h.evidence_for,
-                        "evidence_against": old.evidence_against + h.evidence_against,
-                    }
-                )
-            else:
-                merged[hid] = h.model_copy(
-                    update={
-                        "id": hid,
-                        "scope": scope,
-                        "created_round": 0,
-                        "last_round": 0,
-                        "source": f"transfer:{h.scope.hardware}",
-                    }
-                )
-    return [h.model_dump(mode="json") for h in merged.values()]
+            for h in kb.list():
+                out.setdefault(h.id, h.model_dump(mode="json"))
+    return list(out.values())
 
 
 def seed_knowledge(spec: BenchSpec, job: Job, kb_dir: Path) -> int:
