@@ -5,8 +5,10 @@ executor), then build reference fronts, score every run from its points and writ
 Resume is the same command with the same ``--out``: a job counts as done when
 results.csv has its row and its points are on disk; a job that was running when the
 bench was stopped is run again from the start (its runs are independent and seeded, so
-it gives the same points). Runs that need other runs (``agent-no-partition`` reads the
-agent's Designer calls, ``agent-warm`` its knowledge) go in a second wave.
+it gives the same points). Jobs run seed by seed, so a bench stopped early still compares
+every method on the same seeds; within a seed, runs that need other runs
+(``agent-no-partition`` reads the agent's Designer calls, ``agent-warm`` its knowledge)
+come after them.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from agentnas.bench import jobs as J
-from agentnas.bench.report import plot_device, write_markdown
+from agentnas.bench.diversity import composition, run_diversity
+from agentnas.bench.report import plot_device, write_diversity, write_markdown
 from agentnas.bench.scoring import (
     build_reference,
     curve,
     exact_or_none,
+    front_members,
     reference_budget,
     reference_folder,
     score,
@@ -180,10 +184,12 @@ def run_jobs(
     """Run ``todo`` in two waves, recording each finished job at once (resumable)."""
     out = Path(spec.out)
     failures: list[str] = []
-    waves = [
-        [j for j in todo if j.method not in SECOND_WAVE],
-        [j for j in todo if j.method in SECOND_WAVE],
-    ]
+    # seed by seed (a bench stopped early has every method on the same seeds), each
+    # seed's runs that read other runs after those
+    waves = []
+    for seed in sorted({j.seed for j in todo}):
+        waves.append([j for j in todo if j.seed == seed and j.method not in SECOND_WAVE])
+        waves.append([j for j in todo if j.seed == seed and j.method in SECOND_WAVE])
     with _make_executor(spec.executor) as ex:
         for wave in waves:
             if not wave:
@@ -220,15 +226,24 @@ def score_all(spec: BenchSpec, rows: dict[tuple, dict[str, Any]], command: str) 
     plan = [j for j in spec.jobs() if j.key in rows]
     references: dict[str, str] = {}
     curves: list[dict[str, Any]] = []
+    photonic: dict[str, Any] = {"runs": [], "fronts": {}}
     for device in spec.devices:
         ev = J.evaluator_for(spec, device)
         dev_jobs = [j for j in plan if j.device == device]
         ref = build_reference(spec, device, ev, dev_jobs)
         references[device] = ref.description
+        pooled: tuple[list[str], list[dict[str, float]]] = ([], [])
         for job in dev_jobs:
-            _, metrics = J.read_points(job.folder(out))
+            archs, metrics = J.read_points(job.folder(out))
             hv, ig = score(ev, metrics, ref)
             rows[job.key].update(hv_ratio=hv, igd=ig)
+            if ev.space_name == "photonic-mlp":
+                fa, fm = front_members(ev, archs, metrics)
+                photonic["runs"].append({**rows[job.key], **run_diversity(fa, fm)})
+                pooled[0].extend(fa)
+                pooled[1].extend(fm)
+        if ev.space_name == "photonic-mlp":
+            photonic["fronts"][device] = composition(front_members(ev, *pooled)[0])
             curves += [
                 {"method": job.method, "device": device, "budget": job.budget,
                  "seed": job.seed, "n": n, "hv_ratio": h}
@@ -243,6 +258,8 @@ def score_all(spec: BenchSpec, rows: dict[tuple, dict[str, Any]], command: str) 
         for j in plan
     ]  # fmt: skip
     write_markdown(out / "results.md", scored, spec.devices, references, command)
+    if photonic["runs"]:
+        write_diversity(out, photonic["runs"], photonic["fronts"])
     for device in spec.devices:
         title = f"{device}: HV ratio vs evaluations ({spec.seeds} seeds; {references[device]})"
         plot_device(out / f"hv_{slug(device)}.png", device, curves, scored, title)

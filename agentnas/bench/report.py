@@ -30,10 +30,6 @@ def _ms(values: Sequence[float], digits: int = 4) -> str:
     return f"{statistics.fmean(vals):.{digits}f} ± {sd:.{digits}f}"
 
 
-def label(row: dict[str, Any], budgets_of: dict[str, set[int]]) -> str:
-    return f"{row['method']}@{row['budget']}"
-
-
 def wilcoxon_p(diffs: Sequence[float]) -> float:
     """Two-sided Wilcoxon signed-rank p-value; 1.0 when every difference is zero."""
     from scipy.stats import wilcoxon
@@ -235,3 +231,56 @@ def plot_device(
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+DIVERSITY_COLUMNS = ("front_size", "mesh_types", "widths", "precisions", "energy_decades")
+COMPOSITION_COLUMNS = (
+    "members", "mean_bits", "mean_stages", "share_reck", "share_nat", "mean_layers",
+)  # fmt: skip
+
+
+def write_diversity(
+    out: Path, runs: list[dict[str, Any]], fronts: dict[str, dict[str, float]]
+) -> None:
+    """``diversity.csv`` (one row per run) and a section appended to ``results.md``:
+    the diversity of each method's fronts, and what each device's pooled front is made
+    of (the direction the front moves between presets)."""
+    from agentnas.tools.atomic_io import write_csv_atomic
+
+    cols = ["method", "device", "budget", "seed", *DIVERSITY_COLUMNS]
+    write_csv_atomic(
+        out / "diversity.csv", cols, [[r[c] for c in cols] for r in sorted(runs, key=str)]
+    )
+    lines = [
+        "",
+        "## Diversity of the fronts (photonic space)",
+        "",
+        "Per run (mean ± std over seeds): members of its front, distinct mesh types, "
+        "hidden-width lists and phase precisions among them, and the front's spread along "
+        "the energy axis (decades, log10 max/min).",
+        "",
+        "| device | method | " + " | ".join(DIVERSITY_COLUMNS) + " |",
+        "|---|---|" + "---:|" * len(DIVERSITY_COLUMNS),
+    ]
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in runs:
+        groups[(r["device"], f"{r['method']}@{r['budget']}")].append(r)
+    for (d, m), rs in sorted(groups.items()):
+        cells = [_ms([float(r[c]) for r in rs], 2) for c in DIVERSITY_COLUMNS]
+        lines.append(f"| {d} | {m} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "What the pooled front of every method's runs is made of, per device (stages: MZI "
+        "columns a signal crosses in one k-port mesh, k for Clements, 2k−3 for Reck):",
+        "",
+        "| device | " + " | ".join(COMPOSITION_COLUMNS) + " |",
+        "|---|" + "---:|" * len(COMPOSITION_COLUMNS),
+    ]
+    for d, comp in fronts.items():
+        lines.append(
+            f"| {d} | "
+            + " | ".join(f"{comp.get(c, float('nan')):.3g}" for c in COMPOSITION_COLUMNS)
+            + " |"
+        )
+    with (out / "results.md").open("a", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")

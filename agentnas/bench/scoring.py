@@ -101,6 +101,22 @@ def front_of(ev: Any, metrics: list[dict[str, float]], n: int | None = None) -> 
     return true_matrix(ev, [metrics[i] for i in idx])
 
 
+def front_members(
+    ev: Any, archs: list[str], metrics: list[dict[str, float]]
+) -> tuple[list[str], list[dict[str, float]]]:
+    """Architectures and true metrics of the front chosen on searched metrics."""
+    if not metrics:
+        return [], []
+    idx = [int(i) for i in pareto_indices(ev.min_matrix(metrics))]
+    true = [
+        {**metrics[i], "accuracy": metrics[i]["true_accuracy"]}
+        if "true_accuracy" in metrics[i]
+        else metrics[i]
+        for i in idx
+    ]
+    return [archs[i] for i in idx], true
+
+
 def score(ev: Any, metrics: list[dict[str, float]], ref: Reference) -> tuple[float, float]:
     """(HV ratio, IGD) of the run's final front against the device's reference."""
     if len(ref.F) == 0:

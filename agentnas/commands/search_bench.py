@@ -70,6 +70,18 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         command = "agentnas bench search " + shlex.join(sys.argv[3:] if _is_cli() else [])
         _run(spec, command.strip())
 
+    @bench.command("readme")
+    def readme(
+        out: str = typer.Argument("bench-search", help="a bench search output folder"),
+        readme: str = typer.Option("README.md", help="file whose results section is replaced"),
+    ) -> None:
+        """Write the README's results section from a bench's results.md (command and
+        tables), between the bench markers."""
+        from agentnas.bench.readme import update
+
+        update(Path(readme), Path(out))
+        console.print(f"{readme}: results section written from {out}/results.md")
+
 
 def _is_cli() -> bool:
     return len(sys.argv) > 2 and sys.argv[1:3] == ["bench", "search"]
