@@ -12,10 +12,17 @@ from agentnas.graph.context import RunContext
 HISTOGRAM_SAMPLE = 2000
 
 
+# enumerable space name -> its histograms: the same for every run (a bench runs hundreds)
+_ENUMERATED: dict[str, dict[str, dict[str, int]]] = {}
+
+
 def feature_histograms(rt: RunContext) -> tuple[dict[str, dict[str, int]], bool]:
     """Counts of each discrete complexity feature over the space (or a sample of it)."""
     space = rt.space
     enumerable = hasattr(space, "enumerate")
+    name = getattr(space, "name", "")
+    if enumerable and name in _ENUMERATED:
+        return {k: dict(v) for k, v in _ENUMERATED[name].items()}, False
     if enumerable:
         archs = list(space.enumerate())
     else:
@@ -29,6 +36,8 @@ def feature_histograms(rt: RunContext) -> tuple[dict[str, dict[str, int]], bool]
         for name, c in counts.items()
         if len(c) <= 64  # continuous features (params, FLOPs) are left out
     }
+    if enumerable and name:
+        _ENUMERATED[name] = {k: dict(v) for k, v in hist.items()}
     return hist, not enumerable
 
 

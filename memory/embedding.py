@@ -89,21 +89,26 @@ def embed(texts: list[str]) -> np.ndarray:
 
     Vectors are memoised per text: a search embeds the same rule texts and Designer
     queries every round, and the encoder was most of a long run's time (a 50-round
-    run: ~70% in MiniLM). Each new text is encoded on its own, so its vector depends on
-    the text only, never on what it was batched (padded) with."""
+    run: ~70% in MiniLM). New texts are encoded in one batch, as before the memo."""
     if not texts:
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
     model = load_model()
     with _lock:  # one encode at a time: torch already uses every core it is given
         found = {t: _cache[t] for t in texts if t in _cache}
-        for text in dict.fromkeys(t for t in texts if t not in found):
-            vector = model.encode(
-                [text], convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
-            )[0]
-            found[text] = np.asarray(vector, dtype=np.float32)
-            if len(_cache) >= _CACHE_SIZE:
-                del _cache[next(iter(_cache))]
-            _cache[text] = found[text]
+        new = list(dict.fromkeys(t for t in texts if t not in found))
+        if new:
+            vectors = model.encode(
+                new,
+                batch_size=32,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+            for text, vector in zip(new, vectors, strict=True):
+                found[text] = np.asarray(vector, dtype=np.float32)
+                if len(_cache) >= _CACHE_SIZE:
+                    del _cache[next(iter(_cache))]
+                _cache[text] = found[text]
     return np.stack([found[t] for t in texts])
 
 
