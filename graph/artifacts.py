@@ -18,13 +18,18 @@ def _metric_columns(cands: list[Candidate], evaluator: Any) -> list[str]:
     return first + rest
 
 
-def write_candidates(path: Path, cands: list[Candidate], evaluator: Any) -> None:
+def write_candidates(
+    path: Path, cands: list[Candidate], evaluator: Any, failed: list[dict[str, Any]] = ()
+) -> None:
+    """Every evaluation in order (status ``ok``), then those that failed after their
+    retries (``failed``) or that the hardware refused (``infeasible``), metrics empty."""
     cols = _metric_columns(cands, evaluator)
     header = [
         "order",
         "round",
         "partition",
         "arch",
+        "status",
         "operator",
         "parents",
         *cols,
@@ -37,6 +42,7 @@ def write_candidates(path: Path, cands: list[Candidate], evaluator: Any) -> None
             c["round"],
             c["partition"],
             c["arch"],
+            "ok",
             c["operator"],
             ";".join(c["parents"]),
             *[c["metrics"].get(k, "") for k in cols],
@@ -45,7 +51,28 @@ def write_candidates(path: Path, cands: list[Candidate], evaluator: Any) -> None
         ]
         for i, c in enumerate(cands)
     ]
+    for j, f in enumerate(failed):
+        rows.append(
+            [
+                len(cands) + j,
+                f["round"],
+                f["partition"],
+                f["arch"],
+                f["status"],
+                f["operator"],
+                ";".join(f["parents"]),
+                *["" for _ in cols],
+                f["designer"],
+                _failure_note(f),
+            ]
+        )
     write_csv_atomic(path, header, rows)
+
+
+def _failure_note(f: dict[str, Any]) -> str:
+    if f["status"] == "failed":
+        return f"{f['error']} ({f['attempts']} attempts)"
+    return str(f["error"])
 
 
 def write_front(path: Path, front: list[Candidate], evaluator: Any) -> None:
@@ -69,12 +96,13 @@ def rebuild_outputs(rt: Any, state: dict[str, Any]) -> None:
     truth; these files are views of it). Files that already hold the right bytes are left
     alone."""
     cands = state.get("candidates", [])
+    failed = state.get("failed", [])
     on_front = set(state.get("front", []))
-    for path, write, rows in (
-        (rt.run_dir / "candidates.csv", write_candidates, cands),
-        (rt.run_dir / "front.csv", write_front, [c for c in cands if c["arch"] in on_front]),
-    ):
-        _write_if_changed(path, lambda p, w=write, r=rows: w(p, r, rt.evaluator))
+    _write_if_changed(
+        rt.run_dir / "candidates.csv", lambda p: write_candidates(p, cands, rt.evaluator, failed)
+    )
+    front = [c for c in cands if c["arch"] in on_front]
+    _write_if_changed(rt.run_dir / "front.csv", lambda p: write_front(p, front, rt.evaluator))
 
 
 def _write_if_changed(path: Path, write: Any) -> None:

@@ -9,17 +9,54 @@ from typing import Any
 from agentnas.agents.schemas import ScoredArch
 from agentnas.graph.context import RunContext
 from agentnas.graph.state import Candidate
-from agentnas.tools.errors import UserError
 
 
 def evaluate_candidate(rt: RunContext, arch: str, **info: Any) -> Candidate | None:
     """Evaluate one architecture; a failure is traced and skipped, never fatal."""
+    cands, _failed = evaluate_candidates(rt, [(arch, info)])
+    return cands[0] if cands else None
+
+
+def evaluate_candidates(
+    rt: RunContext, proposals: list[tuple[str, dict[str, Any]]]
+) -> tuple[list[Candidate], list[dict[str, Any]]]:
+    """Evaluate a batch on the run's executor (results in proposal order, whatever ran
+    where). Returns the evaluated candidates and the records of evaluations that
+    failed after their retries or that the hardware refused as infeasible
+    (``candidates.csv`` lists both with their status); an invalid architecture is
+    traced and skipped, never fatal."""
     t0 = time.perf_counter()
-    try:
-        metrics = rt.evaluator.evaluate(arch)
-    except UserError as exc:
-        rt.trace.write("evaluation_failed", arch=arch, error=str(exc), **info)
-        return None
+    archs = [a for a, _ in proposals]
+    outcomes = rt.evaluator.evaluate_many(archs, rt.executor) if archs else []
+    cands: list[Candidate] = []
+    failed: list[dict[str, Any]] = []
+    for (arch, info), o in zip(proposals, outcomes, strict=True):
+        if o.ok:
+            cand = _candidate(arch, o.value, info)
+            seconds = o.seconds or round(time.perf_counter() - t0, 4)
+            rt.trace.write("evaluation", seconds=seconds, attempts=o.attempts, **cand)
+            cands.append(cand)
+        elif o.kind == "invalid":
+            rt.trace.write("evaluation_failed", arch=arch, error=o.error, **info)
+        else:  # "failed" (retries spent) or "infeasible": recorded, never on a front
+            rec = {
+                "arch": arch,
+                "status": o.kind,
+                "error": o.error,
+                "attempts": o.attempts,
+                "round": info["round"],
+                "partition": info.get("partition"),
+                "operator": info.get("operator", ""),
+                "parents": info.get("parents", []),
+                "designer": info.get("designer", ""),
+                "rationale": info.get("rationale", ""),
+            }
+            rt.trace.write("evaluation_failed", **rec)
+            failed.append(rec)
+    return cands, failed
+
+
+def _candidate(arch: str, metrics: dict[str, float], info: dict[str, Any]) -> Candidate:
     cand: Candidate = {
         "arch": arch,
         "metrics": metrics,
@@ -31,7 +68,6 @@ def evaluate_candidate(rt: RunContext, arch: str, **info: Any) -> Candidate | No
         "heuristics_used": info.get("heuristics_used", []),
         "designer": info.get("designer", ""),
     }
-    rt.trace.write("evaluation", seconds=round(time.perf_counter() - t0, 4), **cand)
     return cand
 
 

@@ -34,6 +34,7 @@ class RunContext:
     interactive: bool = False  # pause at each round boundary for steering commands
     kb_lock: threading.Lock = field(default_factory=threading.Lock)
     run_lock: Any = None  # open RUN_DIR/.lock file holding this process's flock
+    executor: Any = None  # tools.executor.Executor evaluating batches (None: in-process)
 
     @cached_property
     def space(self) -> Any:

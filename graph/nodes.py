@@ -30,7 +30,7 @@ from agentnas.agents.schemas import (
 from agentnas.agents.steering import SteerCommand
 from agentnas.graph.allocation import allocate_children
 from agentnas.graph.artifacts import write_candidates, write_front, write_summary
-from agentnas.graph.candidates import deltas, evaluate_candidate, scored
+from agentnas.graph.candidates import deltas, evaluate_candidates, scored
 from agentnas.graph.context import RunContext
 from agentnas.graph.knowledge import (
     add_user_heuristics,
@@ -104,26 +104,23 @@ def seed_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any
     rng = random.Random(f"seed:{cfg.seed}")
     parts = state["partitions"]
     taken: set[str] = set()
-    out: list[Candidate] = []
+    proposals: list[tuple[str, dict[str, Any]]] = []
     budget = cfg.budget
     for p in parts:
-        want = min(cfg.seed_per_partition, int(p["size"]), budget - len(out))
+        want = min(cfg.seed_per_partition, int(p["size"]), budget - len(proposals))
         if want <= 0:
             continue
         archs = sample_partition(rt, rng, p, parts, want, taken)  # adds to taken
-        for a in archs:
-            c = evaluate_candidate(
-                rt,
-                a,
-                round=0,
-                partition=p["id"],
-                operator="seed",
-                rationale="uniform sample inside the partition",
-                designer="seed sampler",
-            )
-            if c is not None:
-                out.append(c)
-    return {"candidates": out}
+        info = {
+            "round": 0,
+            "partition": p["id"],
+            "operator": "seed",
+            "rationale": "uniform sample inside the partition",
+            "designer": "seed sampler",
+        }
+        proposals += [(a, info) for a in archs]
+    out, failed = evaluate_candidates(rt, proposals)  # one batch on the executor
+    return {"candidates": out, "failed": failed}
 
 
 def select_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -150,7 +147,7 @@ def select_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, A
         "fallbacks": sum(1 for f in state.get("fallbacks", []) if f["round"] == rnd),
         "seconds": round(time.perf_counter() - t0, 3),
     }
-    write_candidates(rt.run_dir / "candidates.csv", cands, rt.evaluator)
+    write_candidates(rt.run_dir / "candidates.csv", cands, rt.evaluator, state.get("failed", []))
     on_front = set(front)
     write_front(rt.run_dir / "front.csv", [c for c in cands if c["arch"] in on_front], rt.evaluator)
     rt.trace.write("select", **stats, front=front, archives=archives)
@@ -302,25 +299,33 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
             "designer_fallback", round=rnd, partition=p.id, reason=result.fallback_reason
         )
     label = rt.llm.label
-    out = []
-    for prop in result.children[: task["n_children"]]:
-        c = evaluate_candidate(
-            rt,
+    proposals = [
+        (
             prop.arch,
-            round=rnd,
-            partition=p.id if p.id != WHOLE else rt.partition_of(prop.arch, task["partitions"]),
-            parents=prop.parents,
-            operator=prop.operator,
-            rationale=prop.rationale,
-            heuristics_used=prop.heuristics_used,
-            designer=label
-            if not prop.operator.startswith("fallback")
-            else "offline policy (no LLM)",
+            {
+                "round": rnd,
+                "partition": p.id
+                if p.id != WHOLE
+                else rt.partition_of(prop.arch, task["partitions"]),
+                "parents": prop.parents,
+                "operator": prop.operator,
+                "rationale": prop.rationale,
+                "heuristics_used": prop.heuristics_used,
+                "designer": label
+                if not prop.operator.startswith("fallback")
+                else "offline policy (no LLM)",
+            },
         )
-        if c is not None:
-            out.append(c)
+        for prop in result.children[: task["n_children"]]
+    ]
+    out, failed = evaluate_candidates(rt, proposals)  # one batch on the executor
     # model text (reasons, rationales) reaches the checkpoint: no secret may ride along
-    return {"candidates": redact(out), "llm_calls": calls, "fallbacks": redact(fallbacks)}
+    return {
+        "candidates": redact(out),
+        "failed": redact(failed),
+        "llm_calls": calls,
+        "fallbacks": redact(fallbacks),
+    }
 
 
 def report_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -350,7 +355,10 @@ def plan_round(rt: RunContext, state: SearchState) -> list[Send]:
     alloc = allocate_children(
         state["partitions"], cands, rnd, state["limits"], state.get("focus"), state.get("front")
     )
-    evaluated = [c["arch"] for c in cands]
+    # refused designs count as tried, so Designers do not propose them again
+    evaluated = [c["arch"] for c in cands] + [
+        f["arch"] for f in state.get("failed", []) if f["status"] == "infeasible"
+    ]
     by_arch = {c["arch"]: c for c in cands}
     history = list(cands)
     sends: list[DesignTask] = []

@@ -42,6 +42,7 @@ def make_runtime(
     on_round: Callable[[dict[str, Any]], None] | None = None,
     llm: Any = None,
     evaluator: Evaluator | None = None,
+    executor: Any = None,
 ) -> RunContext:
     from agentnas.memory.knowledge_base import KnowledgeBase
 
@@ -56,7 +57,27 @@ def make_runtime(
         kb=kb,
         trace=TraceWriter(run_dir / "trace.jsonl"),
         on_round=on_round,
+        executor=executor,
     )
+
+
+def _open_executor(spec: Any, evaluator: Evaluator) -> Any:
+    """The executor a run evaluates on: a live one as given, else the one ``spec`` names
+    (None: ``$AGENTNAS_EXECUTOR``, or a local pool when evaluations are expensive).
+    Started before anything is written: an unreachable cluster refuses the run."""
+    from agentnas.tools.executor import Executor, default_spec, make_executor
+
+    if isinstance(spec, Executor):
+        return spec
+    return make_executor(spec or default_spec(evaluator.expensive))
+
+
+def _close_executor(rt: RunContext, given: Any) -> None:
+    """Close the run's executor unless the caller passed a live one (it owns it)."""
+    from agentnas.tools.executor import Executor
+
+    if rt.executor is not None and not isinstance(given, Executor):
+        rt.executor.close()
 
 
 def _validated(cfg: RunConfig, llm: Any) -> tuple[Evaluator, Any]:
@@ -117,6 +138,7 @@ def _new_runtime(
     run_dir: Path,
     on_round: Callable[[dict[str, Any]], None] | None,
     llm: Any,
+    executor: Any = None,
     **trace_fields: Any,
 ) -> RunContext:
     """Check everything, then create the run folder: a refused start writes nothing."""
@@ -130,13 +152,21 @@ def _new_runtime(
             f"--resume {run_dir}, or give a new folder with --out"
         )
     evaluator, llm = _validated(cfg, llm)  # refuse bad settings before anything is written
-    _make_run_dir(run_dir)
-    lock = _lock_run(run_dir)
+    ex = _open_executor(executor, evaluator)
     try:
-        rt = make_runtime(cfg, run_dir, on_round, llm, evaluator)
+        _make_run_dir(run_dir)
+        lock = _lock_run(run_dir)
+    except BaseException:
+        if ex is not executor:
+            ex.close()
+        raise
+    try:
+        rt = make_runtime(cfg, run_dir, on_round, llm, evaluator, ex)
     except BaseException:
         if lock is not None:
             lock.close()
+        if ex is not executor:
+            ex.close()
         raise
     rt.run_lock = lock
     write_json_atomic(run_dir / CONFIG_FILE, cfg.model_dump(mode="json"))
@@ -168,6 +198,7 @@ def _resumed_runtime(
     run_dir: Path,
     on_round: Callable[[dict[str, Any]], None] | None,
     llm: Any,
+    executor: Any = None,
     **trace_fields: Any,
 ) -> RunContext:
     """Check the folder (config, checkpoint) before touching it: a refused resume writes
@@ -176,14 +207,22 @@ def _resumed_runtime(
     cfg = read_config(run_dir)
     check_checkpoint(run_dir)
     evaluator, llm = _validated(cfg, llm)  # e.g. a replay file that has gone since
-    lock = _lock_run(run_dir)
+    ex = _open_executor(executor, evaluator)
+    try:
+        lock = _lock_run(run_dir)
+    except BaseException:
+        if ex is not executor:
+            ex.close()
+        raise
     try:
         for stale in run_dir.glob(".*.tmp"):  # half-written files of a killed atomic write
             stale.unlink(missing_ok=True)
-        rt = make_runtime(cfg, run_dir, on_round, llm, evaluator)
+        rt = make_runtime(cfg, run_dir, on_round, llm, evaluator, ex)
     except BaseException:
         if lock is not None:
             lock.close()
+        if ex is not executor:
+            ex.close()
         raise
     rt.run_lock = lock
     rt.trace.write("run_resume", llm=rt.llm.label, **trace_fields)
@@ -224,17 +263,26 @@ def start_run(
     run_dir: Path,
     on_round: Callable[[dict[str, Any]], None] | None = None,
     llm: Any = None,
+    executor: Any = None,
 ) -> dict[str, Any]:
-    return _drive(_new_runtime(cfg, run_dir, on_round, llm), {"round": 0})
+    """Run a search in a new folder. ``executor``: a spec (``local``, ``processes:N``,
+    ``ray``, ``ray:ADDRESS``; None: the default) or a live executor the caller keeps."""
+    rt = _new_runtime(cfg, run_dir, on_round, llm, executor)
+    return _drive(rt, {"round": 0}, executor)
 
 
 def resume_run(
-    run_dir: Path, on_round: Callable[[dict[str, Any]], None] | None = None, llm: Any = None
+    run_dir: Path,
+    on_round: Callable[[dict[str, Any]], None] | None = None,
+    llm: Any = None,
+    executor: Any = None,
 ) -> dict[str, Any]:
-    return _drive(_resumed_runtime(run_dir, on_round, llm), None)
+    """Continue a run; the executor may differ from the one it started on (results do
+    not depend on it)."""
+    return _drive(_resumed_runtime(run_dir, on_round, llm, executor), None, executor)
 
 
-def _drive(rt: RunContext, first_input: dict[str, Any] | None) -> dict[str, Any]:
+def _drive(rt: RunContext, first_input: dict[str, Any] | None, given: Any = None) -> dict[str, Any]:
     saver = open_checkpointer(rt.run_dir)
     try:
         graph = build_graph(saver)
@@ -242,10 +290,22 @@ def _drive(rt: RunContext, first_input: dict[str, Any] | None) -> dict[str, Any]
         if first_input is not None or unfinished(graph.get_state(config)):
             graph.invoke(first_input, config, context=rt, durability=DURABILITY)
         return _final_summary(rt, graph, config)
+    except BaseException:
+        if rt.executor is not None and not _is_executor(given):
+            rt.executor.abort()  # Ctrl-C: stop workers (a local Ray instance) at once
+            rt.executor = None
+        raise
     finally:
         saver.conn.close()
         rt.kb.close()
         _unlock_run(rt)
+        _close_executor(rt, given)
+
+
+def _is_executor(value: Any) -> bool:
+    from agentnas.tools.executor import Executor
+
+    return isinstance(value, Executor)
 
 
 def unfinished(snap: Any) -> bool:
@@ -361,6 +421,7 @@ class RunSession:
         self.saver.conn.close()
         self.rt.kb.close()
         _unlock_run(self.rt)
+        _close_executor(self.rt, None)
 
 
 def read_config(run_dir: Path) -> RunConfig:

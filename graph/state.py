@@ -44,6 +44,8 @@ class SearchState(TypedDict, total=False):
     partition_feature: str
     candidates: Annotated[list[Candidate], operator.add]
     fallbacks: Annotated[list[dict[str, Any]], operator.add]  # designer fallbacks, per round
+    # evaluations that failed after retries, or designs the hardware refused (infeasible)
+    failed: Annotated[list[dict[str, Any]], operator.add]
     front: list[str]  # global Pareto front (arch strings)
     archives: dict[str, list[str]]  # partition id -> its Pareto front
     history: Annotated[list[RoundStats], operator.add]

@@ -9,6 +9,8 @@ import pytest
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# evaluations run in-process unless a test asks for a pool or Ray (2 cores, -n 2)
+os.environ.setdefault("AGENTNAS_EXECUTOR", "local")
 
 
 @pytest.fixture(autouse=True)

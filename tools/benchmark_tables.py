@@ -41,8 +41,22 @@ class NB201Tables:
         return table[dataset]
 
 
-@cache
+_PRELOADED: dict[str, NB201Tables] = {}  # tables a worker received from the object store
+
+
+def preload_nb201(tables: NB201Tables) -> None:
+    """Use ``tables`` (shipped to a worker once) instead of reading the file."""
+    _PRELOADED["nb201"] = tables
+
+
 def load_nb201() -> NB201Tables:
+    if "nb201" in _PRELOADED:
+        return _PRELOADED["nb201"]
+    return _load_nb201()
+
+
+@cache
+def _load_nb201() -> NB201Tables:
     path = resources.files("agentnas.tools.data").joinpath("nb201.npz")
     with resources.as_file(path) as p, np.load(p, allow_pickle=False) as d:
         a = {k: d[k] for k in d.files}

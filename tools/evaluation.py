@@ -6,12 +6,19 @@ the backend's ``robust_accuracy``. Latency/energy/MZI count come from the hardwa
 backend; params/FLOPs from the space's complexity features. When the space has ground
 truth (NB201), :meth:`Evaluator.true_metrics` gives the table values, so fronts found with
 a predictor are still scored (HV ratio, IGD) on true accuracy against the exact front.
+
+A batch goes through an executor (:mod:`agentnas.tools.executor`) in two halves:
+:meth:`Evaluator.measure` is the expensive, pure part (the backend's simulation or lookup,
+the zero-cost proxies) and runs on a worker, rebuilt there from :class:`EvalJob`;
+:meth:`Evaluator.complete` (the predictor, complexity features) runs here. Both depend
+only on the architecture and the settings, so every executor gives the same numbers.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +29,83 @@ from agentnas.tools.hardware.registry import get_backend, list_backends
 from agentnas.tools.metrics import hv_ratio, igd, pareto_indices
 from agentnas.tools.objectives import Objective, parse_objectives, to_min_matrix
 from agentnas.tools.spaces.registry import get_space, resolve_dataset
+
+
+@dataclass(frozen=True)
+class EvalJob:
+    """What a worker needs to rebuild an :class:`Evaluator` (the settings) and, for Ray,
+    the data it reads (shipped once through the object store by :meth:`with_data`)."""
+
+    space: str
+    dataset: str | None
+    hardware: str
+    objectives: tuple[str, ...]
+    accuracy: str
+    backend_options: tuple[tuple[str, Any], ...] = ()
+    proxy_batch: tuple[int, int] | None = None  # (batch size, seed) of zero-cost proxies
+    data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def key(self) -> tuple[Any, ...]:
+        return (
+            self.space,
+            self.dataset,
+            self.hardware,
+            self.objectives,
+            self.accuracy,
+            self.backend_options,
+        )
+
+    def with_data(self) -> EvalJob:
+        """This job carrying the arrays its evaluations read (for the object store)."""
+        data: dict[str, Any] = {}
+        if self.space == "nb201":
+            from agentnas.tools.benchmark_tables import load_nb201
+
+            data["nb201"] = load_nb201()
+        if self.proxy_batch is not None:
+            from agentnas.tools.proxies.data import shipped_images
+
+            data["cifar10"] = shipped_images()
+        if self.space == "photonic-mlp" and self.dataset:
+            from agentnas.tools.photonic.datasets import load_dataset
+
+            data["photonic"] = load_dataset(self.dataset)
+        return replace(self, data=data)
+
+
+_WORKER_EVALUATORS: dict[tuple[Any, ...], Evaluator] = {}
+
+
+def worker_evaluator(job: EvalJob) -> Evaluator:
+    """The evaluator of ``job`` in this process, built once (data installed first)."""
+    key = job.key()
+    if key not in _WORKER_EVALUATORS:
+        if "nb201" in job.data:
+            from agentnas.tools.benchmark_tables import preload_nb201
+
+            preload_nb201(job.data["nb201"])
+        if "cifar10" in job.data:
+            from agentnas.tools.proxies.data import preload_images
+
+            preload_images(job.data["cifar10"])
+        if "photonic" in job.data:
+            from agentnas.tools.photonic.datasets import preload_dataset
+
+            preload_dataset(job.data["photonic"])
+        _WORKER_EVALUATORS[key] = Evaluator(
+            job.space,
+            job.dataset,
+            job.hardware,
+            job.objectives,
+            "table" if job.accuracy == "zero-cost" else job.accuracy,  # predicted here
+            dict(job.backend_options),
+        )
+    return _WORKER_EVALUATORS[key]
+
+
+def measure_task(job: EvalJob, arch: str) -> dict[str, Any]:
+    """Executor task: the expensive half of one evaluation, on a worker."""
+    return worker_evaluator(job).measure(arch, job.proxy_batch)
 
 
 class Evaluator:
@@ -35,6 +119,14 @@ class Evaluator:
         backend_options: dict[str, Any] | None = None,
     ) -> None:
         self.space_name = space
+        self.settings = {
+            "space": space,
+            "dataset": dataset,
+            "hardware": hardware,
+            "objectives": tuple(objectives),
+            "accuracy": accuracy,
+            "backend_options": tuple(sorted((backend_options or {}).items())),
+        }
         self.space = get_space(space)
         self.dataset = dataset = resolve_dataset(space, dataset)
         self.objectives: list[Objective] = parse_objectives(list(objectives))
@@ -76,14 +168,80 @@ class Evaluator:
     # -- metrics -----------------------------------------------------------------------
     def evaluate(self, arch: str) -> dict[str, float]:
         """All metrics of one architecture (accuracy %, backend metrics, complexity)."""
+        return self.complete(arch, self.measure(arch))
+
+    @property
+    def expensive(self) -> bool:
+        """Whether an evaluation is real work worth a process pool (a simulator that
+        trains candidates, zero-cost proxies); measured CPU latency stays serial, since
+        parallel measurements would disturb each other."""
+        return self.accuracy_name == "zero-cost" or "robust_accuracy" in self.backend.metrics
+
+    def job(self) -> EvalJob:
+        """Settings a worker rebuilds this evaluator from (the zero-cost predictor is
+        loaded or fitted here first: it fixes the proxies' image batch)."""
+        batch = None
+        source = self.accuracy_source
+        if self.accuracy_name == "zero-cost" and source is not None:
+            source.model  # noqa: B018  (load or fit now)
+            batch = (int(source.batch_size), int(source.seed))
+        return EvalJob(**self.settings, proxy_batch=batch)
+
+    def evaluate_many(self, archs: Sequence[str], executor: Any = None) -> list[Any]:
+        """One :class:`~agentnas.tools.executor.Outcome` per architecture, in order; its
+        value is the metrics dict. ``executor``: a live executor or a spec (None: local)."""
+        from agentnas.tools.executor import LocalExecutor, run_tasks
+
+        if executor is None:
+            executor = LocalExecutor()
+        if isinstance(executor, LocalExecutor):  # in-process: no job rebuilt, same numbers
+            outcomes = executor.map(lambda _ctx, a: self.measure(a, self._batch()), archs)
+        else:
+            outcomes = run_tasks(executor, measure_task, archs, self.job())
+        done = []
+        for arch, o in zip(archs, outcomes, strict=True):
+            if o.ok:
+                try:
+                    o = replace(o, value=self.complete(arch, o.value))
+                except UserError as exc:
+                    o = replace(o, ok=False, value=None, error=str(exc), kind="invalid")
+            done.append(o)
+        return done
+
+    def _batch(self) -> tuple[int, int] | None:
+        source = self.accuracy_source
+        if self.accuracy_name != "zero-cost" or source is None:
+            return None
+        source.model  # noqa: B018
+        return (int(source.batch_size), int(source.seed))
+
+    def measure(self, arch: str, proxy_batch: tuple[int, int] | None = None) -> dict[str, Any]:
+        """The expensive, pure half of an evaluation: backend metrics (and the same
+        network's CPU/GPU energy), plus the zero-cost proxies when ``proxy_batch`` is set."""
         arch = self.space.validate(arch)
         metrics = dict(self.backend.evaluate(arch))
         for device, ref in self.references.items():
             metrics[f"ref_{device}_energy_mj"] = float(ref.evaluate(arch)["energy_mj"])
-        if self.accuracy_source is None:
+        out: dict[str, Any] = {"metrics": metrics}
+        if proxy_batch is not None:
+            from agentnas.tools.proxies.proxies import PROXIES
+            from agentnas.tools.proxies.scoring import score_cell
+
+            size, seed = proxy_batch
+            out["proxies"] = score_cell(arch, PROXIES, batch_size=size, seed=seed)
+        return out
+
+    def complete(self, arch: str, measured: dict[str, Any]) -> dict[str, float]:
+        """Metrics of ``arch`` from :meth:`measure`'s result (accuracy, complexity)."""
+        arch = self.space.validate(arch)
+        metrics = dict(measured["metrics"])
+        source = self.accuracy_source
+        if source is None:
             metrics["accuracy"] = float(metrics["robust_accuracy"])
+        elif "proxies" in measured and hasattr(source, "predict_from"):
+            metrics["accuracy"] = float(source.predict_from(arch, measured["proxies"]))
         else:
-            metrics["accuracy"] = float(self.accuracy_source.accuracy(arch))
+            metrics["accuracy"] = float(source.accuracy(arch))
         if any(o.source == "complexity" for o in self.objectives):
             feats = self.space.features(arch)
             for o in self.objectives:

@@ -92,6 +92,14 @@ BackendOptionOpt = Annotated[
 OutOpt = Annotated[Path | None, typer.Option(help="run folder (default runs/<timestamp>)")]
 ConfigOpt = Annotated[Path | None, typer.Option(help="TOML file with run settings")]
 ResumeOpt = Annotated[Path | None, typer.Option(help="continue the run in this folder")]
+ExecutorOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="where evaluations run: local | processes[:N] | ray | ray:ADDRESS (default: "
+        "$AGENTNAS_EXECUTOR, else a local pool when evaluations train or score proxies, "
+        "else local); results do not depend on it"
+    ),
+]
 
 SETTINGS = (
     "space",
@@ -138,11 +146,14 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         out: OutOpt = None,
         config: ConfigOpt = None,
         resume: ResumeOpt = None,
+        executor: ExecutorOpt = None,
     ) -> None:
         """Run the multi-agent search and write RUN_DIR/ (trace, checkpoints, fronts)."""
         from agentnas.graph.runner import resume_run, start_run
+        from agentnas.tools.executor import check_executor
 
         settings = collect_settings(locals())
+        check_executor(executor)  # an unknown executor is refused before anything else
         if resume is not None:
             refuse_with_resume(settings)
             console.print(f"resuming [bold]{resume}[/]")
@@ -157,9 +168,13 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             )
         try:
             if resume is not None:
-                summary = resume_run(resume, on_round=RoundTable(f"agentnas run {resume}"))
+                summary = resume_run(
+                    resume, on_round=RoundTable(f"agentnas run {resume}"), executor=executor
+                )
             else:
-                summary = start_run(cfg, run_dir, on_round=RoundTable("agentnas run"))
+                summary = start_run(
+                    cfg, run_dir, on_round=RoundTable("agentnas run"), executor=executor
+                )
         except KeyboardInterrupt:
             if (run_dir / "config.json").exists():
                 console.print(f"interrupted; continue with: agentnas run --resume {run_dir}")

@@ -81,9 +81,23 @@ def check_dataset(name: str) -> None:
         raise UserError(f"unknown dataset '{name}'; available: {', '.join(DATASETS)}")
 
 
-@lru_cache(maxsize=len(DATASETS))
+_PRELOADED: dict[str, PhotonicDataset] = {}  # sets a worker received from the object store
+
+
+def preload_dataset(data: PhotonicDataset) -> None:
+    """Use ``data`` (shipped to a worker once) instead of loading it again."""
+    _PRELOADED[data.name] = data
+
+
 def load_dataset(name: str) -> PhotonicDataset:
     """The named dataset with its fixed split; unknown names raise a one-line ``UserError``."""
+    if name in _PRELOADED:
+        return _PRELOADED[name]
+    return _load_dataset(name)
+
+
+@lru_cache(maxsize=len(DATASETS))
+def _load_dataset(name: str) -> PhotonicDataset:
     check_dataset(name)
     x, y = _raw(name)
     train_idx, test_idx = stratified_split(y, _TEST_SIZE[name])

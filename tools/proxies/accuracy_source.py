@@ -115,6 +115,10 @@ class ZeroCostAccuracy:
         self.model  # noqa: B018  (load or fit first: it fixes the proxy batch)
         return self._predict([cell], [self.proxies(cell)])[0]
 
+    def predict_from(self, arch: str, proxies: dict[str, float]) -> float:
+        """Predicted accuracy (%) of ``arch`` from proxies measured elsewhere (a worker)."""
+        return self._predict([normalize(arch)], [proxies])[0]
+
     def accuracy_many(self, archs: Iterable[str]) -> list[float]:
         cells = [normalize(a) for a in archs]
         if not cells:

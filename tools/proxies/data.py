@@ -41,6 +41,21 @@ class ProxyBatch:
         return int(self.x.shape[0])
 
 
+_PRELOADED: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # shipped to a worker once
+
+
+def preload_images(images: tuple[np.ndarray, np.ndarray]) -> None:
+    """Use these CIFAR-10 images and labels (from the object store) instead of the file."""
+    _PRELOADED["cifar10"] = images
+
+
+def shipped_images() -> tuple[np.ndarray, np.ndarray]:
+    """The 400 shipped CIFAR-10 images (uint8 pixels) and their labels."""
+    if "cifar10" in _PRELOADED:
+        return _PRELOADED["cifar10"]
+    return _shipped_images()
+
+
 @cache
 def _shipped_images() -> tuple[np.ndarray, np.ndarray]:
     path = resources.files("agentnas.tools.data").joinpath("cifar10_subset.npz")
@@ -90,7 +105,7 @@ def proxy_batch(batch_size: int = DEFAULT_BATCH_SIZE, seed: int = 0) -> ProxyBat
     """``batch_size`` shipped images drawn without replacement with ``seed``, normalised."""
     if not 2 <= int(batch_size) <= MAX_BATCH_SIZE:
         raise UserError(f"proxy batch size must be in 2..{MAX_BATCH_SIZE}; got {batch_size}")
-    images, labels = _shipped_images()
+    images, labels = shipped_images()
     idx = np.sort(np.random.default_rng(seed).choice(len(images), int(batch_size), False))
     x = torch.from_numpy(images[idx]).permute(0, 3, 1, 2).to(torch.float32) / 255.0
     mean = torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1)
