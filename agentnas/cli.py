@@ -16,6 +16,7 @@ from rich.markup import escape
 from agentnas.commands import (
     baseline,
     chat,
+    executor_bench,
     front,
     hardware,
     kb,
@@ -53,6 +54,7 @@ for _module in (
     search_bench,
     trace,
     why,
+    executor_bench,
 ):
     _module.register(app, bench_app)
 

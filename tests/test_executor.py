@@ -182,3 +182,38 @@ def test_cli_bad_executor_is_one_line_exit_2_nothing_written(tmp_path, capsys, s
     assert code == 2
     assert msg in err and len(err.splitlines()) == 1
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_ray_gives_the_same_front_as_local(tmp_path, monkeypatch):
+    """A private local Ray instance (``--executor ray``) runs a small optical search; its
+    front.csv is byte-identical to the in-process run's."""
+    pytest.importorskip("ray")
+    args = [
+        "run",
+        "--space",
+        "photonic-mlp",
+        "--dataset",
+        "digits",
+        "--hardware",
+        "optical-mzi:realistic",
+        "--budget",
+        "6",
+        "--rounds",
+        "1",
+        "--partitions",
+        "2",
+        "--backend-option",
+        "draws=4",
+        "--backend-option",
+        "epochs=2",
+    ]
+    monkeypatch.setenv("AGENTNAS_CACHE_DIR", str(tmp_path / "cache-local"))
+    assert main([*args, "--out", str(tmp_path / "local"), "--executor", "local"]) == 0
+    monkeypatch.setenv("AGENTNAS_CACHE_DIR", str(tmp_path / "cache-ray"))  # nothing shared
+    assert main([*args, "--out", str(tmp_path / "ray"), "--executor", "ray"]) == 0
+    local = (tmp_path / "local" / "front.csv").read_bytes()
+    assert local == (tmp_path / "ray" / "front.csv").read_bytes()
+    import ray
+
+    assert not ray.is_initialized()  # the private instance was shut down
