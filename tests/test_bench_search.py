@@ -4,6 +4,7 @@ kept points, resumable, and refusing bad input before anything is written."""
 from __future__ import annotations
 
 import csv
+import itertools
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,10 @@ def test_bench_on_a_user_table_scores_resumes_and_plots(tmp_path, capsys):
     md = (out / "results.md").read_text()
     assert "exact front of all 15,625 cells" in md and "agent-no-kb@24" in md
     assert "Wilcoxon" in md
+    with (out / "curves.csv").open(newline="") as fh:
+        curve = [r for r in csv.DictReader(fh) if r["method"] == "agent" and r["seed"] == "0"]
+    assert [int(r["n"]) for r in curve] == [10, 20, 24]  # HV after every 10 and at the end
+    assert all(float(a["hv_ratio"]) <= float(b["hv_ratio"]) for a, b in itertools.pairwise(curve))
     png = out / "hv_table-mine.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     points = out / "runs" / "random" / "table-mine" / "b24" / "s0" / "points.csv"

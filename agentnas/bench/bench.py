@@ -242,13 +242,13 @@ def score_all(spec: BenchSpec, rows: dict[tuple, dict[str, Any]], command: str) 
                 photonic["runs"].append({**rows[job.key], **run_diversity(fa, fm)})
                 pooled[0].extend(fa)
                 pooled[1].extend(fm)
-        if ev.space_name == "photonic-mlp":
-            photonic["fronts"][device] = composition(front_members(ev, *pooled)[0])
             curves += [
                 {"method": job.method, "device": device, "budget": job.budget,
                  "seed": job.seed, "n": n, "hv_ratio": h}
                 for n, h in curve(ev, metrics, ref)
             ]  # fmt: skip
+        if ev.space_name == "photonic-mlp":
+            photonic["fronts"][device] = composition(front_members(ev, *pooled)[0])
     write_results(out, rows)
     cols = ["method", "device", "budget", "seed", "n", "hv_ratio"]
     write_csv_atomic(out / "curves.csv", cols, [[_fmt(c[k]) for k in cols] for c in curves])

@@ -223,7 +223,10 @@ def plot_device(
             ms=4,
             capsize=3,
         )
-    ax.set_xlabel("distinct evaluations")
+    ax.set_xscale("log")  # budgets from tens to hundreds: every one stays readable
+    ticks = sorted({r["budget"] for r in rows if r["device"] == device} | {10})
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.set_xlabel("distinct evaluations (log scale)")
     ax.set_ylabel("HV ratio (vs reference front)")
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
