@@ -139,39 +139,14 @@ def _reference_task(spec: BenchSpec, device: str) -> int:
 
 
 def _make_executor(name: str, check_only: bool = False) -> Any:
-    try:
-        from agentnas.tools.executor import make_executor
-    except ImportError:  # the executor interface is not in this checkout yet
-        if name != "local":
-            raise UserError(f"executor '{name}' is not available in this checkout") from None
-        return _Local()
+    """The executor runs are spread with (``local``, ``processes[:N]``, ``ray[:ADDRESS]``);
+    ``check_only`` validates the name without starting anything."""
+    from agentnas.tools.executor import check_executor, make_executor
+
     if check_only:
+        check_executor(name)
         return None
     return make_executor(name)
-
-
-class _Local:
-    """Minimal in-process stand-in with the executor's ``map`` contract."""
-
-    def __enter__(self) -> _Local:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def map(self, fn, items, context=None, on_done=None):  # type: ignore[no-untyped-def]
-        from types import SimpleNamespace
-
-        out = []
-        for i, item in enumerate(items):
-            try:
-                o = SimpleNamespace(ok=True, value=fn(context, item), error="")
-            except UserError as exc:
-                o = SimpleNamespace(ok=False, value=None, error=str(exc))
-            if on_done is not None:
-                on_done(i, o)
-            out.append(o)
-        return out
 
 
 def run_jobs(
