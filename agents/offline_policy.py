@@ -41,7 +41,6 @@ import numpy as np
 from agentnas.agents import claim_use as cu
 from agentnas.agents import surrogate as sg
 from agentnas.agents.offline_reflector import (
-    NB201_EDGE_LABELS,
     RULE_TAG,
     edit_tokens,
     parse_rule,
@@ -53,9 +52,9 @@ from agentnas.agents.schemas import (
     Proposal,
     ScoredArch,
 )
+from agentnas.tools.spaces.base import EnumerableSpace
 
 __all__ = [
-    "NB201_EDGE_LABELS",
     "RULE_TAG",
     "design_offline",
     "edit_tokens",
@@ -65,7 +64,6 @@ __all__ = [
     "stable_rng",
 ]
 
-ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
 # how far heuristics in words scale a candidate's expected gain: soft (a candidate that
 # breaks a fresh rule, confidence 0.5, keeps a quarter of its gain; one with evidence
 # against it keeps more), never a veto — hard rules are the steering's constraints
@@ -105,11 +103,12 @@ def _support(
     arch: str,
     objectives: Sequence[str],
 ) -> tuple[float, list[str]]:
-    """Net support of the heuristics in words for one candidate: NB201 claims judge the
-    cell itself (and its edit), tagged rules of other spaces the edit from its parent."""
+    """Net support of the heuristics in words for one candidate: claims judge the cell's
+    ops per slot (and its edit) on spaces they apply to (:func:`_claims_apply`), tagged
+    rules of other spaces the edit from its parent."""
     if words:
-        pops = sg.nb201_ops(space, parent) if parent else None
-        return cu.word_support(words, pops, sg.nb201_ops(space, arch) or (), objectives)
+        pops = sg.slot_ops(space, parent) if parent else None
+        return cu.word_support(words, pops, sg.slot_ops(space, arch) or (), objectives)
     if rules and parent:
         return _rule_support(rules, edit_tokens(space, parent, arch))
     return 0.0, []
@@ -130,15 +129,22 @@ def _with_claims(heuristics: Sequence[HeuristicView], space: str) -> list[Heuris
     return out
 
 
-def _priors(
-    views: Sequence[HeuristicView], objectives: Sequence[str], ctx: DesignerContext
-) -> dict[str, Any]:
-    """Objective -> per (edge, op) prior values from the measured claims (NB201)."""
-    from agentnas.tools.spaces.nb201 import OPS
+def _claims_apply(space: Any, arch: str) -> bool:
+    """Claims name an op on an edge: they apply to spaces of one op per slot whose slots
+    are those edges (NB201)."""
+    return sg.slot_ops(space, arch) is not None and (
+        tuple(space.vocabulary().slots) == cu.EDGE_LABELS
+    )
 
+
+def _priors(
+    views: Sequence[HeuristicView], objectives: Sequence[str], ctx: DesignerContext, space: Any
+) -> dict[str, Any]:
+    """Objective -> per (edge, op) prior values from the measured claims."""
+    ops = space.vocabulary().operations
     out = {}
     for o in objectives:
-        got = cu.op_priors(views, o, OPS, ctx.dataset)
+        got = cu.op_priors(views, o, ops, ctx.dataset)
         if got is not None:
             out[o] = got
     return out
@@ -149,25 +155,8 @@ def _inside(space: Any, ctx: DesignerContext, arch: str) -> bool:
     return v is not None and ctx.partition.low <= float(v) <= ctx.partition.high
 
 
-def _degenerate(space: Any, arch: str) -> bool:
-    if getattr(space, "name", "") != "nb201":
-        return False
-    from agentnas.tools.spaces.nb201 import is_degenerate
-
-    return is_degenerate(arch)
-
-
-def _mutate(space: Any, arch: str, rng: random.Random, k: int) -> str:
-    try:
-        return space.mutate(arch, rng, k=k)
-    except TypeError:  # spaces whose mutate makes one edit; repeat it
-        for _ in range(k):
-            arch = space.mutate(arch, rng)
-        return arch
-
-
 def _sample_inside(space: Any, ctx: DesignerContext, rng: random.Random, n: int) -> list[str]:
-    if hasattr(space, "enumerate"):
+    if isinstance(space, EnumerableSpace):
         pool = [a for a in space.enumerate() if _inside(space, ctx, a)]
         return rng.sample(pool, min(n, len(pool)))
     out: list[str] = []
@@ -199,7 +188,7 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
     parents = [s for s in ctx.parents if s.arch in seen and _inside(space, ctx, s.arch)]
 
     def ok(a: str) -> bool:
-        if a in taken or not _inside(space, ctx, a) or _degenerate(space, a):
+        if a in taken or not _inside(space, ctx, a) or space.is_degenerate(a):
             return False
         return taken_canon is None or space.canonical(a) not in taken_canon
 
@@ -221,7 +210,7 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
                 if ok(nb):
                     mutation.setdefault(nb, ([s.arch], "one-edit neighbour"))
             for _ in range(6):
-                child = _mutate(space, s.arch, rng, 2)
+                child = space.mutate(s.arch, rng, k=2)
                 if ok(child):
                     mutation.setdefault(child, ([s.arch], "two-edit mutation"))
         pairs = [(a, b) for i, a in enumerate(base) for b in base[i + 1 :]]
@@ -243,7 +232,8 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
         return [], {"content": "no legal, novel candidate inside the partition", "candidates": 0}
     fit_on = data
     views = _with_claims(ctx.heuristics, ctx.space)
-    priors = _priors(views, objs, ctx) if sg.nb201_ops(space, cands[0]) is not None else None
+    claims = _claims_apply(space, cands[0])
+    priors = _priors(views, objs, ctx, space) if claims else None
     pred, std = sg.predict_objectives(
         space, fit_on, cands, objs, seed=rng.randrange(2**32), priors=priors
     )
@@ -263,29 +253,29 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
     p_pts = ((_points(in_part, objs) - lo) / span) if in_part else np.empty((0, len(objs)))
     p_front = p_pts[sg.nondominated(p_pts)] if len(p_pts) else p_pts
 
-    nb201 = sg.nb201_ops(space, cands[0]) is not None
-    rules = [] if nb201 else [
+    rules = [] if claims else [
         (h, r[1]) for h in ctx.heuristics
         if (r := parse_rule(h)) is not None and r[0] in (None, ctx.partition.id)
     ]  # fmt: skip
-    words = cu.word_claims(views, ctx.partition.id) if nb201 else []
+    words = cu.word_claims(views, ctx.partition.id) if claims else []
     index = {a: i for i, a in enumerate(cands)}
     chosen: list[Proposal] = []
     used_c: set[str] = set()
     notes = []
 
-    # NB201: the all-none cell is the latency floor (≈0 ms on pixel3/raspi4, on their exact
-    # fronts); probe it once if this partition holds it and no degenerate cell is known.
+    # the space's cost floor (NB201: the all-none cell, ≈0 ms on pixel3/raspi4, on their
+    # exact fronts); probe it once if this partition holds it and no degenerate cell is known
+    floor = space.cost_floor()
     if (
-        sg.nb201_ops(space, ALL_NONE) is not None and ALL_NONE not in taken
-        and _inside(space, ctx, ALL_NONE) and not any(_degenerate(space, s.arch) for s in data)
+        floor is not None and floor not in taken
+        and _inside(space, ctx, floor) and not any(space.is_degenerate(s.arch) for s in data)
         and ctx.n_children >= 2
     ):  # fmt: skip
         chosen.append(Proposal(
-            arch=ALL_NONE, operator="seed", parents=[],
+            arch=floor, operator="seed", parents=[],
             rationale="cost-floor probe: the all-none cell bounds the front's lowest cost",
         ))  # fmt: skip
-        notes.append("probe: all-none cell")
+        notes.append("probe: cost-floor cell")
 
     def score(
         a: str, g: np.ndarray, pf: np.ndarray, hv0: tuple[float, float]

@@ -1,7 +1,8 @@
 """The offline Reflector: heuristics from a round's parent → child edits, by rule (no LLM).
 
-It compares each child with its parent edit by edit (NB201: which op went onto
-which edge; other spaces: which complexity feature went up or down) and writes the
+It compares each child with its parent edit by edit, in the words the space's
+vocabulary gives (NB201: which op went onto which edge; photonic-mlp: which complexity
+feature went up or down) and writes the
 consistent effects as heuristics in a fixed template ending in a machine-readable tag
 ``[rule p2: e3<-0=skip_connect]`` that the offline Designer parses; existing rules gain
 evidence for or against; rules contradicted far more than supported are retired.
@@ -25,7 +26,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from agentnas.agents import surrogate as sg
 from agentnas.agents.schemas import (
     Claim,
     HeuristicView,
@@ -37,24 +37,16 @@ from agentnas.agents.schemas import (
 )
 
 RULE_TAG = re.compile(r"\[rule p(?P<part>\d+|\*): (?P<token>[^\]]+)\]")
-NB201_EDGE_LABELS = ("1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2")
 
 
 # ---------------------------------------------------------------- edits and rules
 
 
 def edit_tokens(space: Any, parent: str, child: str) -> list[str]:
-    """What changed from ``parent`` to ``child``: ``e3<-0=skip_connect`` per NB201 edge, or
-    ``<feature> up|down`` per complexity feature for other spaces."""
-    a, b = sg.nb201_ops(space, parent), sg.nb201_ops(space, child)
-    if a is not None and b is not None:
-        return [
-            f"e{NB201_EDGE_LABELS[e]}={y}"
-            for e, (x, y) in enumerate(zip(a, b, strict=False))
-            if x != y
-        ]
-    fa, fb = space.features(parent), space.features(child)
-    return [f"{k} {'up' if fb[k] > fa[k] else 'down'}" for k in sorted(fa) if fb.get(k) != fa[k]]
+    """What changed from ``parent`` to ``child``, in the space's vocabulary
+    (:meth:`~agentnas.tools.spaces.base.SearchSpace.edit_tokens`: ``e3<-0=skip_connect``
+    per NB201 edge, ``<feature> up|down`` per complexity feature elsewhere)."""
+    return space.edit_tokens(parent, child)
 
 
 def parse_rule(h: HeuristicView) -> tuple[int | None, str] | None:

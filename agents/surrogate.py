@@ -1,10 +1,10 @@
 """The offline policy's judgement of a candidate before it is evaluated: an additive
 effect model per objective and the hypervolume a candidate would add.
 
-Each objective is modelled as ``bias + scale·prior(arch) + Σ w·x(arch)``: ``x`` is the
-space's encoding (NB201: one-hot op per edge, 30 columns; other spaces: their numeric
-complexity features, log-scaled), ``prior`` an op-aware guess of the objective's direction
-(NB201 only: convolutions cost latency and buy accuracy; zero elsewhere), and ``w`` is
+Each objective is modelled as ``bias + scale·prior(arch) + Σ w·x(arch)``: ``x`` and
+``prior`` come from a :class:`~agentnas.tools.spaces.base.SurrogateSpace` (NB201: cell
+structure and one-hot op per edge; convolutions cost latency and buy accuracy); other
+spaces give their numeric complexity features, log-scaled, and no prior; ``w`` is
 fitted by ridge regression on every evaluated cell the Designer is shown. It is cheap, it
 is exact for table latencies that are nearly additive in the ops, and with few points it
 falls back on the prior. Accuracies are modelled as log error rate
@@ -23,100 +23,55 @@ import numpy as np
 from agentnas.agents.schemas import maximized
 from agentnas.tools import metrics
 from agentnas.tools.metrics import pareto_indices
+from agentnas.tools.spaces.base import SlotSpace, SurrogateSpace
 
-# NB201 op-aware priors (relative units; fitted scale per objective). Accuracy: convs learn,
-# skip keeps gradients flowing, pooling and none lose information. Cost (latency, energy,
-# params, FLOPs): a 3x3 conv costs most, then 1x1, pooling a little, skip/none nothing.
-NB201_ACCURACY_PRIOR = {
-    "none": -1.0,
-    "skip_connect": 0.0,
-    "avg_pool_3x3": -0.3,
-    "nor_conv_1x1": 0.6,
-    "nor_conv_3x3": 1.0,
-}
-NB201_COST_PRIOR = {
-    "none": 0.0,
-    "skip_connect": 0.02,
-    "avg_pool_3x3": 0.15,
-    "nor_conv_1x1": 0.35,
-    "nor_conv_3x3": 1.0,
-}
-
-
-def nb201_ops(space: Any, arch: str) -> tuple[str, ...] | None:
-    """The six ops of an NB201 cell, or None for any other space."""
-    if getattr(space, "name", "") != "nb201":
-        return None
-    from agentnas.tools.spaces.nb201 import parse_cell
-
-    return parse_cell(arch)
-
-
-# the four input->output paths of an NB201 cell, as edge indices (EDGES order)
-NB201_PATHS = ((3,), (0, 4), (1, 5), (0, 2, 5))
-_CONV_DEPTH = {"nor_conv_1x1": 0.6, "nor_conv_3x3": 1.0}
-NB201_STRUCT_RIDGE = 10.0  # few, informative structure columns
-NB201_ONEHOT_RIDGE = 30.0  # many op-per-edge columns: shrink harder
 GENERIC_RIDGE = 1.0
 
 
-def _nb201_structure(ops: tuple[str, ...]) -> list[float]:
-    """What a NAS engineer reads off a cell: which input->output paths are alive, how
-    many convolutions each carries (its depth), pooling on live paths, the residual
-    (skip on edge 3<-0), and conv/pool counts on live edges only (dead ops are wasted)."""
-    alive = [all(ops[e] != "none" for e in p) for p in NB201_PATHS]
-    depth = [
-        sum(_CONV_DEPTH.get(ops[e], 0.0) for e in p) * a
-        for p, a in zip(NB201_PATHS, alive, strict=False)
-    ]
-    pools = [
-        sum(ops[e] == "avg_pool_3x3" for e in p) * a
-        for p, a in zip(NB201_PATHS, alive, strict=False)
-    ]
-    live = {e for p, a in zip(NB201_PATHS, alive, strict=False) if a for e in p}
-    return [
-        *map(float, alive), *depth, *map(float, pools),
-        max(depth), sum(depth), float(sum(alive)), float(ops[3] == "skip_connect"),
-        float(sum(ops[e] == "nor_conv_3x3" for e in live)),
-        float(sum(ops[e] == "nor_conv_1x1" for e in live)),
-        float(sum(ops[e] == "avg_pool_3x3" for e in live)),
-    ]  # fmt: skip
+class GenericInputs:
+    """Model inputs of a space without its own: complexity features, log-scaled when
+    large, one ridge penalty for all, and no prior."""
+
+    def __init__(self, space: Any) -> None:
+        self._space = space
+
+    def surrogate_features(self, arch: str) -> np.ndarray:
+        feats = self._space.features(arch)
+        vals = [float(feats[k]) for k in sorted(feats)]
+        return np.array([math.log1p(v) if abs(v) > 50 else v for v in vals])
+
+    def surrogate_penalties(self, dim: int) -> np.ndarray:
+        return np.full(dim, GENERIC_RIDGE)
+
+    def prior(self, arch: str, maximize: bool) -> float:
+        return 0.0
 
 
-N_NB201_STRUCT = 19
+def slot_ops(space: Any, arch: str) -> tuple[str, ...] | None:
+    """The operation in each slot of the space's vocabulary (NB201: the six edge ops), or
+    None for a space that is not one op per slot."""
+    return space.slot_ops(arch) if isinstance(space, SlotSpace) else None
+
+
+def model_inputs(space: Any) -> Any:
+    """The space itself when it is a :class:`SurrogateSpace`, else :class:`GenericInputs`
+    (asked once per prediction: a protocol check costs tens of microseconds)."""
+    return space if isinstance(space, SurrogateSpace) else GenericInputs(space)
 
 
 def encode(space: Any, arch: str) -> np.ndarray:
     """Model inputs for one architecture (see the module docstring)."""
-    ops = nb201_ops(space, arch)
-    if ops is not None:
-        from agentnas.tools.spaces.nb201 import OPS
-
-        onehot = np.zeros(len(ops) * len(OPS))
-        for e, op in enumerate(ops):
-            onehot[e * len(OPS) + OPS.index(op)] = 1.0
-        return np.concatenate([_nb201_structure(ops), onehot])
-    feats = space.features(arch)
-    vals = [float(feats[k]) for k in sorted(feats)]
-    return np.array([math.log1p(v) if abs(v) > 50 else v for v in vals])
+    return np.asarray(model_inputs(space).surrogate_features(arch), dtype=float)
 
 
 def penalties(space: Any, dim: int) -> np.ndarray:
     """Ridge penalty per column of :func:`encode`."""
-    if getattr(space, "name", "") == "nb201":
-        return np.r_[
-            np.full(N_NB201_STRUCT, NB201_STRUCT_RIDGE),
-            np.full(dim - N_NB201_STRUCT, NB201_ONEHOT_RIDGE),
-        ]
-    return np.full(dim, GENERIC_RIDGE)
+    return np.asarray(model_inputs(space).surrogate_penalties(dim), dtype=float)
 
 
 def prior(space: Any, arch: str, objective: str) -> float:
-    ops = nb201_ops(space, arch)
-    if ops is None:
-        return 0.0
-    table = NB201_ACCURACY_PRIOR if maximized(objective) else NB201_COST_PRIOR
-    return float(sum(table[op] for op in ops))
+    """The space's guess of ``objective`` before data (zero for spaces without priors)."""
+    return float(model_inputs(space).prior(arch, maximized(objective)))
 
 
 class AdditiveModel:
@@ -193,14 +148,17 @@ def claim_prior(
     space: Any, objective: str, y_raw: np.ndarray, priors: dict[str, Any] | None, dim: int
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """(prior means, extra penalty) for the :func:`encode` columns from the claims' per
-    (edge, op) values (:func:`agentnas.agents.claim_use.op_priors`), NB201 only."""
+    (edge, op) values (:func:`agentnas.agents.claim_use.op_priors`), for spaces whose
+    surrogate inputs hold a (slot, op) one-hot block (NB201)."""
     got = (priors or {}).get(objective)
-    if got is None or getattr(space, "name", "") != "nb201":
+    start = getattr(model_inputs(space), "slot_onehot_start", None)
+    if got is None or start is None:
         return None
     values, evidence = got
+    stop = start + values.size
     mean, extra = np.zeros(dim), np.zeros(dim)
-    mean[N_NB201_STRUCT:] = error_slope(objective, y_raw) * values.reshape(-1)
-    extra[N_NB201_STRUCT:] = PRIOR_STRENGTH * evidence.reshape(-1)
+    mean[start:stop] = error_slope(objective, y_raw) * values.reshape(-1)
+    extra[start:stop] = PRIOR_STRENGTH * evidence.reshape(-1)
     return mean, extra
 
 
@@ -217,21 +175,27 @@ def predict_objectives(
     with fewer than 6 evaluated cells). ``data`` items have ``arch`` and ``metrics``.
     ``priors`` (objective -> per (edge, op) values and evidence, from the KB's measured
     claims) become the prior means of the op-per-edge weights (:func:`claim_prior`)."""
-    xc = np.array([encode(space, a) for a in cands])
-    pen = penalties(space, xc.shape[1])
+    inputs = model_inputs(space)
+
+    def x_of(arch: str) -> np.ndarray:
+        return np.asarray(inputs.surrogate_features(arch), dtype=float)
+
+    xc = np.array([x_of(a) for a in cands])
+    pen = np.asarray(inputs.surrogate_penalties(xc.shape[1]), dtype=float)
     pred = np.zeros((len(cands), len(objectives)))
     std = np.zeros_like(pred)
-    xs = np.array([encode(space, s.arch) for s in data]) if data else None
+    xs = np.array([x_of(s.arch) for s in data]) if data else None
     rng = np.random.default_rng(seed)
     for j, o in enumerate(objectives):
-        pc = np.array([prior(space, a, o) for a in cands])
+        up = maximized(o)
+        pc = np.array([float(inputs.prior(a, up)) for a in cands])
         if not data:
             pred[:, j] = AdditiveModel(pen).predict(xc, pc)
             continue
         y_raw = np.array([s.metrics[o] for s in data])
         fwd, inv = error_transform(o, y_raw)
         y = fwd(y_raw)
-        p = np.array([prior(space, s.arch, o) for s in data])
+        p = np.array([float(inputs.prior(s.arch, up)) for s in data])
         cp = claim_prior(space, o, y_raw, priors, xc.shape[1])
         pen_o, mu = (pen, None) if cp is None else (pen + cp[1], cp[0])
         pred[:, j] = inv(AdditiveModel(pen_o, mu).fit(xs, p, y).predict(xc, pc))

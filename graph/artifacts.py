@@ -77,7 +77,7 @@ def _failure_note(f: dict[str, Any]) -> str:
 
 def write_front(path: Path, front: list[Candidate], evaluator: Any) -> None:
     cols = _metric_columns(front, evaluator)
-    truth = evaluator.accuracy_name != "table" and evaluator.space_name == "nb201"
+    truth = evaluator.has_truth
     header = ["arch", "partition", "round", *cols] + (["true_accuracy"] if truth else [])
     ordered = sorted(
         front, key=lambda c: tuple(c["metrics"][o.metric] * o.sign for o in evaluator.objectives)
@@ -145,7 +145,7 @@ def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
         "heuristics_in_kb": len(state.get("heuristics", [])),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-    if ev.accuracy_name != "table" and ev.space_name == "nb201":
+    if ev.has_truth:
         summary["hv_ratio_note"] = (
             "front chosen on predicted accuracy; HV ratio and IGD use the true (table) "
             "accuracy of its members. *_true_selection: the front of all evaluated cells "

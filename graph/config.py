@@ -13,8 +13,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from agentnas.tools.errors import UserError
 
-# the backend searched on when the user names none: each space's own kind of hardware
-DEFAULT_HARDWARE = {"nb201": "hwnasbench:fpga", "photonic-mlp": "optical-mzi:realistic"}
+DEFAULT_SPACE = "nb201"
 # where accuracy comes from: the NB201 table (oracle), the NB201 zero-cost predictor, or
 # the hardware backend itself (simulators that train candidates report robust_accuracy)
 ACCURACY_CHOICES = ("table", "zero-cost", "backend")
@@ -39,9 +38,10 @@ LIMITS: dict[str, tuple[float, float]] = {
 
 
 class RunConfig(BaseModel):
-    space: str = "nb201"
+    # a built-in name, an entry point of group agentnas.spaces, or package.module:Class
+    space: str = DEFAULT_SPACE
     dataset: str | None = None  # None: the space's default (nb201: cifar10, photonic-mlp: mnist)
-    hardware: str = DEFAULT_HARDWARE["nb201"]  # unset: DEFAULT_HARDWARE[space]
+    hardware: str = "hwnasbench:fpga"  # unset: the space's default_hardware
     # None: the space's default (nb201: accuracy,latency; photonic-mlp: accuracy,energy,mzi_count)
     objectives: list[str] | None = None
     # options for backends that train/simulate candidates, e.g. {"draws": 32, "epochs": 5}
@@ -67,11 +67,13 @@ class RunConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _space_default_hardware(cls, data: Any) -> Any:
-        """``--space photonic-mlp`` alone searches on the optical simulator, not on the
-        NB201 default (which cannot score photonic networks)."""
+        """A space named alone searches on its own kind of hardware (``--space
+        photonic-mlp``: the optical simulator, not the NB201 default that cannot score it)."""
         if isinstance(data, dict) and data.get("hardware") is None:
-            space = data.get("space") or "nb201"
-            data = {**data, "hardware": DEFAULT_HARDWARE.get(str(space), DEFAULT_HARDWARE["nb201"])}
+            from agentnas.tools.spaces.registry import get_space
+
+            space = get_space(str(data.get("space") or DEFAULT_SPACE))
+            data = {**data, "hardware": space.default_hardware}
         return data
 
     @field_validator("rounds", "budget", "partitions", "seed_per_partition", "max_concurrency")
@@ -117,10 +119,13 @@ class RunConfig(BaseModel):
 
     @model_validator(mode="after")
     def _accuracy_fits_space(self) -> RunConfig:
-        if self.accuracy == "zero-cost" and self.space != "nb201":
+        from agentnas.tools.spaces.registry import get_space
+
+        if self.accuracy == "zero-cost" and not get_space(self.space).has_accuracy_table:
             raise ValueError(
-                f"accuracy 'zero-cost' predicts NAS-Bench-201 accuracy only; for space "
-                f"'{self.space}' use 'backend' (the hardware simulator trains each candidate)"
+                f"accuracy 'zero-cost' predicts NAS-Bench-201 accuracy only (spaces with an "
+                f"accuracy table); for space '{self.space}' use 'backend' (the hardware "
+                "simulator trains each candidate)"
             )
         return self
 

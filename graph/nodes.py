@@ -52,7 +52,7 @@ def partition_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str
     rt = runtime.context
     cfg = rt.config
     hist, sampled = feature_histograms(rt)
-    default = getattr(rt.space, "default_partition_feature", "n_nor_conv_3x3")
+    default = rt.space.default_partition_feature
     ctx = PartitionerContext(
         space=cfg.space,
         space_description=rt.space.describe(),

@@ -8,21 +8,23 @@ from collections import Counter
 from typing import Any
 
 from agentnas.graph.context import RunContext
+from agentnas.tools.spaces.base import EnumerableSpace
 
 HISTOGRAM_SAMPLE = 2000
 
 
-# enumerable space name -> its histograms: the same for every run (a bench runs hundreds)
-_ENUMERATED: dict[str, dict[str, dict[str, int]]] = {}
+# (view, space name) -> histograms of an enumerable space: the same for every run (a bench
+# runs hundreds); the view (plain, or one feature set per isomorphism class) is part of it
+_ENUMERATED: dict[tuple[str, str], dict[str, dict[str, int]]] = {}
 
 
 def feature_histograms(rt: RunContext) -> tuple[dict[str, dict[str, int]], bool]:
     """Counts of each discrete complexity feature over the space (or a sample of it)."""
     space = rt.space
-    enumerable = hasattr(space, "enumerate")
-    name = getattr(space, "name", "")
-    if enumerable and name in _ENUMERATED:
-        return {k: dict(v) for k, v in _ENUMERATED[name].items()}, False
+    enumerable = isinstance(space, EnumerableSpace)
+    key = (type(space).__qualname__, str(space.name))
+    if enumerable and key in _ENUMERATED:
+        return {k: dict(v) for k, v in _ENUMERATED[key].items()}, False
     if enumerable:
         archs = list(space.enumerate())
     else:
@@ -36,8 +38,8 @@ def feature_histograms(rt: RunContext) -> tuple[dict[str, dict[str, int]], bool]
         for name, c in counts.items()
         if len(c) <= 64  # continuous features (params, FLOPs) are left out
     }
-    if enumerable and name:
-        _ENUMERATED[name] = {k: dict(v) for k, v in hist.items()}
+    if enumerable:
+        _ENUMERATED[key] = {k: dict(v) for k, v in hist.items()}
     return hist, not enumerable
 
 
@@ -52,7 +54,7 @@ def sample_partition(
     key is the cell itself, or its isomorphism class with ``dedupe_isomorphic``)."""
     space = rt.space
     key = space.canonical if rt.config.dedupe_isomorphic else (lambda a: a)
-    if hasattr(space, "enumerate"):
+    if isinstance(space, EnumerableSpace):
         pool = [
             a
             for a in space.enumerate()

@@ -166,7 +166,7 @@ def test_encode_decode_round_trip() -> None:
         assert len(vec) == 9
         assert SPACE.decode(vec) == arch
     with pytest.raises(UserError):
-        SPACE.decode([4, 16, 16, 16, 0, 0, 16, 8, 1])
+        SPACE.decode([4, 0, 0, 0, 0, 0, 0, 0, 1])
 
 
 def test_config_rejects_bad_values_directly() -> None:

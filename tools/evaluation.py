@@ -25,10 +25,13 @@ import numpy as np
 
 from agentnas.tools.accuracy import get_accuracy_source
 from agentnas.tools.errors import UserError
+from agentnas.tools.exact_front import SPACES_WITH_EXACT_FRONT
+from agentnas.tools.hardware.base import HardwareBackend
 from agentnas.tools.hardware.registry import get_backend, list_backends
 from agentnas.tools.metrics import hv_ratio, igd, pareto_indices
 from agentnas.tools.objectives import Objective, parse_objectives, to_min_matrix
-from agentnas.tools.spaces.registry import get_space, resolve_dataset
+from agentnas.tools.spaces.base import SearchSpace
+from agentnas.tools.spaces.registry import as_space, resolve_dataset
 
 
 @dataclass(frozen=True)
@@ -111,35 +114,42 @@ def measure_task(job: EvalJob, arch: str) -> dict[str, Any]:
 class Evaluator:
     def __init__(
         self,
-        space: str,
+        space: SearchSpace | str,
         dataset: str | None,
-        hardware: str,
+        hardware: str | HardwareBackend,
         objectives: Sequence[str],
         accuracy: str = "table",
         backend_options: dict[str, Any] | None = None,
     ) -> None:
-        self.space_name = space
+        """``hardware``: a backend name (built with ``backend_options``, plus the run's
+        dataset for spaces whose backend trains candidates) or a ready backend."""
+        self.space = as_space(space)
+        self.space_name = name = self.space.name
+        # what a worker needs to rebuild this evaluator (names, not objects)
         self.settings = {
-            "space": space,
+            "space": space if isinstance(space, str) else name,
             "dataset": dataset,
-            "hardware": hardware,
+            "hardware": hardware if isinstance(hardware, str) else hardware.name,
             "objectives": tuple(objectives),
             "accuracy": accuracy,
             "backend_options": tuple(sorted((backend_options or {}).items())),
         }
-        self.space = get_space(space)
         self.dataset = dataset = resolve_dataset(space, dataset)
         self.objectives: list[Objective] = parse_objectives(list(objectives))
         # spaces without tables train candidates inside the backend, on the run's dataset
-        options = dict(backend_options or {})
-        if space != "nb201" and not hardware.startswith("electronic"):
-            options.setdefault("dataset", dataset)
-        self.backend = get_backend(hardware, **options)
-        if space not in self.backend.spaces:
-            fitting = [b.name for b in list_backends() if space in b.spaces and b.available]
+        if isinstance(hardware, HardwareBackend):
+            self.backend = hardware
+            hardware = hardware.name
+        else:
+            options = dict(backend_options or {})
+            if not self.space.has_accuracy_table and not hardware.startswith("electronic"):
+                options.setdefault("dataset", dataset)
+            self.backend = get_backend(hardware, **options)
+        if name not in self.backend.spaces:
+            fitting = [b.name for b in list_backends() if name in b.spaces and b.available]
             raise UserError(
                 f"hardware '{hardware}' evaluates {', '.join(self.backend.spaces)} "
-                f"architectures, not '{space}'; for '{space}' use: {', '.join(fitting)}"
+                f"architectures, not '{name}'; for '{name}' use: {', '.join(fitting) or 'none'}"
             )
         hw_metrics = [o.metric for o in self.objectives if o.source == "hardware"]
         self.backend.require(hw_metrics)
@@ -153,15 +163,17 @@ class Evaluator:
         self.accuracy_name = accuracy
         self._truth = (
             get_accuracy_source("table", dataset)
-            if space == "nb201" and accuracy != "table"
+            if self.space.has_accuracy_table and accuracy != "table"
             else None
         )
-        # the same network's energy on electronic references (UH-NAS compares them)
-        self.references = (
-            {d: get_backend(f"electronic:{d}") for d in ("cpu", "gpu")}
-            if space == "photonic-mlp" and not hardware.startswith("electronic")
-            else {}
-        )
+        # the same network's energy on electronic references (UH-NAS compares them), for
+        # spaces the electronic models can score
+        self.references = {}
+        if not hardware.startswith("electronic"):
+            for device in ("cpu", "gpu"):
+                ref = get_backend(f"electronic:{device}")
+                if name in ref.spaces:
+                    self.references[device] = ref
         self._exact: Any = None
         self._lock = threading.Lock()
 
@@ -252,6 +264,11 @@ class Evaluator:
                     metrics[o.metric] = float(feats[key])
         return metrics
 
+    @property
+    def has_truth(self) -> bool:
+        """True when accuracy is predicted but the space has the table's true value."""
+        return self._truth is not None
+
     def true_metrics(self, arch: str, metrics: dict[str, float]) -> dict[str, float]:
         """Metrics with accuracy replaced by ground truth where the space has it."""
         if self._truth is None:
@@ -273,13 +290,15 @@ class Evaluator:
         with self._lock:
             if self._exact is None:
                 hw = [o.metric for o in self.objectives if o.source == "hardware"]
-                enumerable = self.space_name == "nb201" and all(
+                enumerable = self.space_name in SPACES_WITH_EXACT_FRONT and all(
                     self.backend.all_values(m) is not None for m in hw
                 )
                 if enumerable:
                     from agentnas.tools.exact_front import exact_front
 
-                    self._exact = exact_front("nb201", self.dataset, self.objectives, self.backend)
+                    self._exact = exact_front(
+                        self.space_name, self.dataset, self.objectives, self.backend
+                    )
                 else:
                     self._exact = False
             return self._exact or None

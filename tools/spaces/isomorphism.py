@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentnas.tools.spaces.base import IsomorphicSpace
+
 
 class ClassFeatureSpace:
     """Delegates everything to ``space``, except ``features`` (of the representative)."""
@@ -26,6 +28,6 @@ class ClassFeatureSpace:
 
 def for_search(space: Any, dedupe_isomorphic: bool) -> Any:
     """The space a search should use under the given isomorphism setting."""
-    if dedupe_isomorphic and hasattr(space, "representative"):
+    if dedupe_isomorphic and isinstance(space, IsomorphicSpace):
         return ClassFeatureSpace(space)
     return space

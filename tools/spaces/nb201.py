@@ -20,7 +20,10 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 
+import numpy as np
+
 from agentnas.tools.errors import UserError
+from agentnas.tools.spaces.base import Vocabulary
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
@@ -211,12 +214,40 @@ def neighbours(cell: str) -> list[str]:
     return out
 
 
+EDGE_LABELS: tuple[str, ...] = tuple(f"{dst}<-{src}" for dst, src in EDGES)
+# phrases heuristics and steering rules may use for groups of edges
+POSITIONS: dict[str, tuple[str, ...]] = {
+    "near the output": tuple(
+        lab for lab, (dst, _) in zip(EDGE_LABELS, EDGES, strict=True) if dst == 3
+    ),
+    "near the input": tuple(
+        lab for lab, (_, src) in zip(EDGE_LABELS, EDGES, strict=True) if src == 0
+    ),
+    "the residual": ("3<-0",),
+    "every edge": EDGE_LABELS,
+}
+# the all-none cell: zero cost on every device, the lowest-cost end of any front
+ALL_NONE = format_cell(("none",) * N_EDGES)
+
+
+def edit_tokens(parent: str, child: str) -> list[str]:
+    """``e3<-0=skip_connect`` for each edge whose op changed from ``parent`` to ``child``."""
+    a, b = parse_cell(parent), parse_cell(child)
+    return [f"e{EDGE_LABELS[e]}={y}" for e, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+
+
 class NB201Space:
-    """The NB201 space behind the small interface every search space offers
-    (see :mod:`agentnas.tools.spaces.registry`)."""
+    """The NB201 space behind :class:`~agentnas.tools.spaces.base.SearchSpace` and every
+    capability of :mod:`agentnas.tools.spaces.base` (evolutionary, encodable as six op
+    indices, enumerable in benchmark order, surrogate inputs, isomorphism)."""
 
     name = "nb201"
     size = N_CELLS
+    datasets = ("cifar10", "cifar100", "ImageNet16-120")
+    default_objectives = ("accuracy", "latency")
+    default_hardware = "hwnasbench:fpga"
+    default_partition_feature = "n_nor_conv_3x3"
+    has_accuracy_table = True
 
     def validate(self, arch: str) -> str:
         return normalize(arch)
@@ -229,6 +260,23 @@ class NB201Space:
 
     def representative(self, arch: str) -> str:
         return representative(arch)
+
+    def is_degenerate(self, arch: str) -> bool:
+        return is_degenerate(arch)
+
+    def cost_floor(self) -> str | None:
+        return ALL_NONE
+
+    def edit_tokens(self, parent: str, child: str) -> list[str]:
+        return edit_tokens(parent, child)
+
+    def vocabulary(self) -> Vocabulary:
+        return Vocabulary(
+            operations=OPS,
+            slots=EDGE_LABELS,
+            positions=POSITIONS,
+            features=(*(f"n_{op}" for op in OPS), "params", "flops"),
+        )
 
     def sample(
         self, rng: random.Random, n: int = 1, where: Callable[[str], bool] | None = None
@@ -246,6 +294,40 @@ class NB201Space:
 
     def enumerate(self) -> tuple[str, ...]:
         return all_cells()
+
+    def index(self, arch: str) -> int:
+        """Benchmark index 0..15,624 (the row of the shipped tables)."""
+        return cell_to_index(arch)
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros(N_EDGES, dtype=int), np.full(N_EDGES, len(OPS) - 1, dtype=int)
+
+    def encode(self, arch: str) -> list[int]:
+        return list(to_op_indices(arch))
+
+    def decode(self, vector: Sequence[int]) -> str:
+        return from_op_indices(vector)
+
+    def slot_ops(self, arch: str) -> tuple[str, ...]:
+        return parse_cell(arch)
+
+    # the one-hot (edge, op) block follows the structure columns
+    slot_onehot_start = 19
+
+    def surrogate_features(self, arch: str) -> np.ndarray:
+        from agentnas.tools.spaces import nb201_surrogate
+
+        return nb201_surrogate.surrogate_features(arch)
+
+    def surrogate_penalties(self, dim: int) -> np.ndarray:
+        from agentnas.tools.spaces import nb201_surrogate
+
+        return nb201_surrogate.surrogate_penalties(dim)
+
+    def prior(self, arch: str, maximize: bool) -> float:
+        from agentnas.tools.spaces import nb201_surrogate
+
+        return nb201_surrogate.prior(arch, maximize)
 
     def describe(self) -> str:
         """One paragraph for prompts: what an architecture string means here."""

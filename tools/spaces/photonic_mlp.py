@@ -40,6 +40,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from agentnas.tools.errors import UserError
+from agentnas.tools.spaces.base import Vocabulary, feature_tokens
 
 NAME = "photonic-mlp"
 PREFIX = "mlp:"
@@ -257,6 +258,11 @@ def _all_archs() -> tuple[str, ...]:
     )
 
 
+@cache
+def _positions() -> dict[str, int]:
+    return {a: i for i, a in enumerate(all_archs())}
+
+
 def sample(rng: Rng, n: int = 1, where: Callable[[str], bool] | None = None) -> list[str]:
     """``n`` distinct architectures drawn uniformly (optionally among those satisfying
     ``where``, e.g. a partition's membership test)."""
@@ -308,32 +314,54 @@ def features(arch: str, in_features: int = 784, n_classes: int = 10) -> dict[str
     }
 
 
+# the integer box of :func:`encode`: depth, 3 width choices, act, mesh, k, bits, nat
+_CHOICES: tuple[tuple[Any, ...], ...] = (
+    DEPTHS,
+    WIDTHS,
+    WIDTHS,
+    WIDTHS,
+    ACTIVATIONS,
+    MESHES,
+    BLOCK_SIZES,
+    PHASE_BITS,
+    (0, 1),
+)
+LOWER = np.zeros(len(_CHOICES), dtype=int)
+UPPER = np.array([len(c) - 1 for c in _CHOICES], dtype=int)
+
+
 def encode(arch: str) -> list[int]:
-    """Fixed-length integer vector: depth, 3 widths (0 = absent), act, mesh, k, bits, nat."""
+    """Choice indices (9 integers in ``LOWER..UPPER``): depth, 3 widths (widths past the
+    depth are 0), act, mesh, k, bits, nat."""
     cfg = parse(arch)
-    widths = [*cfg.hidden, *([0] * (DEPTHS[-1] - len(cfg.hidden)))]
+    widths = [WIDTHS.index(w) for w in cfg.hidden] + [0] * (DEPTHS[-1] - len(cfg.hidden))
     return [
-        len(cfg.hidden),
+        DEPTHS.index(len(cfg.hidden)),
         *widths,
         ACTIVATIONS.index(cfg.act),
         MESHES.index(cfg.mesh),
-        cfg.block_size,
-        cfg.phase_bits,
+        BLOCK_SIZES.index(cfg.block_size),
+        PHASE_BITS.index(cfg.phase_bits),
         int(cfg.nat),
     ]
 
 
 def decode(vector: Sequence[int]) -> str:
-    """Inverse of :func:`encode`; malformed vectors raise ``UserError``."""
+    """Inverse of :func:`encode`; every point of the box decodes (widths past the depth
+    are ignored); anything else raises ``UserError``."""
     v = [int(x) for x in vector]
-    if len(v) != 9 or not 1 <= v[0] <= 3 or not 0 <= v[4] < len(ACTIVATIONS):
-        raise UserError(f"bad photonic-mlp encoding {list(vector)}; expected 9 integers")
-    if not 0 <= v[5] < len(MESHES) or v[8] not in (0, 1):
-        raise UserError(f"bad photonic-mlp encoding {list(vector)}; expected 9 integers")
-    h = "-".join(str(w) for w in v[1 : 1 + v[0]])
-    return canonical(
-        f"{PREFIX}h={h}|act={ACTIVATIONS[v[4]]}|mesh={MESHES[v[5]]}|k={v[6]}|bits={v[7]}|nat={v[8]}"
-    )
+    if len(v) != len(_CHOICES) or any(not 0 <= x <= u for x, u in zip(v, UPPER, strict=True)):
+        raise UserError(
+            f"bad photonic-mlp encoding {list(vector)}; expected {len(_CHOICES)} integers "
+            f"with 0 <= v[i] <= {UPPER.tolist()}[i]"
+        )
+    c = [choices[x] for choices, x in zip(_CHOICES, v, strict=True)]
+    return format(
+        PhotonicMLPConfig(
+            hidden=tuple(c[1 : 1 + c[0]]), act=c[4], mesh=c[5], block_size=c[6],
+            phase_bits=c[7], nat=bool(c[8]),
+        )
+    )  # fmt: skip
 
 
 class PhotonicMLPSpace:
@@ -346,6 +374,10 @@ class PhotonicMLPSpace:
     # the partitioner's default: total hidden width, ~20 values from 16 to 384, a proxy
     # for MZI count and energy (the feature PEL-NAS-style niches should spread over)
     default_partition_feature = "width_sum"
+    datasets = ("mnist", "digits")
+    default_objectives = ("accuracy", "energy", "mzi_count")
+    default_hardware = "optical-mzi:realistic"
+    has_accuracy_table = False  # the backend trains every candidate
 
     def __init__(self, in_features: int = 784, n_classes: int = 10) -> None:
         self.in_features = in_features
@@ -379,6 +411,32 @@ class PhotonicMLPSpace:
     def features(self, arch: str) -> dict[str, float]:
         return features(arch, self.in_features, self.n_classes)
 
+    def is_degenerate(self, arch: str) -> bool:
+        return False  # every MLP of the space maps its input to the classes
+
+    def cost_floor(self) -> str | None:
+        return None
+
+    def edit_tokens(self, parent: str, child: str) -> list[str]:
+        return feature_tokens(self, parent, child)
+
+    def vocabulary(self) -> Vocabulary:
+        widths = tuple(f"width {w}" for w in WIDTHS)
+        return Vocabulary(
+            operations=(*ACTIVATIONS, *MESHES, *widths),
+            slots=("h1", "h2", "h3", "act", "mesh", "k", "bits", "nat"),
+            positions={
+                "near the input": ("h1",),
+                "first layer": ("h1",),
+                "near the output": ("h3",),
+                "every layer": ("h1", "h2", "h3"),
+            },
+            features=tuple(features(EXAMPLE)),
+        )
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return LOWER.copy(), UPPER.copy()
+
     def encode(self, arch: str) -> list[int]:
         return encode(arch)
 
@@ -387,6 +445,9 @@ class PhotonicMLPSpace:
 
     def enumerate(self) -> tuple[str, ...]:
         return all_archs()
+
+    def index(self, arch: str) -> int:
+        return _positions()[canonical(arch)]
 
     def describe(self) -> str:
         """One paragraph for prompts: what an architecture string means here."""

@@ -1,63 +1,108 @@
-"""Search spaces by name: ``get_space("nb201")``, ``get_space("photonic-mlp")``.
+"""Search spaces by name: ``get_space("nb201")``, ``get_space("photonic-mlp")``, a class
+of the user's own as ``get_space("package.module:Class")``, or one registered by a package
+under the entry-point group ``agentnas.spaces``.
 
-A space offers: ``name``, ``validate(arch) -> normalised arch`` (UserError if illegal),
-``canonical(arch)`` (isomorphism class), ``features(arch)`` (complexity features for
-partitioning), ``sample(rng, n, where=None)``, ``mutate(arch, rng, k=1)``,
-``crossover(a, b, rng)``, ``neighbours(arch)``, ``describe()`` (for prompts), and, when the
-space is small enough, ``enumerate()``.
+Whatever the source, what comes back is a :class:`~agentnas.tools.spaces.base.SearchSpace`;
+a class that does not offer the protocol is refused with one line saying what is missing.
 """
 
 from __future__ import annotations
 
 import importlib
+from functools import cache
+from importlib.metadata import entry_points
 from typing import Any
 
 from agentnas.tools.errors import UserError
+from agentnas.tools.spaces.base import SearchSpace
 
 _SPACES = {
     "nb201": ("agentnas.tools.spaces.nb201", "NB201Space"),
     "photonic-mlp": ("agentnas.tools.spaces.photonic_mlp", "PhotonicMLPSpace"),
 }
+ENTRY_POINT_GROUP = "agentnas.spaces"
 
 
-# datasets each space can be searched on; the first is the default
-DATASETS: dict[str, tuple[str, ...]] = {
-    "nb201": ("cifar10", "cifar100", "ImageNet16-120"),
-    "photonic-mlp": ("mnist", "digits"),
-}
+def _entry_points() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
-# objectives searched when the user names none
-OBJECTIVES: dict[str, tuple[str, ...]] = {
-    "nb201": ("accuracy", "latency"),
-    "photonic-mlp": ("accuracy", "energy", "mzi_count"),
-}
+def load_object(spec: str, kind: str) -> Any:
+    """The attribute named by ``package.module:Attr`` (a class or a factory), or one line
+    saying why it cannot be loaded."""
+    module, _, attr = spec.partition(":")
+    if not module or not attr:
+        raise UserError(f"{kind} '{spec}' should look like package.module:Class")
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        raise UserError(f"cannot import module '{module}' for {kind} '{spec}': {exc}") from None
+    try:
+        return getattr(mod, attr)
+    except AttributeError:
+        raise UserError(f"module '{module}' has no '{attr}' (for {kind} '{spec}')") from None
 
 
-def default_objectives(space: str) -> tuple[str, ...]:
-    return OBJECTIVES.get(space, ("accuracy", "latency"))
+def _missing(obj: Any) -> list[str]:
+    names = [*SearchSpace.__annotations__, "validate", "canonical", "features", "sample"]
+    names += ["is_degenerate", "cost_floor", "edit_tokens", "describe", "vocabulary"]
+    return [n for n in names if not hasattr(obj, n)]
 
 
-def resolve_dataset(space: str, dataset: str | None) -> str:
-    """The dataset to search on (the space's default when None), or a clear refusal."""
-    if space not in DATASETS:
-        raise UserError(f"unknown search space '{space}'; available: {', '.join(_SPACES)}")
-    if dataset is None:
-        return DATASETS[space][0]
-    if dataset not in DATASETS[space]:
+def _instantiate(factory: Any, name: str) -> SearchSpace:
+    space = factory() if callable(factory) else factory
+    if not isinstance(space, SearchSpace):
         raise UserError(
-            f"dataset '{dataset}' is not available for space '{space}'; "
-            f"available: {', '.join(DATASETS[space])}"
+            f"search space '{name}' does not offer the SearchSpace protocol; missing: "
+            f"{', '.join(_missing(space))}"
         )
-    return dataset
+    return space
 
 
-def get_space(name: str) -> Any:
-    if name not in _SPACES:
-        raise UserError(f"unknown search space '{name}'; available: {', '.join(_SPACES)}")
-    module, cls = _SPACES[name]
-    return getattr(importlib.import_module(module), cls)()
+@cache
+def _cached(name: str) -> SearchSpace:
+    if name in _SPACES:
+        module, cls = _SPACES[name]
+        return _instantiate(getattr(importlib.import_module(module), cls), name)
+    eps = _entry_points()
+    if name in eps:
+        return _instantiate(eps[name].load(), name)
+    if ":" in name:
+        return _instantiate(load_object(name, "search space"), name)
+    raise UserError(
+        f"unknown search space '{name}'; available: {', '.join(space_names())}, or "
+        "package.module:Class"
+    )
+
+
+def get_space(name: str) -> SearchSpace:
+    """The space called ``name`` (built-in, entry point, or ``package.module:Class``).
+    Spaces are stateless, so one instance per name is shared."""
+    return _cached(str(name))
 
 
 def space_names() -> list[str]:
-    return list(_SPACES)
+    return [*_SPACES, *(n for n in _entry_points() if n not in _SPACES)]
+
+
+def as_space(space: SearchSpace | str) -> SearchSpace:
+    """A space given by name or as an object."""
+    return get_space(space) if isinstance(space, str) else space
+
+
+def default_objectives(space: SearchSpace | str) -> tuple[str, ...]:
+    return tuple(as_space(space).default_objectives)
+
+
+def resolve_dataset(space: SearchSpace | str, dataset: str | None) -> str:
+    """The dataset to search on (the space's default when None), or a clear refusal."""
+    datasets = tuple(as_space(space).datasets)
+    space = as_space(space).name
+    if dataset is None:
+        return datasets[0]
+    if dataset not in datasets:
+        raise UserError(
+            f"dataset '{dataset}' is not available for space '{space}'; "
+            f"available: {', '.join(datasets)}"
+        )
+    return dataset
