@@ -25,6 +25,7 @@ from agentnas.commands import (
     run,
     search_bench,
     trace,
+    upgrade,
     why,
 )
 from agentnas.tools.errors import UserError
@@ -55,6 +56,7 @@ for _module in (
     trace,
     why,
     executor_bench,
+    upgrade,
 ):
     _module.register(app, bench_app)
 

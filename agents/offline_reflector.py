@@ -10,7 +10,8 @@ evidence for or against; rules contradicted far more than supported are retired.
 The tags are the contract with the offline Designer (:mod:`agentnas.agents.offline_policy`),
 which parses them with :func:`parse_rule` and matches them with :func:`edit_tokens`.
 
-On NB201 the Reflector writes structured claims instead of tagged rules
+On spaces of one op per slot (NB201, :class:`~agentnas.tools.spaces.base.SlotSpace`)
+the Reflector writes structured claims instead of tagged rules
 (:func:`claim_observations`): every child that differs from its single parent in one or
 two edges is an observation "op A instead of op B on edge e changed objective o by d";
 the round's observations of one (edge, A, B, objective) become one claim with its mean
@@ -26,6 +27,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from agentnas.agents import surrogate as sg
+from agentnas.agents.claim_use import EDGE_LABELS
 from agentnas.agents.schemas import (
     Claim,
     HeuristicView,
@@ -35,6 +38,7 @@ from agentnas.agents.schemas import (
     Revision,
     maximized,
 )
+from agentnas.tools.spaces.base import SlotSpace
 
 RULE_TAG = re.compile(r"\[rule p(?P<part>\d+|\*): (?P<token>[^\]]+)\]")
 
@@ -87,11 +91,12 @@ def claim_observations(
     """(edge, op, instead_of, objective) -> the round's per-edit changes of the objective,
     canonical so that ``op < instead_of`` (the reverse edit counts with its sign flipped)."""
     out: dict[tuple[str, str, str, str], list[float]] = defaultdict(list)
+    slots = tuple(space.vocabulary().slots) if space is not None else ()
     for o in ctx.outcomes:
         if len(o.parents) != 1:
             continue
         try:
-            a, b = sg.nb201_ops(space, o.parents[0]), sg.nb201_ops(space, o.child)
+            a, b = sg.slot_ops(space, o.parents[0]), sg.slot_ops(space, o.child)
         except Exception:  # a parent from another space or a malformed record
             continue
         if a is None or b is None:
@@ -104,7 +109,7 @@ def claim_observations(
             for obj in ctx.objectives:
                 d = o.deltas.get(obj)
                 if d is not None:
-                    out[(NB201_EDGE_LABELS[e], op, instead, obj)].append(sign * d / len(edits))
+                    out[(slots[e], op, instead, obj)].append(sign * d / len(edits))
     return out
 
 
@@ -178,7 +183,7 @@ def _matches(h: HeuristicView) -> tuple[int | None, set[str], Claim | None] | No
     """(partition, edit tokens, claim) an existing words-level rule is judged on: a
     legacy ``[rule …]`` tag, or a claim without a measured effect (a user's words)."""
     if h.claim is not None and h.claim.effect is None:
-        edges = h.claim.edges or NB201_EDGE_LABELS
+        edges = h.claim.edges or EDGE_LABELS
         return h.partition, {f"e{e}={h.claim.op}" for e in edges}, h.claim
     rule = parse_rule(h)
     if rule is None:
@@ -231,7 +236,7 @@ def reflect_offline(
     """Heuristics from the round's statistics (see the module docstring)."""
     stats = _edit_stats(ctx, space)
     revise, retire, existing = _rule_evidence(ctx, stats)
-    if getattr(space, "name", "") == "nb201":
+    if isinstance(space, SlotSpace):  # one op per slot: claims about op X on edge e
         add, retire_claims = reflect_claims(ctx, space)
         summary = {
             "content": (

@@ -17,8 +17,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from agentnas.graph.config import DEFAULT_SPACE
 from agentnas.graph.trace import read_trace
 from agentnas.tools.errors import UserError
+from agentnas.tools.folder_format import check_format
 from agentnas.tools.objectives import Objective, parse_objectives
 from agentnas.tools.spaces.registry import default_objectives
 
@@ -85,6 +87,7 @@ def load_run(run_dir: Path | str) -> RunRecord:
         raise UserError(f"{run_dir} is not a folder; give a run folder (e.g. runs/<timestamp>)")
     if not path.exists():
         raise UserError(f"{run_dir} has no trace.jsonl; give a run folder (e.g. runs/<timestamp>)")
+    check_format(run_dir, "run")
     events = read_trace(path)
     config = _read_json(run_dir / "config.json") or next(
         (e.get("config") or {} for e in events if e.get("event") == "run_start"), {}
@@ -92,7 +95,7 @@ def load_run(run_dir: Path | str) -> RunRecord:
     summary = _read_json(run_dir / "summary.json") or {}
     names = summary.get("objectives") or config.get("objectives")
     if not names:
-        names = list(default_objectives(config.get("space") or "nb201"))
+        names = list(default_objectives(config.get("space") or DEFAULT_SPACE))
     parts_event = next((e for e in reversed(events) if e.get("event") == "partitions"), {})
     return RunRecord(
         run_dir=run_dir,

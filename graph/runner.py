@@ -24,6 +24,7 @@ from agentnas.graph.trace import TraceWriter
 from agentnas.tools.atomic_io import write_json_atomic
 from agentnas.tools.errors import UserError
 from agentnas.tools.evaluation import Evaluator
+from agentnas.tools.folder_format import check_format, write_format
 from agentnas.tools.spaces.registry import default_objectives
 from agentnas.tools.sqlite_files import check_sqlite
 
@@ -170,6 +171,7 @@ def _new_runtime(
         raise
     rt.run_lock = lock
     write_json_atomic(run_dir / CONFIG_FILE, cfg.model_dump(mode="json"))
+    write_format(run_dir, "run")
     rt.trace.write(
         "run_start",
         config=cfg.model_dump(mode="json"),
@@ -428,6 +430,7 @@ def read_config(run_dir: Path) -> RunConfig:
     path = run_dir / CONFIG_FILE
     if not path.exists():
         raise UserError(f"{run_dir} is not a run folder (no {CONFIG_FILE})")
+    check_format(run_dir, "run")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -20,6 +20,7 @@ from chromadb.config import Settings
 
 from agentnas.memory.embedding import MiniLMEmbeddingFunction
 from agentnas.tools.errors import UserError
+from agentnas.tools.folder_format import check_format, write_format
 from agentnas.tools.sqlite_files import check_sqlite
 
 COLLECTION = "agentnas-heuristics"
@@ -46,6 +47,8 @@ def check_folder(path: Path, *, create: bool) -> None:
             f"{path} is not a knowledge base (no {DB_FILE}, and it is not empty); "
             "give an empty or new folder, or one written by agentnas"
         )
+    if (path / DB_FILE).exists():
+        check_format(path, "kb")
 
 
 def check_database(path: Path) -> None:
@@ -67,6 +70,7 @@ def open_collection(path: Path, *, create: bool) -> tuple[ClientAPI, Collection]
     """
     check_folder(path, create=create)
     check_database(path)
+    new = not (path / DB_FILE).exists()
     settings = Settings(anonymized_telemetry=False, allow_reset=False)
     try:
         client = chromadb.PersistentClient(path=str(path), settings=settings)
@@ -91,6 +95,8 @@ def open_collection(path: Path, *, create: bool) -> tuple[ClientAPI, Collection]
             f"cannot open knowledge base {path}: {exc}; expected a collection "
             f"{COLLECTION!r} embedded with {MiniLMEmbeddingFunction.name()}"
         ) from exc
+    if new:
+        write_format(path, "kb")
     return client, collection
 
 

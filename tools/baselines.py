@@ -124,6 +124,38 @@ class DistinctEvaluator:
         return row
 
 
+class _IndexKeyed:
+    """An evaluator keyed by NB201 benchmark index seen through architecture strings, for
+    callers that build a :class:`DistinctEvaluator` over indices (``space=None``)."""
+
+    def __init__(self, ev: DistinctEvaluator) -> None:
+        from agentnas.tools.spaces.nb201 import cell_to_index
+
+        self._ev, self._index = ev, cell_to_index
+        self.budget = ev.budget
+
+    @property
+    def n(self) -> int:
+        return self._ev.n
+
+    @property
+    def remaining(self) -> int:
+        return self._ev.remaining
+
+    def seen(self, arch: str) -> bool:
+        return self._ev.seen(self._index(arch))
+
+    def __call__(self, arch: str) -> np.ndarray:
+        return self._ev(self._index(arch))
+
+
+def _keyed(ev: DistinctEvaluator, space: Any) -> tuple[Any, Any]:
+    """(evaluator keyed by architecture, space); ``space=None`` is NB201 over indices."""
+    if space is None:
+        return _IndexKeyed(ev), as_space("nb201")
+    return ev, space
+
+
 @dataclass
 class BaselineResult:
     """One run: the distinct architectures evaluated, in order, and their minimisation
@@ -156,8 +188,9 @@ class BaselineResult:
 # --------------------------------------------------------------------------- methods
 
 
-def random_search(ev: DistinctEvaluator, seed: int, space: SearchSpace) -> None:
+def random_search(ev: DistinctEvaluator, seed: int, space: SearchSpace | None = None) -> None:
     """Evaluate a uniform random permutation of the space until the budget is spent."""
+    ev, space = _keyed(ev, space)
     if isinstance(space, EnumerableSpace):
         pool = space.enumerate()
         for i in np.random.default_rng(seed).permutation(len(pool))[: ev.budget]:
@@ -175,11 +208,13 @@ def _pareto_pick(F: np.ndarray, rng: random.Random) -> int:
 def regularized_evolution(
     ev: DistinctEvaluator,
     seed: int,
-    space: EvolutionarySpace,
     population: int = 20,
     sample_size: int = 10,
+    *,
+    space: EvolutionarySpace | None = None,
 ) -> None:
     """Real et al. (2019) aging evolution with a Pareto tournament (see module doc)."""
+    ev, space = _keyed(ev, space)
     if not 2 <= sample_size <= population:
         raise UserError(f"RE needs 2 <= sample_size <= population; got {sample_size}, {population}")
     rng = random.Random(seed)
@@ -311,12 +346,14 @@ def nsga2(
     ev: DistinctEvaluator,
     seed: int,
     n_obj: int,
-    space: EncodableSpace,
     pop_size: int = 16,
     crossover_prob: float = 0.2,
     edge_prob: float = 0.0,
+    *,
+    space: EncodableSpace | None = None,
 ) -> None:
     """NSGA-II (Deb et al., 2002) through pymoo's ``minimize`` (see module doc)."""
+    ev, space = _keyed(ev, space)
     algorithm = NSGA2(
         pop_size=int(pop_size),
         sampling=IntegerRandomSampling(),
@@ -443,10 +480,12 @@ def _run_method(
         return {}
     if method == "re":
         used = {**RE_DEFAULTS, **params}
-        regularized_evolution(ev, seed, space, int(used["population"]), int(used["sample_size"]))
+        pop, size = int(used["population"]), int(used["sample_size"])
+        regularized_evolution(ev, seed, pop, size, space=space)
         return used
     used = {**NSGA2_DEFAULTS, **params}
-    nsga2(ev, seed, n_obj, space, int(used["pop_size"]), used["crossover_prob"], used["edge_prob"])
+    pop, cx, mut = int(used["pop_size"]), used["crossover_prob"], used["edge_prob"]
+    nsga2(ev, seed, n_obj, pop, cx, mut, space=space)
     return used
 
 
@@ -541,3 +580,22 @@ def run_seeds(
     return compare([method], budget, seeds, dataset, objectives, backend, space=space, **params)[
         method
     ]
+
+
+def run_space_baseline(
+    evaluator: Any, method: str, budget: int, seed: int, **params: float
+) -> tuple[list[str], list[dict[str, float]]]:
+    """One baseline scored by an :class:`~agentnas.tools.evaluation.Evaluator` (the
+    metrics an agent run optimises: same accuracy source, same backend), on its space:
+    the architectures in evaluation order and their metrics."""
+    seen: dict[str, dict[str, float]] = {}
+
+    def lookup(arch: str) -> np.ndarray:
+        seen[arch] = evaluator.evaluate(arch)
+        return evaluator.min_matrix([seen[arch]])[0]
+
+    pb = SearchProblem(
+        evaluator.space, evaluator.dataset, list(evaluator.objectives), lookup, evaluator.backend
+    )
+    result = run_baseline(method, budget, seed, problem=pb, **params)
+    return list(result.cells), [seen[a] for a in result.cells]

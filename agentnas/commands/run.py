@@ -149,7 +149,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         executor: ExecutorOpt = None,
     ) -> None:
         """Run the multi-agent search and write RUN_DIR/ (trace, checkpoints, fronts)."""
-        from agentnas.graph.runner import resume_run, start_run
+        from agentnas.api import search
         from agentnas.tools.executor import check_executor
 
         settings = collect_settings(locals())
@@ -168,13 +168,14 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             )
         try:
             if resume is not None:
-                summary = resume_run(
-                    resume, on_round=RoundTable(f"agentnas run {resume}"), executor=executor
+                result = search(
+                    resume=resume, on_round=RoundTable(f"agentnas run {resume}"), executor=executor
                 )
             else:
-                summary = start_run(
-                    cfg, run_dir, on_round=RoundTable("agentnas run"), executor=executor
+                result = search(
+                    config=cfg, out=run_dir, on_round=RoundTable("agentnas run"), executor=executor
                 )
+            summary = result.summary
         except KeyboardInterrupt:
             if (run_dir / "config.json").exists():
                 console.print(f"interrupted; continue with: agentnas run --resume {run_dir}")

@@ -10,12 +10,16 @@ pays for torch or a simulator it does not use.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from agentnas.tools.errors import UserError
 from agentnas.tools.hardware.base import BackendInfo, HardwareBackend
+from agentnas.tools.plugins import entry_points_of, is_object_path, load_object
+
+ENTRY_POINT_GROUP = "agentnas.hardware"
 
 
 @dataclass(frozen=True)
@@ -53,13 +57,44 @@ def _load(prefix: str) -> Family | None:
     return _FAMILIES.get(prefix)
 
 
+def _accepts(factory: Callable[..., Any], options: dict[str, Any]) -> bool:
+    """True when ``factory`` takes every keyword of ``options``."""
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: let it decide
+        return True
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return True
+    names = {p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    return set(options) <= names
+
+
+def _user_backend(name: str, **options: Any) -> HardwareBackend:
+    """A backend of the user's own: ``package.module:Class`` or an entry point of group
+    ``agentnas.hardware``; a class or factory called with the options."""
+    eps = entry_points_of(ENTRY_POINT_GROUP)
+    factory = eps[name].load() if name in eps else load_object(name, "hardware backend")
+    if not callable(factory) or not _accepts(factory, options):
+        raise UserError(f"backend '{name}' does not accept option(s) {', '.join(options)}")
+    backend = factory(**options)
+    if not isinstance(backend, HardwareBackend):
+        raise UserError(
+            f"'{name}' is not a hardware backend: it must subclass "
+            "agentnas.tools.hardware.base.HardwareBackend (name, metrics, spaces, evaluate)"
+        )
+    return backend
+
+
 def get_backend(name: str, **options: Any) -> HardwareBackend:
     """Resolve ``prefix:member`` (or a bare ``prefix``) to a backend, or refuse clearly.
     ``options`` (e.g. ``dataset="digits"`` for a simulator that trains candidates) go to
-    the family's factory; families without options refuse them."""
+    the family's factory; families without options refuse them. A name that is no family
+    may be an entry point of ``agentnas.hardware`` or ``package.module:Class``."""
     prefix, _, member = name.partition(":")
     family = _load(prefix)
     if family is None:
+        if name in entry_points_of(ENTRY_POINT_GROUP) or is_object_path(name):
+            return _user_backend(name, **options)
         known = ", ".join(info.name for info in list_backends() if info.available)
         raise UserError(f"unknown hardware backend '{name}'; available: {known}")
     if not options:

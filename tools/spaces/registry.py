@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
-from importlib.metadata import entry_points
 from typing import Any
 
 from agentnas.tools.errors import UserError
+from agentnas.tools.plugins import entry_points_of, is_object_path, load_object
 from agentnas.tools.spaces.base import SearchSpace
 
 _SPACES = {
@@ -24,23 +24,7 @@ ENTRY_POINT_GROUP = "agentnas.spaces"
 
 
 def _entry_points() -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-
-
-def load_object(spec: str, kind: str) -> Any:
-    """The attribute named by ``package.module:Attr`` (a class or a factory), or one line
-    saying why it cannot be loaded."""
-    module, _, attr = spec.partition(":")
-    if not module or not attr:
-        raise UserError(f"{kind} '{spec}' should look like package.module:Class")
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as exc:
-        raise UserError(f"cannot import module '{module}' for {kind} '{spec}': {exc}") from None
-    try:
-        return getattr(mod, attr)
-    except AttributeError:
-        raise UserError(f"module '{module}' has no '{attr}' (for {kind} '{spec}')") from None
+    return entry_points_of(ENTRY_POINT_GROUP)
 
 
 def _missing(obj: Any) -> list[str]:
@@ -67,7 +51,7 @@ def _cached(name: str) -> SearchSpace:
     eps = _entry_points()
     if name in eps:
         return _instantiate(eps[name].load(), name)
-    if ":" in name:
+    if is_object_path(name):
         return _instantiate(load_object(name, "search space"), name)
     raise UserError(
         f"unknown search space '{name}'; available: {', '.join(space_names())}, or "
