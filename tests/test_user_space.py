@@ -1,6 +1,6 @@
 """A search space and a backend of the user's own (tests/toy_plugin.py), named as
-``module:Class``, run through ``agentnas run``, ``agentnas baseline``, ``agentnas bench
-search`` and ``agentnas.search`` without any change to agentnas."""
+``module:Class``, run through ``agentnas run``, ``agentnas baseline`` and
+``agentnas.search`` without any change to agentnas."""
 
 from __future__ import annotations
 
@@ -48,15 +48,6 @@ def test_agentnas_baseline_on_a_user_space(capsys) -> None:
     assert "union front" in out
     ratios = [float(x) for x in re.findall(r"(\d\.\d{4}) ±", out)]
     assert len(ratios) == 6 and all(0.0 < r <= 1.0 for r in ratios[::2])
-
-
-def test_agentnas_bench_search_on_a_user_space(capsys) -> None:
-    args = ["bench", "search", "--space", SPACE, "--hardware", METER, "--budget", "20"]
-    assert main([*args, "--seeds", "1", "--rounds", "2"]) == 0
-    out = capsys.readouterr().out
-    row = next(line for line in out.splitlines() if "toy-meter" in line and "±" in line)
-    ratios = [float(x) for x in re.findall(r"(\d\.\d{4}) ±", row)]
-    assert len(ratios) == 4 and all(0.0 < r <= 1.0 for r in ratios)
 
 
 def test_a_class_that_is_no_space_is_refused_in_one_line(capsys) -> None:
