@@ -20,8 +20,9 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from agentnas.agents import prompts
-from agentnas.agents.llm import OFFLINE_LABEL, LLMBackend, attempt_call, prompt_record
+from agentnas.agents.llm import OFFLINE_LABEL, LLMBackend
 from agentnas.agents.offline_policy import design_offline, fallback_children
+from agentnas.agents.role_loop import Verdict, ask_role
 from agentnas.agents.schemas import (
     Attempt,
     CallKey,
@@ -30,7 +31,6 @@ from agentnas.agents.schemas import (
     DesignResult,
     Proposal,
 )
-from agentnas.agents.structured import parse_answer
 from agentnas.agents.validation import validate_children
 
 
@@ -78,62 +78,60 @@ def design(
             )
         ),
     ]
-    attempts: list[Attempt] = []
     accepted: list[Proposal] = []
     known = {h.id for h in ctx.heuristics}
-    reason: str | None = None
-    for i in range(ctx.max_repairs + 1):
-        key = _key(ctx, i)
-        att = Attempt(role="designer", key=key, label=llm.label, prompt=prompt_record(messages))
-        attempts.append(att)
-        outcome = attempt_call(
-            llm, messages, att, tools=tool_list or None, max_tool_steps=max_tool_steps
-        )
-        if isinstance(outcome, str):
-            reason = outcome
-            break
-        message, transcript = outcome
-        answer, errors = parse_answer(
-            message, DesignAnswer, list_field="children", tool_name="design_answer"
-        )
-        if answer is not None:
-            att.parsed = answer.model_dump(mode="json")
-            if not answer.children:
-                errors = ["the answer lists no children"]
-            else:
-                new, errors = validate_children(
-                    answer.children,
-                    space=space,
-                    partition=ctx.partition,
-                    evaluated=[*ctx.evaluated, *(p.arch for p in accepted)],
-                    dedupe_isomorphic=ctx.dedupe_isomorphic,
-                    operator=answer.operator,
-                    heuristics_used=answer.heuristics_used,
-                    known_heuristics=known,
-                    limit=ctx.n_children - len(accepted),
-                )
-                accepted.extend(new)
-        att.errors.extend(errors)
+
+    def check(
+        answer: DesignAnswer | None, errors: list[str], _att: Attempt
+    ) -> Verdict[list[Proposal]]:
+        """Keep every valid child across tries; done when ``n_children`` are accepted."""
+        if answer is not None and not answer.children:
+            errors = ["the answer lists no children"]
+        elif answer is not None:
+            new, errors = validate_children(
+                answer.children,
+                space=space,
+                partition=ctx.partition,
+                evaluated=[*ctx.evaluated, *(p.arch for p in accepted)],
+                dedupe_isomorphic=ctx.dedupe_isomorphic,
+                operator=answer.operator,
+                heuristics_used=answer.heuristics_used,
+                known_heuristics=known,
+                limit=ctx.n_children - len(accepted),
+            )
+            accepted.extend(new)
         missing = ctx.n_children - len(accepted)
         if missing <= 0:
-            return DesignResult(children=accepted, attempts=attempts)
+            return Verdict(value=accepted, errors=errors)
         hard = [e for e in errors if not e.startswith("unknown heuristic")]
+        if accepted:
+            more = (
+                f"{len(accepted)} children were accepted ("
+                + ", ".join(p.arch for p in accepted)
+                + f"); propose {missing} more, different from them"
+            )
+        else:
+            more = f"propose {missing} valid children"
         reason = "; ".join(hard) or f"{missing} valid children still missing"
-        if i < ctx.max_repairs:
-            feedback = [*hard]
-            if accepted:
-                feedback.append(
-                    f"{len(accepted)} children were accepted ("
-                    + ", ".join(p.arch for p in accepted)
-                    + f"); propose {missing} more, different from them"
-                )
-            else:
-                feedback.append(f"propose {missing} valid children")
-            messages = [
-                *transcript,
-                message,
-                HumanMessage(prompts.repair_message(feedback, what="answer")),
-            ]
+        return Verdict(errors=errors, feedback=[*hard, more], reason=reason)
+
+    outcome = ask_role(
+        llm,
+        messages,
+        role="designer",
+        key=lambda i: _key(ctx, i),
+        schema=DesignAnswer,
+        check=check,
+        max_repairs=ctx.max_repairs,
+        list_field="children",
+        tool_name="design_answer",
+        tools=tool_list or None,
+        max_tool_steps=max_tool_steps,
+    )
+    attempts = outcome.attempts
+    if outcome.value is not None:
+        return DesignResult(children=outcome.value, attempts=attempts)
+    reason = outcome.reason
 
     # fill what the model did not deliver with the offline operator, and say so
     missing = ctx.n_children - len(accepted)

@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +51,21 @@ def redact(text: str) -> str:
 
 
 class LLMBudgetExhausted(Exception):
-    """The run's ``--max-llm-calls`` is spent; agents fall back to the offline policy."""
+    """The run's ``--max-llm-calls`` is spent; agents fall back to the offline policy.
+    ``tries``: requests this call had sent before the budget ran out."""
+
+    def __init__(self, message: str, *, tries: int = 0) -> None:
+        super().__init__(message)
+        self.tries = tries
 
 
 class LLMCallFailed(Exception):
-    """A model call failed after all retries (timeout, server error, no replay answer)."""
+    """A model call failed after all retries (timeout, server error, no replay answer).
+    ``tries``: requests sent for it, each counted against the budget."""
+
+    def __init__(self, message: str, *, tries: int = 0) -> None:
+        super().__init__(message)
+        self.tries = tries
 
 
 def as_key(key: CallKey | dict[str, Any]) -> CallKey:
@@ -111,8 +121,14 @@ def llm_call_events(attempt: Attempt) -> list[dict[str, Any]]:
 
 
 class LLMBackend:
-    """What the agents call. Subclasses implement :meth:`_request`; counters are totals
-    over the whole run and safe to update from parallel Designer threads."""
+    """What the agents call. Subclasses implement :meth:`request`.
+
+    ``calls`` counts the requests sent, retries included, and enforces ``max_calls`` under
+    a lock, so parallel Designers never overrun it. It starts from the run's earlier
+    requests (:meth:`resume_from`) so a resumed run shares one budget with the process
+    that was killed. ``on_request`` (set by the graph) journals each request before it is
+    sent. The run's accounting is :mod:`agentnas.agents.usage`; these counters only guard
+    the budget and describe this process."""
 
     label: str = ""
     is_llm: bool = True
@@ -123,13 +139,23 @@ class LLMBackend:
         self.calls = 0
         self.prompt_tokens = 0
         self.completion_tokens = 0
+        self.on_request: Callable[[CallKey], None] | None = None
         self._lock = threading.Lock()
 
-    def _reserve_call(self) -> None:
+    def resume_from(self, calls: int) -> None:
+        """Count ``calls`` requests an earlier process of the same run already sent."""
+        with self._lock:
+            self.calls = max(self.calls, int(calls))
+
+    def _reserve_call(self, key: CallKey, tries: int = 0) -> None:
         with self._lock:
             if self.max_calls is not None and self.calls >= self.max_calls:
-                raise LLMBudgetExhausted(f"LLM call budget of {self.max_calls} calls is spent")
+                raise LLMBudgetExhausted(
+                    f"LLM call budget of {self.max_calls} calls is spent", tries=tries
+                )
             self.calls += 1
+            if self.on_request is not None:
+                self.on_request(key)
 
     def _count_tokens(self, message: AIMessage) -> tuple[int, int]:
         p, c = tokens_of(message)
@@ -138,6 +164,16 @@ class LLMBackend:
             self.completion_tokens += c
         return p, c
 
+    def request(
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        key: CallKey | dict[str, Any],
+        tools: Sequence[Any] | None = None,
+    ) -> tuple[AIMessage, int]:
+        """The model's answer and the number of requests it took (retries included)."""
+        raise NotImplementedError
+
     def invoke(
         self,
         messages: Sequence[BaseMessage],
@@ -145,7 +181,7 @@ class LLMBackend:
         key: CallKey | dict[str, Any],
         tools: Sequence[Any] | None = None,
     ) -> AIMessage:
-        raise NotImplementedError
+        return self.request(messages, key=key, tools=tools)[0]
 
     def supports_tools(self) -> bool:
         return False
@@ -157,7 +193,7 @@ class OfflineBackend(LLMBackend):
     label = OFFLINE_LABEL
     is_llm = False
 
-    def invoke(self, messages, *, key, tools=None) -> AIMessage:  # type: ignore[override]
+    def request(self, messages, *, key, tools=None) -> tuple[AIMessage, int]:  # type: ignore[override]
         raise LLMCallFailed("the offline policy has no LLM to call")
 
 
@@ -209,12 +245,12 @@ class ChatBackend(LLMBackend):
                 self._tools_ok = False
         return self.chat
 
-    def invoke(self, messages, *, key, tools=None) -> AIMessage:  # type: ignore[override]
-        as_key(key)  # refuse malformed keys early
+    def request(self, messages, *, key, tools=None) -> tuple[AIMessage, int]:  # type: ignore[override]
+        k = as_key(key)  # refuse malformed keys early
         runnable = self._runnable(tools)
         last: Exception | None = None
         for i in range(self.max_retries + 1):
-            self._reserve_call()
+            self._reserve_call(k, tries=i)
             try:
                 message = _call_with_timeout(runnable.invoke, list(messages), self.timeout_s)
             except LLMBudgetExhausted:
@@ -225,14 +261,15 @@ class ChatBackend(LLMBackend):
                 if not isinstance(message, AIMessage):
                     message = AIMessage(content=str(getattr(message, "content", message)))
                 self._count_tokens(message)
-                return message
+                return message, i + 1
             if i < self.max_retries and self.backoff_s > 0:
                 time.sleep(self.backoff_s * 2**i)
         raise LLMCallFailed(
             redact(
                 f"{self.label}: call failed after {self.max_retries + 1} tries: "
                 f"{type(last).__name__}: {last}"
-            )
+            ),
+            tries=self.max_retries + 1,
         )
 
 
@@ -305,9 +342,10 @@ class ReplayBackend(LLMBackend):
     def supports_tools(self) -> bool:
         return True  # recorded tool calls are replayed as they were made
 
-    def invoke(self, messages, *, key, tools=None) -> AIMessage:  # type: ignore[override]
-        k = as_key(key).tuple()
-        self._reserve_call()
+    def request(self, messages, *, key, tools=None) -> tuple[AIMessage, int]:  # type: ignore[override]
+        call_key = as_key(key)
+        k = call_key.tuple()
+        self._reserve_call(call_key)
         with self._lock:
             if self._keyed:
                 queue = self._keyed.get(k)
@@ -315,10 +353,10 @@ class ReplayBackend(LLMBackend):
             else:
                 answer = self._ordered.popleft() if self._ordered else None
         if answer is None:
-            raise LLMCallFailed(f"{self.label}: no recorded answer for call {k}")
+            raise LLMCallFailed(f"{self.label}: no recorded answer for call {k}", tries=1)
         message = message_of(answer)
         self._count_tokens(message)
-        return message
+        return message, 1
 
 
 def make_llm(
@@ -380,7 +418,14 @@ def call_model(
     for step in range(max_tool_steps + 1):
         k = key.model_copy(update={"step": step})
         offer = tools if (tools and step < max_tool_steps) else None
-        message = llm.invoke(transcript, key=k, tools=offer)
+        try:
+            message, tries = llm.request(transcript, key=k, tools=offer)
+        except (LLMCallFailed, LLMBudgetExhausted) as exc:
+            attempt.requests += exc.tries
+            attempt.retries += max(0, exc.tries - 1)
+            raise
+        attempt.requests += tries
+        attempt.retries += tries - 1
         p, c = tokens_of(message)
         attempt.prompt_tokens += p
         attempt.completion_tokens += c

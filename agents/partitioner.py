@@ -3,8 +3,9 @@ Designer explores its own range of cost (PEL-NAS's answer to the LLM's explorati
 
 With an LLM, the model may pick the feature and the value ranges; the plan is validated
 against the space's feature histograms (the feature must exist; the ranges must cover every
-value, be disjoint and non-empty, and be k of them). An invalid plan gets one repair with
-the reason, then the offline rule decides and the result says so.
+value, be disjoint and non-empty, and be k of them). An invalid plan goes back with the
+reason (:mod:`agentnas.agents.role_loop`, ``max_repairs`` times), then the offline rule
+decides and the result says so.
 
 Offline rule: start with one group per feature value and merge the adjacent pair with the
 smallest combined size until k groups remain. For NB201's ``n_nor_conv_3x3`` (counts
@@ -14,20 +15,11 @@ smallest combined size until k groups remain. For NB201's ``n_nor_conv_3x3`` (co
 
 from __future__ import annotations
 
-import time
-
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agentnas.agents import prompts
-from agentnas.agents.llm import (
-    OFFLINE_LABEL,
-    LLMBackend,
-    LLMBudgetExhausted,
-    LLMCallFailed,
-    answer_of,
-    prompt_record,
-    tokens_of,
-)
+from agentnas.agents.llm import OFFLINE_LABEL, LLMBackend
+from agentnas.agents.role_loop import Verdict, ask_role, reject
 from agentnas.agents.schemas import (
     Attempt,
     CallKey,
@@ -36,7 +28,6 @@ from agentnas.agents.schemas import (
     PartitionerContext,
     PartitionResult,
 )
-from agentnas.agents.structured import parse_answer
 from agentnas.agents.validation import (
     PartitionError,
     histogram_values,
@@ -135,7 +126,7 @@ def plan_partitions(
     )
     return PartitionResult(
         partitions=parts, feature=feature, rationale=why, attempts=attempts,
-        fallback_used=llm.is_llm,
+        fallback_used=llm.is_llm, fallback_reason=reason if llm.is_llm else None,
     )  # fmt: skip
 
 
@@ -146,43 +137,41 @@ def _plan_with_llm(
         SystemMessage(prompts.PARTITIONER_SYSTEM),
         HumanMessage(prompts.partitioner_prompt(ctx)),
     ]
-    reason = "no answer"
-    for i in range(max_repairs + 1):
-        key = CallKey(node="partition", round=0, partition=None, attempt=i)
-        att = Attempt(role="partitioner", key=key, label=llm.label, prompt=prompt_record(messages))
-        attempts.append(att)
-        t0 = time.perf_counter()
-        try:
-            message = llm.invoke(messages, key=key)
-        except (LLMCallFailed, LLMBudgetExhausted) as exc:
-            att.errors.append(f"{type(exc).__name__}: {exc}")
-            att.seconds = time.perf_counter() - t0
-            return None, f"LLM call failed: {exc}"
-        att.seconds = time.perf_counter() - t0
-        att.prompt_tokens, att.completion_tokens = tokens_of(message)
-        att.answer = answer_of(message)
-        att.llm_calls.append({**key.model_dump(), "answer": att.answer, "llm": llm.label})
-        answer, errors = parse_answer(message, PartitionAnswer, tool_name="partition_plan")
-        if answer is not None:
-            att.parsed = answer.model_dump(mode="json")
-            errors = _check_answer(ctx, answer)
-        if not errors and answer is not None:
-            hist = ctx.feature_histograms[answer.feature]
-            ranges = [(float(g[0]), float(g[1])) for g in answer.groups]
-            parts = partitions_from_ranges(answer.feature, ranges, hist)
-            rationale = answer.rationale or f"LLM plan: {_describe(parts)}"
-            return PartitionResult(
-                partitions=parts, feature=answer.feature, rationale=rationale,
-                attempts=attempts, fallback_used=False,
-            ), ""  # fmt: skip
-        att.errors.extend(errors)
-        reason = "; ".join(errors)
-        messages = [
-            *messages,
-            message,
-            HumanMessage(prompts.repair_message(errors, what="partition plan")),
-        ]
-    return None, f"invalid plan after {max_repairs + 1} tries: {reason}"
+
+    def check(
+        answer: PartitionAnswer | None, errors: list[str], _att: Attempt
+    ) -> Verdict[PartitionAnswer]:
+        if answer is None:
+            return reject(errors)
+        errors = _check_answer(ctx, answer)
+        return Verdict(errors=errors) if errors else Verdict(value=answer)
+
+    outcome = ask_role(
+        llm,
+        messages,
+        role="partitioner",
+        key=lambda i: CallKey(node="partition", round=0, partition=None, attempt=i),
+        schema=PartitionAnswer,
+        check=check,
+        max_repairs=max_repairs,
+        what="partition plan",
+        tool_name="partition_plan",
+    )
+    attempts.extend(outcome.attempts)
+    answer = outcome.value
+    if answer is None:
+        if outcome.model_failed:
+            return None, outcome.reason
+        return None, f"invalid plan after {len(outcome.attempts)} tries: {outcome.reason}"
+    hist = ctx.feature_histograms[answer.feature]
+    ranges = [(float(g[0]), float(g[1])) for g in answer.groups]
+    parts = partitions_from_ranges(answer.feature, ranges, hist)
+    rationale = answer.rationale or f"LLM plan: {_describe(parts)}"
+    result = PartitionResult(
+        partitions=parts, feature=answer.feature, rationale=rationale,
+        attempts=attempts, fallback_used=False,
+    )  # fmt: skip
+    return result, ""
 
 
 def _check_answer(ctx: PartitionerContext, answer: PartitionAnswer) -> list[str]:

@@ -16,8 +16,9 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from agentnas.agents import prompts
-from agentnas.agents.llm import OFFLINE_LABEL, LLMBackend, attempt_call, prompt_record
+from agentnas.agents.llm import OFFLINE_LABEL, LLMBackend
 from agentnas.agents.offline_reflector import reflect_offline
+from agentnas.agents.role_loop import Verdict, ask_role, reject
 from agentnas.agents.schemas import (
     Attempt,
     CallKey,
@@ -25,7 +26,6 @@ from agentnas.agents.schemas import (
     ReflectionResult,
     ReflectorContext,
 )
-from agentnas.agents.structured import parse_answer
 
 
 def _space(name: str) -> Any | None:
@@ -86,7 +86,7 @@ def check_reflection(
 def reflect(
     ctx: ReflectorContext, llm: LLMBackend, *, space: Any | None = None, max_repairs: int = 1
 ) -> ReflectionResult:
-    """Knowledge-base edits for this round (see the module docstring). ``space`` (added)
+    """Knowledge-base edits for this round (see the module docstring). ``space``
     defaults to the registry's space named ``ctx.space``."""
     space = space if space is not None else _space(ctx.space)
     if not llm.is_llm:
@@ -95,32 +95,37 @@ def reflect(
         SystemMessage(prompts.REFLECTOR_SYSTEM),
         HumanMessage(prompts.reflector_prompt(ctx)),
     ]
-    attempts: list[Attempt] = []
-    reason = "no answer"
-    for i in range(max_repairs + 1):
-        key = CallKey(node="reflect", round=ctx.round, partition=None, attempt=i)
-        att = Attempt(role="reflector", key=key, label=llm.label, prompt=prompt_record(messages))
-        attempts.append(att)
-        outcome = attempt_call(llm, messages, att)
-        if isinstance(outcome, str):
-            reason = outcome
-            break
-        message, transcript = outcome
-        answer, errors = parse_answer(message, ReflectionAnswer, tool_name="reflection")
-        if answer is not None:
-            clean, dropped = check_reflection(answer, ctx)
-            att.parsed = clean.model_dump(mode="json")
-            att.errors.extend(dropped)
-            return ReflectionResult(
-                add=clean.add, revise=clean.revise, retire=clean.retire, attempts=attempts
-            )
-        att.errors.extend(errors)
-        reason = "; ".join(errors)
-        messages = [
-            *transcript, message, HumanMessage(prompts.repair_message(errors, what="reflection"))
-        ]  # fmt: skip
-    fallback = _offline(ctx, space, len(attempts), note=f"fallback: {reason}")
+
+    def check(
+        answer: ReflectionAnswer | None, errors: list[str], att: Attempt
+    ) -> Verdict[ReflectionAnswer]:
+        """Any readable answer is accepted, minus the edits it may not make."""
+        if answer is None:
+            return reject(errors)
+        clean, dropped = check_reflection(answer, ctx)
+        att.parsed = clean.model_dump(mode="json")
+        return Verdict(value=clean, errors=dropped)
+
+    outcome = ask_role(
+        llm,
+        messages,
+        role="reflector",
+        key=lambda i: CallKey(node="reflect", round=ctx.round, partition=None, attempt=i),
+        schema=ReflectionAnswer,
+        check=check,
+        max_repairs=max_repairs,
+        what="reflection",
+        tool_name="reflection",
+    )
+    attempts = outcome.attempts
+    if outcome.value is not None:
+        clean = outcome.value
+        return ReflectionResult(
+            add=clean.add, revise=clean.revise, retire=clean.retire, attempts=attempts
+        )
+    fallback = _offline(ctx, space, len(attempts), note=f"fallback: {outcome.reason}")
     return ReflectionResult(
         add=fallback.add, revise=fallback.revise, retire=fallback.retire,
         attempts=[*attempts, *fallback.attempts], fallback_used=True,
+        fallback_reason=outcome.reason,
     )  # fmt: skip

@@ -62,6 +62,10 @@ class Attempt(BaseModel):
     seconds: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # model requests this attempt sent (retries of failed requests included) and, of
+    # those, the retries: what :func:`agentnas.agents.usage.usage_of` counts
+    requests: int = 0
+    retries: int = 0
 
 
 # ---------------------------------------------------------------- partitioner
@@ -94,6 +98,7 @@ class PartitionResult(BaseModel):
     rationale: str
     attempts: list[Attempt] = Field(default_factory=list)
     fallback_used: bool = False
+    fallback_reason: str | None = None
 
 
 class PartitionAnswer(BaseModel):
@@ -235,6 +240,7 @@ class ReflectionResult(BaseModel):
     retire: list[str] = Field(default_factory=list)
     attempts: list[Attempt] = Field(default_factory=list)
     fallback_used: bool = False
+    fallback_reason: str | None = None
 
 
 class ReflectionAnswer(BaseModel):

@@ -2,8 +2,9 @@
 
 The graph applies commands at round boundaries (``steer`` node); ``agentnas chat`` and
 ``agentnas steer`` (through ``RUN_DIR/steer.jsonl``) produce them with :func:`interpret`:
-with an LLM, the model answers JSON ``{"commands": [...], "reply": "..."}`` (one repair
-after an invalid answer, then the offline interpreter decides and the reply says so);
+with an LLM, the model answers JSON ``{"commands": [...], "reply": "..."}`` (repaired
+through :mod:`agentnas.agents.role_loop`, then the offline interpreter decides and the
+reply says so);
 without one, the deterministic rule-based interpreter :func:`interpret_offline`
 ("offline policy (no LLM)", :mod:`agentnas.agents.steering_rules`) does. The commands and
 the context are defined in :mod:`agentnas.agents.steering_commands` (re-exported here);
@@ -13,21 +14,14 @@ graph.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from agentnas.agents import prompts
-from agentnas.agents.llm import (
-    OFFLINE_LABEL,
-    LLMBackend,
-    LLMBudgetExhausted,
-    LLMCallFailed,
-    answer_of,
-    prompt_record,
-)
+from agentnas.agents.llm import OFFLINE_LABEL, LLMBackend
+from agentnas.agents.role_loop import Verdict, ask_role, reject
 from agentnas.agents.schemas import Attempt, CallKey
 from agentnas.agents.steering_commands import (
     SteerAction,
@@ -39,7 +33,6 @@ from agentnas.agents.steering_commands import (
     describe,
 )
 from agentnas.agents.steering_rules import interpret_offline
-from agentnas.agents.structured import parse_answer
 
 __all__ = [
     "SteerAction",
@@ -64,6 +57,7 @@ class SteerResult(BaseModel):
     attempts: list[Attempt] = Field(default_factory=list)  # role "steering"
     label: str = OFFLINE_LABEL  # who decided: the model label or the offline policy
     fallback_used: bool = False
+    fallback_reason: str | None = None
 
 
 def _offline_result(
@@ -106,46 +100,33 @@ def interpret(
         SystemMessage(prompts.STEER_SYSTEM),
         HumanMessage(prompts.steer_prompt(message, context)),
     ]
-    attempts: list[Attempt] = []
-    reason = "no answer"
-    for i in range(max_repairs + 1):
-        key = CallKey(node="steer", round=context.round, attempt=attempt_offset + i)
-        att = Attempt(role="steering", key=key, label=llm.label, prompt=prompt_record(messages))
-        attempts.append(att)
-        t0 = time.perf_counter()
-        p0, c0 = llm.prompt_tokens, llm.completion_tokens
-        try:
-            answer_msg = llm.invoke(messages, key=key)
-        except (LLMCallFailed, LLMBudgetExhausted) as exc:
-            att.errors.append(f"{type(exc).__name__}: {exc}")
-            att.seconds = time.perf_counter() - t0
-            reason = f"LLM call failed: {exc}"
-            break
-        att.seconds = time.perf_counter() - t0
-        att.prompt_tokens = llm.prompt_tokens - p0
-        att.completion_tokens = llm.completion_tokens - c0
-        att.answer = answer_of(answer_msg)
-        att.llm_calls.append({**key.model_dump(), "answer": att.answer, "llm": llm.label})
-        parsed, errors = parse_answer(
-            answer_msg, SteerAnswer, list_field="commands", tool_name="steer"
+
+    def check(answer: SteerAnswer | None, errors: list[str], _att: Attempt) -> Verdict[SteerAnswer]:
+        if answer is None:
+            return reject(errors)
+        errors = check_commands(answer.commands, context) or (
+            [] if answer.commands else ["commands is empty; use [{'action': 'continue'}]"]
         )
-        if parsed is not None:
-            att.parsed = parsed.model_dump(mode="json")
-            errors = check_commands(parsed.commands, context) or (
-                [] if parsed.commands else ["commands is empty; use [{'action': 'continue'}]"]
-            )
-        if parsed is not None and not errors:
-            lines = describe(parsed.commands, context)
-            reply = parsed.reply.strip() or "; ".join(lines)
-            return SteerResult(
-                commands=parsed.commands, reply=reply, attempts=attempts, label=llm.label
-            )
-        att.errors.extend(errors)
-        reason = "; ".join(errors)
-        messages = [
-            *messages,
-            answer_msg,
-            HumanMessage(prompts.repair_message(errors, what="answer")),
-        ]
+        return Verdict(errors=errors) if errors else Verdict(value=answer)
+
+    outcome = ask_role(
+        llm,
+        messages,
+        role="steering",
+        key=lambda i: CallKey(node="steer", round=context.round, attempt=attempt_offset + i),
+        schema=SteerAnswer,
+        check=check,
+        max_repairs=max_repairs,
+        list_field="commands",
+        tool_name="steer",
+    )
+    parsed = outcome.value
+    if parsed is not None:
+        reply = parsed.reply.strip() or "; ".join(describe(parsed.commands, context))
+        return SteerResult(
+            commands=parsed.commands, reply=reply, attempts=outcome.attempts, label=llm.label
+        )
+    reason = outcome.reason
     prefix = f"{llm.label} gave no usable answer ({reason[:160]}); {OFFLINE_LABEL} decided: "
-    return _offline_result(message, context, prefix, attempts, attempt_offset)
+    result = _offline_result(message, context, prefix, outcome.attempts, attempt_offset)
+    return result.model_copy(update={"fallback_reason": reason})

@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agentnas.agents.usage import add_usage, zero_usage
 from agentnas.graph.state import Candidate
+from agentnas.graph.trace import count_requests
 from agentnas.tools.atomic_io import write_csv_atomic, write_json_atomic
 
 
@@ -124,6 +126,9 @@ def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
     ev = rt.evaluator
     cands = state["candidates"]
     last = state["history"][-1] if state.get("history") else {}
+    usage = add_usage(zero_usage(), state.get("llm_usage"))
+    if rt.llm.is_llm:  # requests of work a kill interrupted are only in the trace's journal
+        usage["calls"] = max(usage["calls"], count_requests(rt.trace.path))
     summary: dict[str, Any] = {
         "space": rt.config.space,
         "dataset": ev.dataset,
@@ -138,9 +143,11 @@ def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
         "front_size": len(state.get("front", [])),
         "hv_ratio": last.get("hv_ratio"),
         "igd": last.get("igd"),
-        "llm_calls": state.get("llm_calls", 0),
-        "prompt_tokens": getattr(rt.llm, "prompt_tokens", 0),
-        "completion_tokens": getattr(rt.llm, "completion_tokens", 0),
+        # run-wide, from the checkpointed state: every process of a resumed run counted
+        "llm_calls": usage["calls"],
+        "prompt_tokens": usage["prompt_tokens"],
+        "completion_tokens": usage["completion_tokens"],
+        "llm_usage": usage,
         "designer_fallbacks": len(state.get("fallbacks", [])),
         "heuristics_in_kb": len(state.get("heuristics", [])),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),

@@ -55,7 +55,9 @@ class RunConfig(BaseModel):
     seed_per_partition: int = 2
     max_llm_calls: int | None = None
     max_concurrency: int = 4
-    max_repairs: int = 2
+    max_repairs: int = 2  # the Designer's repairs after an invalid answer
+    # any role's repairs, e.g. {"partitioner": 2}; unset roles use DEFAULT_MAX_REPAIRS
+    role_repairs: dict[str, int] = Field(default_factory=dict)
     dedupe_isomorphic: bool = False
     kb_dir: str | None = None  # None: RUN_DIR/kb
     llm_timeout_s: float = 120.0
@@ -102,6 +104,26 @@ class RunConfig(BaseModel):
         if v is not None and v < 0:
             raise ValueError("must be >= 0")
         return v
+
+    @field_validator("role_repairs")
+    @classmethod
+    def _known_roles(cls, v: dict[str, int]) -> dict[str, int]:
+        from agentnas.agents.role_loop import DEFAULT_MAX_REPAIRS
+
+        for role, n in v.items():
+            if role not in DEFAULT_MAX_REPAIRS:
+                raise ValueError(f"unknown role {role!r}; roles: {', '.join(DEFAULT_MAX_REPAIRS)}")
+            if n < 0:
+                raise ValueError(f"repairs of {role} must be >= 0")
+        return v
+
+    def repairs(self, role: str) -> int:
+        """How many times ``role`` may repair an invalid answer."""
+        from agentnas.agents.role_loop import DEFAULT_MAX_REPAIRS
+
+        if role in self.role_repairs:
+            return self.role_repairs[role]
+        return self.max_repairs if role == "designer" else DEFAULT_MAX_REPAIRS[role]
 
     @field_validator("accuracy")
     @classmethod

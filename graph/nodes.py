@@ -62,8 +62,8 @@ def partition_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str
         default_feature=default if default in hist else next(iter(hist)),
         histogram_is_sample=sampled,
     )
-    result = plan_partitions(ctx, rt.llm)
-    calls = trace_attempts(rt, result.attempts)
+    result = plan_partitions(ctx, rt.llm, max_repairs=cfg.repairs("partitioner"))
+    usage = trace_attempts(rt, result.attempts, fallback=result.fallback_used)
     parts = [p.model_dump(mode="json") for p in result.partitions]
     rt.trace.write(
         "partitions",
@@ -92,7 +92,7 @@ def partition_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str
         "instructions_seen": 0,
         "limits": {"budget": cfg.budget, "rounds": cfg.rounds},
         "focus": [],
-        "llm_calls": calls,
+        "llm_usage": usage,
         "done": False,
     }
 
@@ -143,7 +143,7 @@ def select_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, A
         "front_size": len(front),
         "hv_ratio": hv,
         "igd": igd,
-        "llm_calls": state.get("llm_calls", 0),
+        "llm_calls": (state.get("llm_usage") or {}).get("calls", 0),
         "fallbacks": sum(1 for f in state.get("fallbacks", []) if f["round"] == rnd),
         "seconds": round(time.perf_counter() - t0, 3),
     }
@@ -201,8 +201,8 @@ def reflect_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, 
         heuristics=heuristic_views(heur),
         dataset=rt.evaluator.dataset or "",
     )
-    result = reflect(ctx, rt.llm)
-    calls = trace_attempts(rt, result.attempts)
+    result = reflect(ctx, rt.llm, max_repairs=cfg.repairs("reflector"))
+    usage = trace_attempts(rt, result.attempts, fallback=result.fallback_used)
     with rt.kb_lock:
         records, changes = apply_reflection(
             rt.kb, heur, result, cfg.space, cfg.hardware, rnd, f"reflector:{rt.llm.label}"
@@ -214,7 +214,7 @@ def reflect_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, 
         decided_by=rt.llm.label,
         fallback_used=result.fallback_used,
     )
-    return {"heuristics": records, "llm_calls": calls}
+    return {"heuristics": records, "llm_usage": usage}
 
 
 def steer_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -223,6 +223,7 @@ def steer_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, An
     rt = runtime.context
     cfg = rt.config
     rnd = state["round"]
+    steering_usage = None
     commands, bad, seen = read_steer_file(rt.run_dir, state.get("instructions_seen", 0))
     for line in bad:
         rt.trace.write("steer_ignored", round=rnd, line=line)
@@ -235,8 +236,15 @@ def steer_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, An
                 "front": state.get("front", []),
             }
         )
+        # RunSession.advance resumes with {"commands": [...], "llm_usage": {...}}: the
+        # steering agent's model use joins the run's accounting here
+        if isinstance(answer, dict):
+            steering_usage = answer.get("llm_usage")
+            answer = answer.get("commands")
         commands += [SteerCommand.model_validate(c) for c in (answer or [])]
     updates, new_heuristics = apply_commands(state, commands, len(state["partitions"]))
+    if steering_usage:
+        updates["llm_usage"] = steering_usage
     for c in commands:
         rt.trace.write("steer", round=rnd, command=c.model_dump(mode="json"))
     if new_heuristics:
@@ -276,7 +284,7 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
         "evaluated": task["evaluated"],
         "dedupe_isomorphic": cfg.dedupe_isomorphic,
         "seed": cfg.seed,
-        "max_repairs": cfg.max_repairs,
+        "max_repairs": cfg.repairs("designer"),
         "history": [scored(c) for c in task["history"]],
         "instructions": task["instructions"],
         "dataset": rt.evaluator.dataset or "",
@@ -291,7 +299,7 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
         n_children=task["n_children"],
     )
     result = design(ctx, rt.llm, rt.space, tools=rt.designer_tools())
-    calls = trace_attempts(rt, result.attempts)
+    usage = trace_attempts(rt, result.attempts, fallback=result.fallback_used)
     fallbacks = []
     if result.fallback_used:
         fallbacks.append({"round": rnd, "partition": p.id, "reason": result.fallback_reason})
@@ -323,7 +331,7 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
     return {
         "candidates": redact(out),
         "failed": redact(failed),
-        "llm_calls": calls,
+        "llm_usage": usage,
         "fallbacks": redact(fallbacks),
     }
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from agentnas.graph.build import CHECKPOINT_FILE, THREAD, build_graph, open_checkpointer
 from agentnas.graph.config import RunConfig, describe_error
 from agentnas.graph.context import RunContext
-from agentnas.graph.trace import TraceWriter
+from agentnas.graph.trace import TraceWriter, count_requests
 from agentnas.tools.atomic_io import write_json_atomic
 from agentnas.tools.errors import UserError
 from agentnas.tools.evaluation import Evaluator
@@ -50,13 +50,16 @@ def make_runtime(
     if evaluator is None:
         evaluator, llm = _validated(cfg, llm)
     kb = KnowledgeBase(Path(cfg.kb_dir) if cfg.kb_dir else run_dir / "kb")
+    trace = TraceWriter(run_dir / "trace.jsonl")
+    if llm.is_llm:  # journal each request before it is sent (see _count_spent_calls)
+        llm.on_request = lambda key: trace.write("llm_request", **key.model_dump())
     return RunContext(
         config=cfg,
         run_dir=run_dir,
         evaluator=evaluator,
         llm=llm,
         kb=kb,
-        trace=TraceWriter(run_dir / "trace.jsonl"),
+        trace=trace,
         on_round=on_round,
         executor=executor,
     )
@@ -289,6 +292,7 @@ def _drive(rt: RunContext, first_input: dict[str, Any] | None, given: Any = None
     try:
         graph = build_graph(saver)
         config = {**THREAD, "max_concurrency": rt.config.max_concurrency, "recursion_limit": 10_000}
+        _count_spent_calls(rt, graph, config)
         if first_input is not None or unfinished(graph.get_state(config)):
             graph.invoke(first_input, config, context=rt, durability=DURABILITY)
         return _final_summary(rt, graph, config)
@@ -316,6 +320,16 @@ def unfinished(snap: Any) -> bool:
     but before the step's checkpoint leaves ``next`` empty while ``tasks`` still holds the
     step; ``invoke(None)`` then applies those writes and goes on."""
     return bool(snap.next or snap.tasks)
+
+
+def _count_spent_calls(rt: RunContext, graph: Any, config: dict[str, Any]) -> None:
+    """Start the backend's budget where the run stands: the requests its checkpointed
+    usage counts, or more if the trace journalled requests of work a kill interrupted
+    before it reached the checkpoint. ``--max-llm-calls`` is thus one budget per run."""
+    if not rt.llm.is_llm:
+        return
+    usage = graph.get_state(config).values.get("llm_usage") or {}
+    rt.llm.resume_from(max(int(usage.get("calls", 0)), count_requests(rt.trace.path)))
 
 
 def _final_summary(rt: RunContext, graph: Any, config: dict[str, Any]) -> dict[str, Any]:
@@ -363,6 +377,7 @@ class RunSession:
             "max_concurrency": rt.config.max_concurrency,
             "recursion_limit": 10_000,
         }
+        _count_spent_calls(rt, self.graph, self.config)
         self._pending = first_input
         self.finished = False
 
@@ -385,10 +400,13 @@ class RunSession:
     ) -> RunSession:
         return cls(_resumed_runtime(run_dir, on_round, llm, interactive=True), None)
 
-    def advance(self, commands: list[Any] | None = None) -> dict[str, Any]:
-        """Run to the next round boundary (or the end). Returns ``{"paused": True,
-        "round", "stats", "front", "done"}`` at a pause, or ``{"paused": False,
-        "summary"}`` when the run has finished."""
+    def advance(
+        self, commands: list[Any] | None = None, llm_usage: dict[str, int] | None = None
+    ) -> dict[str, Any]:
+        """Run to the next round boundary (or the end). ``llm_usage``: what the steering
+        agent spent on these commands (added to the run's accounting). Returns
+        ``{"paused": True, "round", "stats", "front", "done"}`` at a pause, or
+        ``{"paused": False, "summary"}`` when the run has finished."""
         from langgraph.types import Command
 
         if self.finished:
@@ -398,12 +416,11 @@ class RunSession:
             arg: Any = self._pending
             self._pending = None
         elif snap.interrupts:
-            arg = Command(
-                resume=[
-                    c.model_dump(mode="json") if hasattr(c, "model_dump") else c
-                    for c in (commands or [])
-                ]
-            )
+            listed = [
+                c.model_dump(mode="json") if hasattr(c, "model_dump") else c
+                for c in (commands or [])
+            ]
+            arg = Command(resume={"commands": listed, "llm_usage": llm_usage or {}})
         elif unfinished(snap):
             arg = None
         else:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, NotRequired, TypedDict
 
+from agentnas.agents.usage import LLMUsage, add_usage
+
 
 class Candidate(TypedDict):
     """One evaluated architecture."""
@@ -32,7 +34,7 @@ class RoundStats(TypedDict):
     front_size: int
     hv_ratio: float | None
     igd: float | None
-    llm_calls: int
+    llm_calls: int  # run-wide model requests so far (LLMUsage.calls)
     fallbacks: int
     seconds: float
 
@@ -50,7 +52,9 @@ class SearchState(TypedDict, total=False):
     archives: dict[str, list[str]]  # partition id -> its Pareto front
     history: Annotated[list[RoundStats], operator.add]
     heuristics: list[dict[str, Any]]  # KB records in scope after the last reflection
-    llm_calls: Annotated[int, operator.add]  # real LLM requests so far (0 offline)
+    # run-wide model requests, retries, repairs, fallbacks and tokens (agents/usage.py):
+    # checkpointed, so a resumed run keeps counting where the killed one stopped
+    llm_usage: Annotated[LLMUsage, add_usage]
     instructions: list[str]  # user steering, shown to Designers
     instructions_seen: int  # lines of RUN_DIR/steer.jsonl already applied
     limits: dict[str, int]  # {"budget", "rounds"}: config values, extended by steering

@@ -115,13 +115,21 @@ def read_trace(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def trace_attempts(rt: Any, attempts: list[Any]) -> int:
-    """Write each attempt to the trace; return the number of real LLM calls made."""
-    calls = 0
+def trace_attempts(rt: Any, attempts: list[Any], *, fallback: bool = False) -> Any:
+    """Write each attempt (and its replayable model answers) to the trace; return the
+    role call's :class:`~agentnas.agents.usage.LLMUsage` for the state."""
+    from agentnas.agents.usage import usage_of
+
     for a in attempts:
         record = a.model_dump(mode="json")
         rt.trace.write("agent_attempt", **record)
         for call in record.get("llm_calls") or []:
             rt.trace.write("llm_call", **call)
-        calls += len(record.get("llm_calls") or []) if rt.llm.is_llm else 0
-    return calls
+    return usage_of(attempts, fallback=fallback)
+
+
+def count_requests(path: Path) -> int:
+    """Model requests journalled in a trace (``llm_request`` lines, one written before each
+    request is sent): what a run has spent of its ``--max-llm-calls``, including requests
+    of work a kill interrupted before its result reached the checkpoint."""
+    return sum(1 for e in read_trace(path) if e.get("event") == "llm_request")

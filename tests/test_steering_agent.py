@@ -246,7 +246,7 @@ def test_llm_failure_falls_back(ctx):
     llm = _backend()  # no answers at all: the fake raises, the backend gives up
     result = interpret("stop", ctx, llm)
     assert result.fallback_used and [c.action for c in result.commands] == ["stop"]
-    assert "LLM call failed" in result.reply
+    assert "LLM unavailable" in result.reply
 
 
 @pytest.mark.parametrize(

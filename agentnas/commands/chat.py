@@ -34,6 +34,7 @@ from agentnas.agents.steering import (
     describe,
     interpret,
 )
+from agentnas.agents.usage import add_usage, usage_of
 from agentnas.commands.chat_view import (
     HELP,
     front_rows,
@@ -168,6 +169,7 @@ class ChatLoop:
         self.rt = session.rt
         self.auto = False  # end of input seen: continue to the end without asking
         self._round_attempts: dict[int, int] = {}
+        self._usage: dict[str, int] = {}  # the steering agent's model use since the last pause
 
     def values(self) -> dict[str, Any]:
         return self.session.graph.get_state(self.session.config).values
@@ -192,7 +194,8 @@ class ChatLoop:
                 title = f"front ({len(shown)} of {len(rows)}; /front for all)"
                 console.print(front_table(shown, title))
             commands = [] if self.auto else self.ask(ctx)
-            step = self.session.advance(commands)
+            usage, self._usage = self._usage, {}
+            step = self.session.advance(commands, llm_usage=usage)
         return step.get("summary") or {}
 
     def _objectives(self) -> list[Any]:
@@ -218,8 +221,12 @@ class ChatLoop:
 
     def interpret(self, line: str, ctx: SteerContext) -> list[SteerCommand]:
         offset = self._round_attempts.get(ctx.round, 0)
-        result = interpret(line, ctx, self.rt.llm, attempt_offset=offset)
+        repairs = self.rt.config.repairs("steering")
+        result = interpret(line, ctx, self.rt.llm, max_repairs=repairs, attempt_offset=offset)
         self._round_attempts[ctx.round] = offset + len(result.attempts)
+        self._usage = dict(
+            add_usage(self._usage, usage_of(result.attempts, fallback=result.fallback_used))
+        )
         for a in result.attempts:
             record = a.model_dump(mode="json")
             self.rt.trace.write("agent_attempt", round=ctx.round, **record)
