@@ -190,7 +190,9 @@ def run_jobs(
         ]
         if refs:
             say(f"long NSGA-II reference runs for {', '.join(slug(d) for d in refs)}")
-            ex.map(_reference_task, refs, spec)
+            for d, o in zip(refs, ex.map(_reference_task, refs, spec), strict=True):
+                if not o.ok:
+                    failures.append(f"reference NSGA-II run for {slug(d)}: {o.error}")
     return failures
 
 
