@@ -120,3 +120,37 @@ def test_unreadable_table_file(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "broken.csv" in err
     assert not out.exists()
+
+
+def test_agent_llm_reports_its_calls_from_a_replayed_model(tmp_path):
+    """``agent-llm`` runs with the bench's ``--llm``: here the replay of a run recorded
+    with a scripted chat model, so its LLM calls are counted in results.csv."""
+    import json
+
+    from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+
+    from agentnas.agents.llm import ChatBackend
+    from agentnas.graph.config import RunConfig
+    from agentnas.graph.runner import start_run
+
+    class Scripted(FakeMessagesListChatModel):
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            text = json.dumps({"add": [], "revise": [], "retire": []})
+            if "Designer" in str(messages[0].content):
+                text = "no idea"  # refused: the offline operator fills in, and says so
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    llm = ChatBackend(Scripted(responses=[]), label="fake:scripted", backoff_s=0)
+    recorded = tmp_path / "recorded"
+    cfg = RunConfig(hardware="hwnasbench:fpga", budget=24, rounds=2, seed=0, max_repairs=0)
+    start_run(cfg, recorded, llm=llm)
+    out = tmp_path / "bench"
+    args = ["bench", "search", "--devices", "fpga", "--budgets", "24", "--seeds", "1",
+            "--rounds", "2", "--methods", "agent-llm,agent", "--out", str(out),
+            "--llm", f"replay:{recorded / 'trace.jsonl'}"]  # fmt: skip
+    assert main(args) == 0
+    rows = {r["method"]: r for r in _rows(out)}
+    assert int(rows["agent-llm"]["llm_calls"]) > 0 and int(rows["agent"]["llm_calls"]) == 0
+    assert 0.0 < float(rows["agent-llm"]["hv_ratio"]) <= 1.0
