@@ -12,12 +12,22 @@ from agentnas.agents.usage import add_usage, zero_usage
 from agentnas.graph.state import Candidate
 from agentnas.graph.trace import count_requests
 from agentnas.tools.atomic_io import write_csv_atomic, write_json_atomic
+from agentnas.tools.csv_units import cell, column
 
 
 def _metric_columns(cands: list[Candidate], evaluator: Any) -> list[str]:
     first = [o.metric for o in evaluator.objectives]
     rest = sorted({k for c in cands for k in c["metrics"]} - set(first))
     return first + rest
+
+
+def _headers(cols: list[str], evaluator: Any) -> list[str]:
+    """Column names with the space's units (``energy_nj`` …, see tools.csv_units)."""
+    return [column(k, evaluator.space_name)[0] for k in cols]
+
+
+def _values(metrics: dict[str, Any], cols: list[str], evaluator: Any) -> list[Any]:
+    return [cell(k, metrics[k], evaluator.space_name) if k in metrics else "" for k in cols]
 
 
 def write_candidates(
@@ -34,7 +44,7 @@ def write_candidates(
         "status",
         "operator",
         "parents",
-        *cols,
+        *_headers(cols, evaluator),
         "designer",
         "rationale",
     ]
@@ -47,7 +57,7 @@ def write_candidates(
             "ok",
             c["operator"],
             ";".join(c["parents"]),
-            *[c["metrics"].get(k, "") for k in cols],
+            *_values(c["metrics"], cols, evaluator),
             c["designer"],
             c["rationale"],
         ]
@@ -80,13 +90,15 @@ def _failure_note(f: dict[str, Any]) -> str:
 def write_front(path: Path, front: list[Candidate], evaluator: Any) -> None:
     cols = _metric_columns(front, evaluator)
     truth = evaluator.has_truth
-    header = ["arch", "partition", "round", *cols] + (["true_accuracy"] if truth else [])
+    header = ["arch", "partition", "round", *_headers(cols, evaluator)] + (
+        ["true_accuracy"] if truth else []
+    )
     ordered = sorted(
         front, key=lambda c: tuple(c["metrics"][o.metric] * o.sign for o in evaluator.objectives)
     )
     rows = []
     for c in ordered:
-        row = [c["arch"], c["partition"], c["round"], *[c["metrics"].get(k, "") for k in cols]]
+        row = [c["arch"], c["partition"], c["round"], *_values(c["metrics"], cols, evaluator)]
         if truth:
             row.append(evaluator.true_metrics(c["arch"], c["metrics"])["accuracy"])
         rows.append(row)

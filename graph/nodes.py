@@ -146,6 +146,7 @@ def select_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, A
         "llm_calls": (state.get("llm_usage") or {}).get("calls", 0),
         "fallbacks": sum(1 for f in state.get("fallbacks", []) if f["round"] == rnd),
         "seconds": round(time.perf_counter() - t0, 3),
+        **rt.evaluator.front_digest([c["metrics"] for c in cands if c["arch"] in set(front)]),
     }
     write_candidates(rt.run_dir / "candidates.csv", cands, rt.evaluator, state.get("failed", []))
     on_front = set(front)

@@ -269,6 +269,18 @@ class Evaluator:
         """True when accuracy is predicted but the space has the table's true value."""
         return self._truth is not None
 
+    def front_digest(self, front_rows: Sequence[dict[str, float]]) -> dict[str, float]:
+        """What a round's table shows of an optical front: best robust accuracy (%),
+        lowest energy (nJ), mean degradation (pp), fewest MZIs; ``{}`` elsewhere."""
+        if not front_rows or "robust_accuracy" not in self.backend.metrics:
+            return {}
+        return {
+            "robust_accuracy_pct": max(r["robust_accuracy"] for r in front_rows),
+            "energy_nj": min(r["energy_mj"] for r in front_rows) * 1e6,
+            "degradation_pp": sum(r["degradation"] for r in front_rows) / len(front_rows),
+            "mzi_count": min(r["mzi_count"] for r in front_rows),
+        }
+
     def true_metrics(self, arch: str, metrics: dict[str, float]) -> dict[str, float]:
         """Metrics with accuracy replaced by ground truth where the space has it."""
         if self._truth is None:

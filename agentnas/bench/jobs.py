@@ -184,15 +184,13 @@ def _agent_job(spec: BenchSpec, job: Job, folder: Path) -> tuple[int, int, int, 
 def _read_candidates(path: Path, cfg: Any) -> list[tuple[str, dict[str, float]]]:
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
+    from agentnas.tools.csv_units import metrics_from_row
+
     out = []
     for r in rows:
-        metrics = {}
-        for k, v in r.items():
-            try:
-                metrics[k] = float(v)
-            except (TypeError, ValueError):
-                continue
-        out.append((r["arch"], metrics))
+        if r.get("status", "ok") != "ok":  # failed or infeasible: no metrics, no point
+            continue
+        out.append((r["arch"], metrics_from_row(r, cfg.space)))
     return out
 
 

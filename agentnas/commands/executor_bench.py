@@ -40,10 +40,25 @@ def _cells(n: int, seed: int) -> list[str]:
     return out
 
 
-def _designs(n: int, seed: int) -> list[str]:
+def _designs(n: int, seed: int, hardware: str, dataset: str) -> list[str]:
+    """``n`` distinct photonic-mlp designs the backend can build (infeasible ones, refused
+    in microseconds, would flatter the timing)."""
+    from agentnas.tools.errors import UserError
+    from agentnas.tools.hardware.registry import get_backend
     from agentnas.tools.spaces.registry import get_space
 
-    return get_space("photonic-mlp").sample(random.Random(seed), n)
+    backend = get_backend(hardware, dataset=dataset, cache=False)
+    rng = random.Random(seed)
+    out: list[str] = []
+    while len(out) < n:
+        arch = get_space("photonic-mlp").sample(rng, 1)[0]
+        try:
+            backend.hardware_metrics(arch)
+        except UserError:
+            continue
+        if arch not in out:
+            out.append(arch)
+    return out
 
 
 def _workloads(args: dict[str, Any], scratch: Path) -> dict[str, Any]:
@@ -55,7 +70,7 @@ def _workloads(args: dict[str, Any], scratch: Path) -> dict[str, Any]:
     from agentnas.tools.proxies.parallel import score_cells
 
     cells = _cells(args["cells"], args["seed"])
-    designs = _designs(args["designs"], args["seed"])
+    designs = _designs(args["designs"], args["seed"], args["hardware"], args["dataset"])
 
     def proxies(ex: Any, cache: Path) -> int:
         score_cells(cells, progress=False, cache=ProxyCache(cache / "proxies"), executor=ex)

@@ -22,7 +22,16 @@ def _fmt(v: Any, spec: str) -> str:
 
 
 class RoundTable:
-    """Prints one row per finished round (evaluations, front, HV ratio, IGD, LLM calls)."""
+    """Prints one row per finished round (evaluations, front, HV ratio, IGD, LLM calls);
+    optical runs add the front's best robust accuracy, lowest energy, mean degradation
+    and fewest MZIs."""
+
+    OPTICAL = (
+        ("robust acc %", "robust_accuracy_pct", ".2f"),
+        ("energy nJ", "energy_nj", ".4g"),
+        ("degr. pp", "degradation_pp", "+.2f"),
+        ("MZIs", "mzi_count", ".0f"),
+    )
 
     def __init__(self, title: str) -> None:
         self.title = title
@@ -35,6 +44,7 @@ class RoundTable:
             box=None,
             pad_edge=False,
         )
+        optical = [c for c in self.OPTICAL if c[1] in stats]
         for name, width in (
             ("round", 5),
             ("evals", 6),
@@ -43,6 +53,7 @@ class RoundTable:
             ("IGD", 8),
             ("LLM calls", 9),
             ("fallbacks", 9),
+            *[(label, 12) for label, _, _ in optical],
         ):
             table.add_column(name, justify="right", width=width)
         table.add_row(
@@ -53,6 +64,7 @@ class RoundTable:
             _fmt(stats["igd"], ".4f"),
             str(stats["llm_calls"]),
             str(stats["fallbacks"]),
+            *[_fmt(stats[key], spec) for _, key, spec in optical],
         )
         console.print(table)
         self.header_done = True

@@ -45,10 +45,68 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from agentnas.tools.errors import UserError
 
+
+class InfeasibleDesign(UserError):
+    """A design the hardware cannot be built or operated as (a limit below is broken):
+    reported as ``infeasible`` (``candidates.csv`` status), never priced."""
+
+    kind = "infeasible"
+
+
 MESHES: tuple[str, ...] = ("clements", "reck")
 MIN_BLOCK, MAX_BLOCK = 2, 64
 EFFICIENT_HEATER_P_PI_MW = 5.6  # efficient thermo-optic shifter (see heater_p_pi_mw)
 SPEED_OF_LIGHT_UM_PER_NS = 299_792.458
+
+# Phase-shifter technologies (``--backend-option shifter=NAME``, or a preset name such as
+# ``optical-mzi:realistic+pcm``): static power to hold a phase of π, and the source.
+# Weights are stationary (programmed once, then many inferences), so a non-volatile or
+# capacitive shifter's programming energy is amortised to ~0 per inference and only a
+# static holding power is charged.
+SHIFTERS: dict[str, tuple[float, str]] = {
+    "thermo": (
+        30.0,
+        "thermo-optic silicon heater, P_pi ~ 30 mW typical [papers.md 'Optical MZI "
+        "models'; Shen et al., Nat. Photonics 11, 441 (2017)]",
+    ),
+    "thermo-efficient": (
+        EFFICIENT_HEATER_P_PI_MW,
+        "efficient thermo-optic design, P_pi ~ 5.6 mW [papers.md 'Optical MZI models']",
+    ),
+    "pcm": (
+        0.0,
+        "non-volatile phase-change shifter: the phase is held with no power [Rios et al., "
+        "'Integrated all-photonic non-volatile multi-level memory', Nat. Photonics 9, 725 "
+        "(2015)]",
+    ),
+    "eo": (
+        0.0,
+        "electro-optic (thin-film lithium niobate) shifter: capacitive, no static current "
+        "to hold a phase [Wang et al., 'Integrated lithium niobate electro-optic modulators "
+        "operating at CMOS-compatible voltages', Nature 562, 101 (2018)]",
+    ),
+}
+DEFAULT_SHIFTER = "thermo"
+
+# Limits that make a design infeasible (checked by :func:`check_feasible`):
+# * laser power per block feed: a silicon waveguide carries at most ~100 mW (20 dBm)
+#   before two-photon and free-carrier absorption make loss grow with power [Tsang & Liu,
+#   "Nonlinear optical properties of silicon waveguides", Semicond. Sci. Technol. 23,
+#   064007 (2008)]; the loss budget of a deep mesh (Reck k=64 at 0.3 dB/MZI needs ~69 dBm,
+#   i.e. 8 kW of light) cannot be met, however much wall-plug power is paid for it.
+MAX_LASER_DBM = 20.0
+# * total chip power (optional, ``max_chip_power_w``): a package dissipates a few hundred
+#   W at most (the Xeon 8380 reference: 270 W TDP, Intel ARK). Off by default: with
+#   thermo-optic heaters at the cited P_pi every network of the 784-input photonic-mlp
+#   space draws kW of static heater power (~100k shifters x 30 mW), so the limit would
+#   refuse the whole space; set it to see which designs survive with other shifters.
+
+
+def shifter_constants(name: str, **overrides: Any) -> EnergyConstants:
+    """Energy constants for phase-shifter technology ``name`` (see :data:`SHIFTERS`)."""
+    if name not in SHIFTERS:
+        raise UserError(f"unknown phase shifter '{name}'; available: {', '.join(SHIFTERS)}")
+    return EnergyConstants(heater_p_pi_mw=SHIFTERS[name][0], **overrides)
 
 
 def _one_line(exc: ValidationError, what: str) -> UserError:
@@ -163,6 +221,8 @@ class EnergyConstants(BaseModel):
     heater_hold_ns: float | None = None
     mzi_length_um: float = 180.0  # shifter + couplers + spacing [LT mzi length]
     group_index: float = 4.2  # silicon strip waveguide at 1550 nm (typ. 4.2–4.3)
+    max_laser_dbm: float = MAX_LASER_DBM  # optical power one waveguide feed may carry
+    max_chip_power_w: float | None = None  # total electrical power limit (None = none)
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -274,6 +334,30 @@ def energy_per_inference(
     for spec in layers:
         total = total + layer_energy(spec, constants, nonideal)
     return total
+
+
+def check_feasible(
+    layers: list[LayerSpec], constants: EnergyConstants | None = None, nonideal: Any = None
+) -> None:
+    """Refuse (:class:`InfeasibleDesign`) a network whose laser feed would exceed
+    ``max_laser_dbm`` or whose total power would exceed ``max_chip_power_w``."""
+    c = constants or EnergyConstants()
+    il = _mzi_il_db(c, nonideal)
+    for i, spec in enumerate(layers):
+        dbm = laser_power_dbm(spec, c, il)
+        if dbm > c.max_laser_dbm:
+            raise InfeasibleDesign(
+                f"layer {i + 1} ({spec.mesh} k={spec.block_size}, {2 * spec.mesh_depth + 1} "
+                f"MZIs deep at {il:g} dB each) needs {dbm:.1f} dBm of laser power per feed; "
+                f"a silicon waveguide carries at most {c.max_laser_dbm:g} dBm"
+            )
+    if c.max_chip_power_w is not None:
+        watts = energy_per_inference(layers, c, nonideal).total_pj * c.clock_ghz * 1e-3
+        if watts > c.max_chip_power_w:
+            raise InfeasibleDesign(
+                f"the chip would draw {watts:.4g} W at {c.clock_ghz:g} GHz, above the "
+                f"{c.max_chip_power_w:g} W limit"
+            )
 
 
 def latency_estimate_ns(layers: list[LayerSpec], constants: EnergyConstants | None = None) -> float:

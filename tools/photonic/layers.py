@@ -154,6 +154,10 @@ class MZILinear(nn.Module):
         self._cache_key: tuple[int, int] | None = None
         self._mapping: BlockMapping | None = None
         self._fixed_weight: tuple[NonIdealities, torch.Tensor] | None = None
+        # noise-aware training: decompose once every ``remap_every`` steps (see forward)
+        self.remap_every = 1
+        self._stale: tuple[BlockMapping, torch.Tensor] | None = None
+        self._stale_steps = 0
 
     @classmethod
     def from_linear(
@@ -189,6 +193,23 @@ class MZILinear(nn.Module):
         w = realised_weight(m, ni, self.out_features, self.in_features, generator)
         return w.to(self.weight.dtype)
 
+    def _stale_error(self, generator: torch.Generator | None) -> torch.Tensor:
+        """This step's hardware error W_realised − W, drawn on a decomposition at most
+        ``remap_every`` steps old. The SVD and mesh decomposition cost far more than a
+        training step, and between nearby steps the weights (hence the phases, and the
+        error pattern quantization and noise make of them) barely move; the error is
+        detached either way (straight-through), so only its statistics matter. Fresh
+        noise is drawn every step; scoring always decomposes the final weights."""
+        ni = self.nonideal if self.nonideal is not None else NonIdealities()
+        if self._stale is None or self._stale_steps >= self.remap_every:
+            w0 = self.weight.detach().clone()
+            self._stale = (map_weight(w0, self.mesh, self.block_size), w0)
+            self._stale_steps = 0
+        mapping, w0 = self._stale
+        self._stale_steps += 1
+        w = realised_weight(mapping, ni, self.out_features, self.in_features, generator)
+        return (w.to(w0.dtype) - w0).detach()
+
     def mapping_error(self, generator: torch.Generator | None = None) -> float:
         """‖W_realised − W‖_F / ‖W‖_F for one draw."""
         w = self.weight.detach()
@@ -201,7 +222,10 @@ class MZILinear(nn.Module):
         if generator is None:
             generator = self.generator
         w = self.weight
-        w_eff = w + (self.mapped_weight(generator).to(w.dtype) - w).detach()
+        if self.training and self.remap_every > 1:
+            w_eff = w + self._stale_error(generator).to(w.dtype)
+        else:
+            w_eff = w + (self.mapped_weight(generator).to(w.dtype) - w).detach()
         y = F.linear(x, w_eff.to(x.dtype))
         y_det = detect(y.detach(), self.nonideal, generator)
         y = y + (y_det - y).detach()
@@ -252,11 +276,16 @@ def set_nonideal(
     model: nn.Module,
     nonideal: NonIdealities | None,
     generator: torch.Generator | None = None,
+    remap_every: int | None = None,
 ) -> None:
     """Set the non-idealities (None = plain nn.Linear) and the Monte-Carlo generator of
     every MZILinear in ``model`` — for models (nn.Sequential) whose forward passes no
-    generator. One forward of the model is then one draw."""
+    generator. One forward of the model is then one draw. ``remap_every`` (training
+    only): decompose the weights once every so many steps (1 = every step)."""
     for module in model.modules():
         if isinstance(module, MZILinear):
             module.nonideal = nonideal
             module.generator = generator
+            module._stale = None
+            if remap_every is not None:
+                module.remap_every = max(1, int(remap_every))

@@ -138,11 +138,14 @@ def train(
     seed: int = 0,
     epochs: int = DEFAULT_EPOCHS,
     nat_epochs: int | None = None,
+    remap_every: int = 1,
 ) -> PhotonicMLP:
     """Train ``cfg`` on ``dataset``'s training split; returns the model with the simulator
     switched off (``nonideal=None``). ``nonideal`` is used only when ``cfg.nat`` is on, in
     the last ``nat_epochs`` epochs (None = all of them; fewer is cheaper, since every
-    noise-aware step re-maps the changed weights onto MZI phases)."""
+    noise-aware step re-maps the changed weights onto MZI phases). ``remap_every``: a
+    noise-aware step draws its noise on a decomposition at most this many steps old
+    (:meth:`MZILinear._stale_error`; 1 = decompose every step, exact)."""
     with limited_threads():
         torch.manual_seed(seed)  # weight init
         model = PhotonicMLP(cfg, dataset.in_features, dataset.n_classes)
@@ -155,7 +158,7 @@ def train(
         model.train()
         for epoch in range(epochs):
             if epoch == first_nat and noise is not None:
-                set_nonideal(model, noise, noise_gen)
+                set_nonideal(model, noise, noise_gen, remap_every)
             order = torch.randperm(len(y), generator=shuffle)
             for start in range(0, len(y), BATCH_SIZE):
                 idx = order[start : start + BATCH_SIZE]
@@ -182,15 +185,25 @@ def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return 100.0 * float((model(x).argmax(dim=1) == y).double().mean())
 
 
+EARLY_STOP_CHUNK = 8  # draws between two looks at the standard error
+
+
 def robust_accuracy(
     model: PhotonicMLP,
     dataset: PhotonicDataset,
     nonideal: NonIdealities | None,
     draws: int = 32,
     seed: int = 0,
+    tolerance_pp: float | None = None,
 ) -> RobustResult:
     """Clean and Monte-Carlo accuracy (%) of ``model`` on the test split; draw i uses
-    generator seed ``seed·100003 + i``, so results are reproducible and draw-order free."""
+    generator seed ``seed·100003 + i``, so results are reproducible and draw-order free.
+
+    Early stopping: with ``tolerance_pp``, draws stop after any multiple of
+    ``EARLY_STOP_CHUNK`` once the standard error of the mean is at most that many
+    percentage points (the mean is then as precise as asked; more draws would not move
+    it). It depends only on the draws' values, so it is deterministic too. The
+    weights are decomposed once; each draw only perturbs and reconstructs the meshes."""
     if draws < 1:
         from agentnas.tools.errors import UserError
 
@@ -200,14 +213,23 @@ def robust_accuracy(
     with limited_threads(), torch.no_grad():
         set_nonideal(model, None)
         clean = _accuracy(model, x, y)
-        per_draw = []
+        per_draw: list[float] = []
         for i in range(draws):
             gen = torch.Generator().manual_seed(seed * 100_003 + i)
             set_nonideal(model, noise, gen)
             per_draw.append(_accuracy(model, x, y))
+            if _precise_enough(per_draw, tolerance_pp):
+                break
         set_nonideal(model, None)
     mean = statistics.fmean(per_draw)
-    std = statistics.stdev(per_draw) if draws > 1 else 0.0
+    std = statistics.stdev(per_draw) if len(per_draw) > 1 else 0.0
     return RobustResult(
         clean_accuracy=clean, mean=mean, std=std, degradation=clean - mean, per_draw=per_draw
     )
+
+
+def _precise_enough(per_draw: list[float], tolerance_pp: float | None) -> bool:
+    n = len(per_draw)
+    if tolerance_pp is None or n < EARLY_STOP_CHUNK or n % EARLY_STOP_CHUNK:
+        return False
+    return statistics.stdev(per_draw) / n**0.5 <= tolerance_pp
