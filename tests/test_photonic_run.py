@@ -27,8 +27,9 @@ def test_photonic_run_writes_front_with_breakdown_and_references(tmp_path):
         front = list(csv.DictReader(fh))
     assert front
     for row in front:
-        parts = sum(float(row[k]) for k in row if k.startswith("energy_") and k != "energy_mj")
-        assert abs(parts - float(row["energy_mj"])) <= 1e-9 + 1e-6 * float(row["energy_mj"])
-        assert float(row["ref_cpu_energy_mj"]) > float(row["ref_gpu_energy_mj"]) > 0
-        assert 50 < float(row["robust_accuracy"]) <= 100  # real digits, well above chance
-        assert float(row["accuracy"]) == float(row["robust_accuracy"])
+        # CSV values carry 4 significant digits: the parts add up to the total within that
+        parts = sum(float(row[k]) for k in row if k.startswith("energy_") and k != "energy_nj")
+        assert abs(parts - float(row["energy_nj"])) <= 1e-3 * float(row["energy_nj"])
+        assert float(row["ref_cpu_energy_nj"]) > float(row["ref_gpu_energy_nj"]) > 0
+        assert 50 < float(row["robust_accuracy_pct"]) <= 100  # real digits, above chance
+        assert float(row["accuracy_pct"]) == float(row["robust_accuracy_pct"])
