@@ -81,12 +81,28 @@ def metrics_line(metrics: dict[str, float], objectives: Sequence[str]) -> str:
     return ", ".join(parts)
 
 
+def _claim_note(h: HeuristicView) -> str:
+    """The structured claim in a few words, so a model weighs it as the offline policy
+    does: measured effect, evidence, where it was seen, whether it travels."""
+    c = h.claim
+    if c is None:
+        return ""
+    size = f" {c.effect:+.3g}" if c.effect is not None else ""
+    travels = "any device" if c.hardware_independent else "this device only"
+    return f"; claim: {c.objective} {c.direction}{size}, n={c.evidence}, {travels}"
+
+
 def heuristics_block(heuristics: Sequence[HeuristicView]) -> str:
+    """Heuristics, most evidence first, each with its confidence (the Laplace share of
+    supporting evidence, the weight the offline policy gives it) and its claim."""
     if not heuristics:
         return "(none yet)"
+    ranked = sorted(heuristics, key=lambda h: -(h.evidence_for + h.evidence_against))
     return "\n".join(
-        f"- [{h.id}] ({h.polarity}; evidence +{h.evidence_for}/-{h.evidence_against}) {h.text}"
-        for h in heuristics
+        f"- [{h.id}] ({h.polarity}; evidence +{h.evidence_for}/-{h.evidence_against}, "
+        f"confidence {(h.evidence_for + 1) / (h.evidence_for + h.evidence_against + 2):.2f}"
+        f"{_claim_note(h)}) {h.text}"
+        for h in ranked
     )
 
 
