@@ -18,6 +18,7 @@ were learnt on this device (the graph filters them, :func:`agentnas.graph.knowle
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -125,3 +126,59 @@ def word_support(
         if good:
             used.append(h.id)
     return max(-1.0, min(1.0, score)), used
+
+
+PATTERN_SMOOTHING = 2.0  # pseudo-cells spread evenly over the ops of every edge
+
+
+def front_pattern(
+    heuristics: Sequence[HeuristicView], partition: int, ops: Sequence[str], dataset: str = ""
+) -> tuple[np.ndarray, float] | None:
+    """Per (edge, op) probability that a front cell of ``partition`` carries the op there,
+    from the front-pattern claims (smoothed towards uniform), and the evidence behind it
+    (front cells seen, all sources); None without such claims."""
+    counts = np.zeros((len(EDGE_LABELS), len(ops)))
+    seen = np.zeros(len(EDGE_LABELS))
+    for h in heuristics:
+        c = h.claim
+        if c is None or c.objective != "front" or h.partition != partition or c.effect is None:
+            continue
+        if c.op not in ops or not c.edges or c.edges[0] not in EDGE_LABELS:
+            continue
+        e = EDGE_LABELS.index(c.edges[0])
+        w = _weight(h, dataset)
+        counts[e, ops.index(c.op)] += c.effect * w
+        seen[e] = max(seen[e], w)
+    if not seen.any():
+        return None
+    probs = (counts + PATTERN_SMOOTHING / len(ops)) / (
+        counts.sum(axis=1, keepdims=True) + PATTERN_SMOOTHING
+    )
+    return probs, float(seen.mean())
+
+
+def pattern_support(
+    pattern: tuple[np.ndarray, float], cell: Sequence[str], ops: Sequence[str]
+) -> float:
+    """How typical ``cell`` is of the front pattern, in [-1, 1]: the mean probability of
+    its ops, against uniform (1/len(ops)), scaled by how much evidence the pattern has."""
+    probs, evidence = pattern
+    mean = float(np.mean([probs[e, ops.index(op)] for e, op in enumerate(cell)]))
+    base = 1.0 / len(ops)
+    trust = evidence / (evidence + PATTERN_SMOOTHING * 5)
+    return max(-1.0, min(1.0, (mean - base) / (1.0 - base) * 2.0 * trust))
+
+
+def sample_pattern(
+    pattern: tuple[np.ndarray, float], ops: Sequence[str], rng: Any, n: int
+) -> list[tuple[str, ...]]:
+    """``n`` cells drawn edge by edge from the front pattern's probabilities."""
+    probs, _ = pattern
+    out = []
+    for _ in range(n):
+        out.append(tuple(ops[_draw(probs[e], rng.random())] for e in range(len(EDGE_LABELS))))
+    return out
+
+
+def _draw(p: np.ndarray, u: float) -> int:
+    return int(min(np.searchsorted(np.cumsum(p), u * p.sum()), len(p) - 1))

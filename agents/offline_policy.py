@@ -137,6 +137,16 @@ def _claims_apply(space: Any, arch: str) -> bool:
     )
 
 
+PATTERN_SAMPLES = 150  # candidates drawn from the front pattern per Designer call
+
+
+def _pattern(space: Any, views: Sequence[HeuristicView], ctx: DesignerContext, arch: str) -> Any:
+    """The front pattern of this partition from the claims, or None."""
+    if not _claims_apply(space, arch):
+        return None
+    return cu.front_pattern(views, ctx.partition.id, space.vocabulary().operations, ctx.dataset)
+
+
 def _priors(
     views: Sequence[HeuristicView], objectives: Sequence[str], ctx: DesignerContext, space: Any
 ) -> dict[str, Any]:
@@ -221,6 +231,17 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
                 if ok(child):
                     crossover.setdefault(child, ([a.arch, b.arch], "crossover"))
     seeds: dict[str, tuple[list[str], str]] = {}
+    views = _with_claims(ctx.heuristics, ctx.space)
+    any_arch = next(iter(sorted(taken)), None)
+    pattern = _pattern(space, views, ctx, any_arch) if any_arch is not None else None
+    if pattern is not None:  # cells typical of this partition's front elsewhere
+        from agentnas.tools.spaces.nb201 import format_cell  # the slots are NB201's edges
+
+        ops_v = space.vocabulary().operations
+        for ops in cu.sample_pattern(pattern, ops_v, rng, PATTERN_SAMPLES):
+            a = format_cell(ops)
+            if ok(a) and a not in mutation and a not in crossover:
+                seeds.setdefault(a, ([], "sampled from the front-pattern claims"))
     if len(mutation) + len(crossover) < 4 * ctx.n_children:
         for a in _sample_inside(space, ctx, rng, 300):
             if ok(a):
@@ -231,7 +252,6 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
     if not cands:
         return [], {"content": "no legal, novel candidate inside the partition", "candidates": 0}
     fit_on = data
-    views = _with_claims(ctx.heuristics, ctx.space)
     claims = _claims_apply(space, cands[0])
     priors = _priors(views, objs, ctx, space) if claims else None
     pred, std = sg.predict_objectives(
@@ -304,6 +324,9 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
             gain, gap = score(a, g_front, p_front, hv0)
             parent = origin[a][0][0] if origin[a][0] else None
             support, used = _support(space, rules, words, parent, a, objs)
+            if pattern is not None:
+                support = max(-1.0, min(1.0, support + cu.pattern_support(
+                    pattern, sg.slot_ops(space, a) or (), space.vocabulary().operations)))  # fmt: skip
             gain *= max(WORDS_FLOOR, 1.0 + WORDS_WEIGHT * support)
             ranked.append(((gain, gap + 0.1 * support, rng.random()), a, used))
         if not ranked:

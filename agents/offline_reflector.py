@@ -81,6 +81,11 @@ def _verdict(o: Outcome, objectives: Sequence[str]) -> int:
     return 0
 
 
+# An edit that cuts a cell's last live path costs up to 80 accuracy points: that is the
+# cell's structure (which the surrogate models by its path features), not the op's effect
+# elsewhere. Each observation is clipped to this many points (a near-front edit moves
+# accuracy by 0.1-1 point), so one disconnection cannot dominate a claim's mean.
+ACCURACY_CLIP = 2.0
 MAX_EDITS = 2  # children further from their parent say too little about any one edit
 RETIRE_AFTER = 12  # observations before an inconsistent measured claim is retired
 
@@ -108,14 +113,56 @@ def claim_observations(
             op, instead, sign = (new, old, 1.0) if new < old else (old, new, -1.0)
             for obj in ctx.objectives:
                 d = o.deltas.get(obj)
-                if d is not None:
-                    out[(slots[e], op, instead, obj)].append(sign * d / len(edits))
+                if d is None:
+                    continue
+                if maximized(obj):  # see ACCURACY_CLIP
+                    clip = ACCURACY_CLIP * (1.0 if o.child_metrics.get(obj, 0.0) > 1.0 else 0.01)
+                    d = max(-clip, min(clip, d))
+                out[(slots[e], op, instead, obj)].append(sign * d / len(edits))
     return out
 
 
 def _objective_name(metric: str) -> str:
     """The claim's objective word for a metric (``latency_ms`` -> ``latency``)."""
     return "accuracy" if maximized(metric) else metric.removesuffix("_ms").removesuffix("_mj")
+
+
+PATTERN_MIN_SHARE = 0.2  # rarer ops on a front's edge make no front-pattern claim
+
+
+def front_patterns(ctx: ReflectorContext, space: Any) -> list[NewHeuristic]:
+    """Per partition and edge, the ops its Pareto archive's cells carry, as front-pattern
+    claims (:data:`agentnas.memory.claim.FRONT`): "partition 2's front cells put
+    skip_connect on edge 3<-0 (80% of 5)". Patterns of ops on edges, not cells."""
+    from agentnas.memory.claim import FRONT, describe
+
+    by_part: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+    slots = tuple(space.vocabulary().slots) if isinstance(space, SlotSpace) else ()
+    for s in ctx.front:
+        ops = sg.slot_ops(space, s.arch)
+        if ops is not None and s.partition is not None:
+            by_part[s.partition].append(ops)
+    add = []
+    for part, cells in sorted(by_part.items()):
+        n = len(cells)
+        for e, label in enumerate(slots):
+            counts: dict[str, int] = defaultdict(int)
+            for ops in cells:
+                counts[ops[e]] += 1
+            for op, k in sorted(counts.items()):
+                if k / n < PATTERN_MIN_SHARE:
+                    continue
+                claim = Claim(
+                    op=op, edges=(label,), objective=FRONT, direction="up", effect=k / n,
+                    evidence=n, devices=(ctx.hardware,),
+                    datasets=(ctx.dataset,) if ctx.dataset else (), source="reflector",
+                    hardware_independent=True,
+                )  # fmt: skip
+                add.append(NewHeuristic(
+                    text=describe(claim), claim=claim, partition=part, polarity="positive",
+                    evidence_for=k, evidence_against=n - k,
+                ))  # fmt: skip
+    return add
 
 
 def reflect_claims(ctx: ReflectorContext, space: Any) -> tuple[list[NewHeuristic], list[str]]:
@@ -142,10 +189,11 @@ def reflect_claims(ctx: ReflectorContext, space: Any) -> tuple[list[NewHeuristic
             evidence_for=agree, evidence_against=len(values) - agree,
         ))  # fmt: skip
     add.sort(key=lambda h: (-(h.claim.evidence if h.claim else 0), h.text))
+    add = [*front_patterns(ctx, space), *add]
     retire = [
         h.id
         for h in ctx.heuristics
-        if h.claim is not None and h.claim.effect is not None
+        if h.claim is not None and h.claim.effect is not None and h.claim.objective != "front"
         and h.evidence_for + h.evidence_against >= RETIRE_AFTER
         and h.evidence_for < 1.5 * h.evidence_against
     ]  # fmt: skip

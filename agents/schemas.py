@@ -213,7 +213,10 @@ class ReflectorContext(BaseModel):
     max_new: int = 3
     dataset: str = ""  # added: recorded in the claims' evidence
     # added: structured claims the offline Reflector may add per round (beside max_new words)
-    max_new_claims: int = 60
+    max_new_claims: int = 200
+    # added: every partition's Pareto archive (cells with partition and metrics): the
+    # offline Reflector writes which ops its front cells carry (front-pattern claims)
+    front: list[ScoredArch] = Field(default_factory=list)
 
 
 class NewHeuristic(BaseModel):

@@ -142,6 +142,7 @@ def error_slope(objective: str, y: np.ndarray) -> float:
 
 
 PRIOR_STRENGTH = 1.0  # ridge pseudo-observations per unit of a claim's evidence
+EVIDENCE_HALF = 10.0  # evidence at which a column's prior mean counts half
 
 
 def claim_prior(
@@ -157,8 +158,12 @@ def claim_prior(
     values, evidence = got
     stop = start + values.size
     mean, extra = np.zeros(dim), np.zeros(dim)
-    mean[start:stop] = error_slope(objective, y_raw) * values.reshape(-1)
-    extra[start:stop] = PRIOR_STRENGTH * evidence.reshape(-1)
+    ev = evidence.reshape(-1)
+    # the claims were measured near fronts: convert their units where the good cells are
+    # (upper quartile), and trust a column's claim in proportion to its evidence
+    slope = error_slope(objective, np.array([np.percentile(y_raw, 75)]) if len(y_raw) else y_raw)
+    mean[start:stop] = slope * values.reshape(-1) * ev / (ev + EVIDENCE_HALF)
+    extra[start:stop] = PRIOR_STRENGTH * ev
     return mean, extra
 
 

@@ -248,3 +248,28 @@ def add_user_heuristics(
     return apply_reflection(
         kb, records, ReflectionResult(add=adds), space, hardware, round_, "user"
     )
+
+
+def pool_into(kb: Any, records: list[dict[str, Any]]) -> int:
+    """Fold exported records into ``kb`` as a run would learn them: the same claim from
+    several runs or devices becomes one heuristic with the pooled evidence (where
+    :meth:`~agentnas.memory.knowledge_base.KnowledgeBase.import_` would keep the last
+    copy). Retired records are skipped. Returns the number of heuristics written."""
+    from agentnas.agents.schemas import NewHeuristic, ReflectionResult
+
+    snapshot = [h.model_dump(mode="json") for h in kb.list()]
+    touched: set[str] = set()
+    for r in records:
+        h = Heuristic.model_validate(r)
+        if h.status != "active":
+            continue
+        new = NewHeuristic(
+            text=h.text, polarity=h.polarity, partition=h.scope.partition, claim=h.claim,
+            evidence_for=h.evidence_for, evidence_against=h.evidence_against,
+        )  # fmt: skip
+        snapshot, changes = apply_reflection(
+            kb, snapshot, ReflectionResult(add=[new]), h.scope.space, h.scope.hardware,
+            h.last_round, h.source,
+        )  # fmt: skip
+        touched |= {c["id"] for c in changes}
+    return len(touched)

@@ -201,6 +201,12 @@ def reflect_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, 
         outcomes=outcomes,
         heuristics=heuristic_views(heur),
         dataset=rt.evaluator.dataset or "",
+        front=[  # every partition's Pareto archive: the front-pattern claims' evidence
+            scored(by_arch[a])
+            for members in state.get("archives", {}).values()
+            for a in members
+            if a in by_arch
+        ],
     )
     result = reflect(ctx, rt.llm, max_repairs=cfg.repairs("reflector"))
     usage = trace_attempts(rt, result.attempts, fallback=result.fallback_used)

@@ -28,6 +28,10 @@ Direction = Literal["up", "down"]
 ClaimSource = Literal["reflector", "user", "imported"]
 ANY_OBJECTIVE = "any"
 """A claim about overall merit (the user's "avoid X"): ``up`` = better, ``down`` = worse."""
+FRONT = "front"
+"""A pattern of Pareto-optimal cells: ``effect`` is the share of a partition's front
+cells that carry ``op`` on the edge (``evidence`` = front cells seen). Within one
+partition the front is mostly the accuracy ranking, the same on every device."""
 
 
 class Claim(BaseModel):
@@ -61,14 +65,14 @@ class Claim(BaseModel):
 
     def good(self, maximized: bool) -> bool:
         """Whether following the claim (placing ``op``) is recommended."""
-        if self.objective == ANY_OBJECTIVE or maximized:
+        if self.objective in (ANY_OBJECTIVE, FRONT) or maximized:
             return self.direction == "up"
         return self.direction == "down"
 
     def applies_to(self, metric: str) -> bool:
         """Whether the claim is about ``metric`` (``accuracy`` covers ``robust_accuracy``;
         ``latency`` covers ``latency_ms``)."""
-        return self.objective != ANY_OBJECTIVE and (
+        return self.objective not in (ANY_OBJECTIVE, FRONT) and (
             metric == self.objective or self.objective in metric
         )
 
@@ -138,6 +142,13 @@ def describe(claim: Claim) -> str:
         if len(claim.edges) == 1
         else (f"on edges {', '.join(claim.edges)}" if claim.edges else "on any edge")
     )
+    if claim.objective == FRONT:
+        seen = ", ".join([*claim.devices, *claim.datasets]) or "no device yet"
+        return (
+            f"Pareto-optimal cells of this partition carry {claim.op} on edge "
+            f"{', '.join(claim.edges)} ({claim.effect or 0:.0%} of {claim.evidence} front "
+            f"cells; seen on {seen})"
+        )
     what = f"{claim.op} instead of {claim.instead_of}" if claim.instead_of else claim.op
     verb = "raised" if claim.direction == "up" else "lowered"
     size = f" by {_fmt(claim.effect)}" if claim.effect is not None else ""

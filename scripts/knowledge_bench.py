@@ -33,6 +33,8 @@ def _run(device: str, seed: int, budget: int, rounds: int, out: Path, kb: Path |
 
 
 def _merge(kbs: list[Path], into: Path) -> int:
+    """One KB from several runs' KBs, the same claims pooled (as a shared --kb would)."""
+    from agentnas.graph.knowledge import pool_into
     from agentnas.memory.knowledge_base import KnowledgeBase
 
     records = []
@@ -40,7 +42,7 @@ def _merge(kbs: list[Path], into: Path) -> int:
         with KnowledgeBase(k, create=False) as kb:
             records += kb.export()
     with KnowledgeBase(into) as kb:
-        return kb.import_(records)
+        return pool_into(kb, records)
 
 
 def _ms(v: list[float]) -> str:

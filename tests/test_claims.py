@@ -198,3 +198,47 @@ def test_an_export_with_bad_claim_fields_is_refused_untouched(tmp_path: Path, ca
     with KnowledgeBase(kb, create=False) as base:
         assert [h.id for h in base.list()] == [records[0]["id"]]
         assert base.get(records[0]["id"]).claim.op == "avg_pool_3x3"
+
+
+def test_front_patterns_are_claims_about_edges_and_steer_the_designer():
+    from agentnas.agents.offline_reflector import front_patterns
+    from agentnas.agents.schemas import ReflectorContext, ScoredArch
+
+    base = ["nor_conv_3x3", "nor_conv_1x1", "nor_conv_1x1", "skip_connect", "nor_conv_1x1",
+            "nor_conv_1x1"]  # fmt: skip
+    cells = []
+    for e in (1, 2, 4):  # three front cells of partition 1, all with skip on 3<-0
+        ops = list(base)
+        ops[e] = "skip_connect"
+        cells.append(ScoredArch(arch=nb201.format_cell(ops), metrics={}, partition=1))
+    ctx = ReflectorContext(space="nb201", hardware="hwnasbench:eyeriss", objectives=["accuracy"],
+                           round=2, outcomes=[], front=cells, dataset="cifar10")  # fmt: skip
+    found = {(h.claim.op, h.claim.edges[0]): h for h in front_patterns(ctx, SPACE)}
+    skip = found[("skip_connect", "3<-0")]
+    assert skip.partition == 1 and skip.claim.effect == 1.0 and skip.claim.evidence == 3
+    assert skip.claim.hardware_independent and skip.claim.objective == "front"
+    assert found[("nor_conv_1x1", "2<-0")].claim.effect == pytest.approx(2 / 3)
+    # the Designer of partition 1 leans towards the pattern; another partition's does not
+    views = [HeuristicView(id=f"f{i}", text=h.text, partition=h.partition, claim=h.claim,
+                           evidence_for=h.evidence_for, evidence_against=h.evidence_against)
+             for i, h in enumerate(front_patterns(ctx, SPACE))]  # fmt: skip
+    ctx1 = context(part_id=1, n_children=6)
+    plain = design(ctx1, OFFLINE, SPACE).children
+    steered = design(ctx1.model_copy(update={"heuristics": views}), OFFLINE, SPACE).children
+
+    pattern = cu.front_pattern(views, 1, nb201.OPS)
+    assert pattern is not None and cu.front_pattern(views, 2, nb201.OPS) is None
+
+    def typical(children):  # mean probability of the children's ops under the pattern
+        return sum(
+            pattern[0][e, nb201.OPS.index(op)]
+            for c in children for e, op in enumerate(nb201.parse_cell(c.arch))
+        ) / len(children)  # fmt: skip
+
+    assert typical(steered) > typical(plain)
+    assert any("front-pattern" in c.rationale for c in steered)
+    ctx2 = context(part_id=2, n_children=6)
+    assert [c.arch for c in design(ctx2, OFFLINE, SPACE).children] == [
+        c.arch
+        for c in design(ctx2.model_copy(update={"heuristics": views}), OFFLINE, SPACE).children
+    ]

@@ -258,10 +258,30 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     def import_(
         ctx: typer.Context,
         file: Annotated[Path, typer.Argument(help="A file written by `agentnas kb export`.")],
+        pool: Annotated[
+            bool,
+            typer.Option(
+                "--pool",
+                help="Pool the evidence of claims the KB already holds (KBs of several "
+                "devices into one) instead of replacing records with the same id.",
+            ),
+        ] = False,
         kb: KbOption = None,
     ) -> None:
-        """Load exported heuristics (same ids replace existing ones)."""
+        """Load exported heuristics (same ids replace existing ones, or pool with --pool)."""
+        from agentnas.graph.knowledge import pool_into
+
         records = [_imported(r) for r in _read_records(file)]
+        for index, record in enumerate(records):  # refuse before anything is written
+            try:
+                Heuristic.model_validate(record)
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                where = ".".join(str(p) for p in error["loc"]) or "value"
+                raise UserError(
+                    f"record {index} is not a heuristic: {where}: {error['msg']}"
+                ) from None
         with KnowledgeBase(_kb_dir(ctx, kb)) as base:
-            count = base.import_(records)
-        Console().print(f"imported {count} heuristic(s) into {base.path}", highlight=False)
+            count = pool_into(base, records) if pool else base.import_(records)
+        verb = "pooled" if pool else "imported"
+        Console().print(f"{verb} {count} heuristic(s) into {base.path}", highlight=False)
