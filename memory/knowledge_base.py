@@ -391,10 +391,32 @@ class KnowledgeBase:
         self._collection.upsert(
             ids=[h.id for h in heuristics],
             documents=[h.text for h in heuristics],
-            embeddings=builtins.list(embed([h.text for h in heuristics])),
+            embeddings=self._embeddings(heuristics),
             metadatas=[to_metadata(h) for h in heuristics],
         )
         return len(heuristics)
+
+    def _embeddings(self, heuristics: builtins.list[Heuristic]) -> builtins.list[Any]:
+        """Vectors for ``heuristics``: a stored claim keeps its vector when only its
+        wording's numbers changed (a Reflector revises ~100 claims a round; re-embedding
+        them cost 2-50 s a run on 2 busy cores); new records and changed words embed."""
+        found = self._collection.get(
+            ids=[h.id for h in heuristics], include=["documents", "embeddings"]
+        )
+        stored = {
+            i: (d, e)
+            for i, d, e in zip(found["ids"], found["documents"], found["embeddings"], strict=True)
+        }
+        keep = {
+            h.id: stored[h.id][1]
+            for h in heuristics
+            if h.id in stored and (h.claim is not None or stored[h.id][0] == h.text)
+        }
+        todo = [h for h in heuristics if h.id not in keep]
+        fresh = dict(
+            zip([h.id for h in todo], embed([h.text for h in todo]) if todo else [], strict=True)
+        )
+        return [keep[h.id] if h.id in keep else fresh[h.id] for h in heuristics]
 
 
 def _first_error(exc: ValidationError) -> str:
