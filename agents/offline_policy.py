@@ -234,10 +234,10 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
     views = _with_claims(ctx.heuristics, ctx.space)
     any_arch = next(iter(sorted(taken)), None)
     pattern = _pattern(space, views, ctx, any_arch) if any_arch is not None else None
+    ops_v = space.vocabulary().operations if pattern is not None else ()
     if pattern is not None:  # cells typical of this partition's front elsewhere
         from agentnas.tools.spaces.nb201 import format_cell  # the slots are NB201's edges
 
-        ops_v = space.vocabulary().operations
         for ops in cu.sample_pattern(pattern, ops_v, rng, PATTERN_SAMPLES):
             a = format_cell(ops)
             if ok(a) and a not in mutation and a not in crossover:
@@ -325,8 +325,8 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
             parent = origin[a][0][0] if origin[a][0] else None
             support, used = _support(space, rules, words, parent, a, objs)
             if pattern is not None:
-                support = max(-1.0, min(1.0, support + cu.pattern_support(
-                    pattern, sg.slot_ops(space, a) or (), space.vocabulary().operations)))  # fmt: skip
+                typical = cu.pattern_support(pattern, sg.slot_ops(space, a) or (), ops_v)
+                support = max(-1.0, min(1.0, support + typical))
             gain *= max(WORDS_FLOOR, 1.0 + WORDS_WEIGHT * support)
             ranked.append(((gain, gap + 0.1 * support, rng.random()), a, used))
         if not ranked:
