@@ -65,7 +65,7 @@ def evaluator_for(spec: BenchSpec, device: str) -> Any:
     from agentnas.tools.evaluation import Evaluator
     from agentnas.tools.spaces.registry import default_objectives
 
-    space = space_of(device)
+    space = space_of(device, spec.space)
     objectives = list(spec.objectives or default_objectives(space))
     if space == "nb201" and spec.objectives is None and device.startswith("hwnb360:pi5"):
         objectives = ["accuracy", "latency", "energy"]  # the 3-objective case of the issue
@@ -74,7 +74,10 @@ def evaluator_for(spec: BenchSpec, device: str) -> Any:
     )
 
 
-def space_of(device: str) -> str:
+def space_of(device: str, space: str | None = None) -> str:
+    """The space searched on ``device``: the bench's ``--space``, else the device's own."""
+    if space is not None:
+        return space
     return "photonic-mlp" if device.startswith("optical-mzi") else "nb201"
 
 
@@ -130,7 +133,7 @@ def agent_config(spec: BenchSpec, job: Job, **extra: Any) -> Any:
 
     ev_objectives = _metric_names(evaluator_for(spec, job.device))
     values: dict[str, Any] = {
-        "space": space_of(job.device),
+        "space": space_of(job.device, spec.space),
         "dataset": spec.dataset,
         "hardware": job.device,
         "objectives": ev_objectives,

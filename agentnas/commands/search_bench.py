@@ -43,6 +43,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             [], "--backend-option", help="KEY=VALUE for simulating backends (repeatable)"
         ),
         executor: str = typer.Option("local", help="local | processes[:N] | ray[:ADDRESS]"),
+        space: str = typer.Option(
+            None, help="search space, e.g. package.module:Class (default: each device's own)"
+        ),
         reference_budget: int = typer.Option(
             None, help="budget of the long NSGA-II reference run where no exact front exists"
         ),
@@ -66,6 +69,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             backend_options=_options(backend_option),
             executor=executor,
             reference_budget=reference_budget,
+            space=space,
         )
         command = "agentnas bench search " + shlex.join(sys.argv[3:] if _is_cli() else [])
         _run(spec, command.strip())
