@@ -84,7 +84,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             typer.Option(
                 "--seeds",
                 "-s",
-                help="number of seeds 0..n-1 (default 10; 3 on "
+                help="number of seeds 0..n-1 (default 10; 1 on "
                 "spaces whose backend trains every candidate)",
             ),
         ] = None,
@@ -109,7 +109,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         sp = get_space(space)
         data = resolve_dataset(sp, dataset)
         seed_list = _check_seeds(seeds if seeds is not None else (
-            10 if sp.has_accuracy_table else 3))  # fmt: skip
+            10 if sp.has_accuracy_table else 1))  # fmt: skip
         objs = parse_objectives(objectives or ",".join(sp.default_objectives))
         hw = hardware or sp.default_hardware
         backend = get_backend(hw) if has_exact_front(sp) else hw
