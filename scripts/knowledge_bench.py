@@ -6,7 +6,7 @@ these ablations, this is how issue 10's tables are measured:
 
 cold: an empty KB per run. warm: the KB of the cold runs with the same seed on the other
 three devices (export/import of their records; only hardware-independent claims reach
-the run). off: the Designer reads no heuristic (reflection still runs, never read).
+the run). off: ``knowledge="off"`` (no heuristic read, none written).
 """
 
 from __future__ import annotations
@@ -16,18 +16,25 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from unittest import mock
 
 DEVICES = ("eyeriss", "fpga", "pixel3", "raspi4")
 
 
-def _run(device: str, seed: int, budget: int, rounds: int, out: Path, kb: Path | None) -> float:
+def _run(
+    device: str,
+    seed: int,
+    budget: int,
+    rounds: int,
+    out: Path,
+    kb: Path | None,
+    knowledge: str = "on",
+) -> float:
     from agentnas.graph.config import RunConfig
     from agentnas.graph.runner import start_run
 
     cfg = RunConfig(
         hardware=f"hwnasbench:{device}", budget=budget, rounds=rounds, seed=seed,
-        kb_dir=str(kb) if kb else None,
+        kb_dir=str(kb) if kb else None, knowledge=knowledge,
     )  # fmt: skip
     return float(start_run(cfg, out)["hv_ratio"])
 
@@ -81,10 +88,8 @@ def main() -> None:
                 res[d]["warm"].append(
                     _run(d, s, args.budget, args.rounds, root / f"warm-{d}-{s}", warm_kb)
                 )
-                with mock.patch("agentnas.graph.nodes.designer_heuristics", lambda *a, **k: []):
-                    res[d]["off"].append(
-                        _run(d, s, args.budget, args.rounds, root / f"off-{d}-{s}", None)
-                    )
+                off = root / f"off-{d}-{s}"  # knowledge "off": no heuristic read, none written
+                res[d]["off"].append(_run(d, s, args.budget, args.rounds, off, None, "off"))
             print(f"seed {s} done ({time.perf_counter() - t0:.0f} s)", flush=True)
     print(f"budget {args.budget}, {args.seeds} seeds, KB from {kb_budget}-evaluation runs")
     print(f"| device | cold | warm (leave one out) | KB off | nsga2@{5 * args.budget} |")
