@@ -242,3 +242,23 @@ def test_front_patterns_are_claims_about_edges_and_steer_the_designer():
         c.arch
         for c in design(ctx2.model_copy(update={"heuristics": views}), OFFLINE, SPACE).children
     ]
+
+
+def test_kb_import_pool_folds_the_same_claim_from_two_devices(tmp_path: Path, capsys):
+    files = []
+    for device, effect, n in (("hwnasbench:eyeriss", 0.6, 3), ("hwnasbench:fpga", -0.9, 5)):
+        obs = _obs("up" if effect > 0 else "down", effect, n, device)
+        h = Heuristic(id="x", text=obs.text, claim=obs.claim, polarity=obs.polarity,
+                      evidence_for=n, scope=Scope(space="nb201", hardware=device))  # fmt: skip
+        path = tmp_path / f"{device.split(':')[1]}.json"
+        path.write_text(json.dumps([h.model_dump(mode="json")]))
+        files.append(path)
+    kb = str(tmp_path / "kb")
+    for f in files:
+        assert main(["kb", "--kb", kb, "import", "--pool", str(f)]) == 0
+    assert "pooled 1" in capsys.readouterr().out
+    with KnowledgeBase(kb, create=False) as base:
+        (only,) = base.list()
+    assert only.claim.evidence == 8 and only.claim.direction == "down"
+    assert only.claim.source == "imported"
+    assert only.claim.devices == ("hwnasbench:eyeriss", "hwnasbench:fpga")
