@@ -412,11 +412,27 @@ class KnowledgeBase:
             for h in heuristics
             if h.id in stored and (h.claim is not None or stored[h.id][0] == h.text)
         }
-        todo = [h for h in heuristics if h.id not in keep]
+        todo = [h for h in heuristics if h.id not in keep and h.claim is None]
         fresh = dict(
             zip([h.id for h in todo], embed([h.text for h in todo]) if todo else [], strict=True)
         )
+        words = {h.id: _claim_words(h.claim) for h in heuristics if h.id not in keep and h.claim}
+        missing = sorted(set(words.values()) - _CLAIM_VECTORS.keys())
+        if missing:  # one batch for the claims whose key this process has not embedded yet
+            _CLAIM_VECTORS.update(zip(missing, embed(missing), strict=True))
+        fresh.update({i: _CLAIM_VECTORS[w] for i, w in words.items()})
         return [keep[h.id] if h.id in keep else fresh[h.id] for h in heuristics]
+
+
+def _claim_words(claim: Any) -> str:
+    """What a claim is about, without its numbers: claims with one key share a vector."""
+    what = f"{claim.op} instead of {claim.instead_of}" if claim.instead_of else claim.op
+    return f"{what} on edge {' '.join(claim.edges) or 'any'} {claim.objective} {claim.direction}"
+
+
+_CLAIM_VECTORS: dict[str, Any] = {}
+"""One embedding per claim key and direction, kept for the process: a Reflector adds
+~100-250 claims a run, with the same keys in every run (a bench runs dozens in a process)."""
 
 
 def _first_error(exc: ValidationError) -> str:
