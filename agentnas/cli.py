@@ -22,12 +22,14 @@ from agentnas.commands import (
     kb,
     optical,
     predictor,
+    results,
     run,
     search_bench,
     trace,
     upgrade,
     why,
 )
+from agentnas.commands.examples import add_examples
 from agentnas.tools.errors import UserError
 
 app = typer.Typer(
@@ -51,6 +53,7 @@ for _module in (
     chat,
     kb,
     predictor,
+    results,
     optical,
     search_bench,
     trace,
@@ -59,6 +62,7 @@ for _module in (
     upgrade,
 ):
     _module.register(app, bench_app)
+add_examples(app)
 
 _err = Console(stderr=True)
 

@@ -1,6 +1,7 @@
 """Files a run leaves in its folder: ``candidates.csv`` (every evaluation, in order),
-``front.csv`` (the found front) and ``summary.json``. All written atomically, rewritten
-whole at each round boundary, so they always match the last checkpoint."""
+``front.csv`` (the found front), ``rounds.csv`` (one row per round) and ``summary.json``.
+All written atomically, rewritten whole at each round boundary, so they always match the
+last checkpoint. Floats are rounded to 4 significant digits (the trace keeps them whole)."""
 
 from __future__ import annotations
 
@@ -176,3 +177,56 @@ def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
         summary["hv_ratio_true_selection"], summary["igd_true_selection"] = hv, igd
     write_json_atomic(rt.run_dir / "summary.json", summary)
     return summary
+
+
+ROUND_COLUMNS = (
+    "round",
+    "evaluations",
+    "new_evaluations",
+    "front_size",
+    "hv_ratio",
+    "igd",
+    "constraint",
+    "llm_calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "fallbacks",
+    "seconds",
+)
+"""``rounds.csv`` layout. ``evaluations``, ``llm_calls`` and the tokens are totals so far;
+``new_evaluations`` is what the round added; ``constraint`` is what was in force while
+the round was designed ("" = none). Other slices add columns after these."""
+
+
+def write_rounds(path: Path, history: list[dict[str, Any]]) -> None:
+    """One row per round of ``history`` (RoundStats dicts, oldest first; a round given
+    twice keeps its last row). Keys beyond :data:`ROUND_COLUMNS` become extra columns."""
+    by_round: dict[int, dict[str, Any]] = {}
+    for h in history:
+        by_round[int(h["round"])] = h
+    rows = [by_round[r] for r in sorted(by_round)]
+    extra = sorted({k for h in rows for k in h} - set(ROUND_COLUMNS))
+    header = [*ROUND_COLUMNS, *extra]
+    out, before = [], 0
+    for h in rows:
+        row = {**h, "new_evaluations": h["evaluations"] - before}
+        before = h["evaluations"]
+        out.append(["" if row.get(k) is None else row.get(k, "") for k in header])
+    write_csv_atomic(path, header, out)
+
+
+def constraint_text(constraints: Any) -> str:
+    """The constraints in force as one cell of ``rounds.csv`` (``latency_ms < 3``; several
+    joined by ``; ``). Accepts strings or dicts with metric/op/value."""
+    if not constraints:
+        return ""
+    items = constraints if isinstance(constraints, list | tuple) else [constraints]
+    words = []
+    for c in items:
+        if isinstance(c, dict):
+            metric = c.get("metric") or c.get("objective") or "?"
+            op = c.get("op") or c.get("operator") or "?"
+            words.append(f"{metric} {op} {c.get('value', c.get('bound', '?'))}")
+        else:
+            words.append(str(c))
+    return "; ".join(words)

@@ -9,6 +9,7 @@ from typing import Any
 from agentnas.agents.schemas import ScoredArch
 from agentnas.graph.context import RunContext
 from agentnas.graph.state import Candidate
+from agentnas.tools.progress import progress
 
 
 def evaluate_candidate(rt: RunContext, arch: str, **info: Any) -> Candidate | None:
@@ -27,6 +28,13 @@ def evaluate_candidates(
     traced and skipped, never fatal."""
     t0 = time.perf_counter()
     archs = [a for a, _ in proposals]
+    if archs:
+        info0 = proposals[0][1]
+        part = info0.get("partition")
+        progress(
+            f"round {info0.get('round')}: evaluating {len(archs)} cell(s)"
+            + (f" of p{part}" if part is not None else "")
+        )
     outcomes = rt.evaluator.evaluate_many(archs, rt.executor) if archs else []
     cands: list[Candidate] = []
     failed: list[dict[str, Any]] = []

@@ -29,7 +29,13 @@ from agentnas.agents.schemas import (
 )
 from agentnas.agents.steering import SteerCommand
 from agentnas.graph.allocation import allocate_children
-from agentnas.graph.artifacts import write_candidates, write_front, write_summary
+from agentnas.graph.artifacts import (
+    constraint_text,
+    write_candidates,
+    write_front,
+    write_rounds,
+    write_summary,
+)
 from agentnas.graph.candidates import deltas, evaluate_candidates, scored
 from agentnas.graph.context import RunContext
 from agentnas.graph.knowledge import (
@@ -44,6 +50,7 @@ from agentnas.graph.single_designer import WHOLE, merged_task
 from agentnas.graph.state import Candidate, DesignTask, SearchState
 from agentnas.graph.steering import apply_commands, read_steer_file
 from agentnas.graph.trace import redact, trace_attempts
+from agentnas.tools.progress import progress
 
 MAX_PARENTS = 10
 
@@ -143,11 +150,15 @@ def select_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, A
         "front_size": len(front),
         "hv_ratio": hv,
         "igd": igd,
+        "constraint": constraint_text(state.get("constraints")),
         "llm_calls": (state.get("llm_usage") or {}).get("calls", 0),
+        "prompt_tokens": (state.get("llm_usage") or {}).get("prompt_tokens", 0),
+        "completion_tokens": (state.get("llm_usage") or {}).get("completion_tokens", 0),
         "fallbacks": sum(1 for f in state.get("fallbacks", []) if f["round"] == rnd),
         "seconds": round(time.perf_counter() - t0, 3),
         **rt.evaluator.front_digest([c["metrics"] for c in cands if c["arch"] in set(front)]),
     }
+    write_rounds(rt.run_dir / "rounds.csv", [*state.get("history", []), stats])
     write_candidates(rt.run_dir / "candidates.csv", cands, rt.evaluator, state.get("failed", []))
     on_front = set(front)
     write_front(rt.run_dir / "front.csv", [c for c in cands if c["arch"] in on_front], rt.evaluator)
@@ -208,6 +219,7 @@ def reflect_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, 
             if a in by_arch
         ],
     )
+    progress(f"round {rnd}: the reflector reads the round's outcomes")
     result = reflect(ctx, rt.llm, max_repairs=cfg.repairs("reflector"))
     usage = trace_attempts(rt, result.attempts, fallback=result.fallback_used)
     with rt.kb_lock:
@@ -273,6 +285,8 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
         f"{cfg.space} {cfg.hardware} partition {p.id} {p.feature} "
         f"{p.low:g}-{p.high:g} accuracy {' '.join(o.name for o in rt.evaluator.objectives)}"
     )
+    # the first query of a process loads the embedding model (seconds): say so
+    progress(f"round {rnd}: designer p{p.id} reads the knowledge base")
     with rt.kb_lock:
         heuristics = (
             []
@@ -305,6 +319,7 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
         parents=[c["arch"] for c in task["parents"]],
         n_children=task["n_children"],
     )
+    progress(f"round {rnd}: designer p{p.id} proposes {task['n_children']} cell(s)")
     result = design(ctx, rt.llm, rt.space, tools=rt.designer_tools())
     usage = trace_attempts(rt, result.attempts, fallback=result.fallback_used)
     fallbacks = []

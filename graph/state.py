@@ -34,7 +34,10 @@ class RoundStats(TypedDict):
     front_size: int
     hv_ratio: float | None
     igd: float | None
+    constraint: str  # constraints in force while the round was designed ("" = none)
     llm_calls: int  # run-wide model requests so far (LLMUsage.calls)
+    prompt_tokens: int  # run-wide totals so far (LLMUsage)
+    completion_tokens: int
     fallbacks: int
     seconds: float
 

@@ -98,6 +98,31 @@ class TraceWriter:
                 fh.flush()
 
 
+EVENTS: tuple[str, ...] = (
+    "run_start",
+    "run_resume",
+    "partitions",
+    "kb_loaded",
+    "design_context",
+    "agent_attempt",
+    "llm_call",
+    "evaluation",
+    "evaluation_failed",
+    "designer_fallback",
+    "select",
+    "kb_changes",
+    "steer",
+    "steer_ignored",
+    "chat",
+    "report",
+)
+"""Event kinds a run writes (``agentnas trace --event`` accepts these and any other kind
+found in the trace at hand)."""
+
+ROLES: tuple[str, ...] = ("partitioner", "designer", "reflector", "steering")
+"""Agent roles of ``agent_attempt`` events."""
+
+
 def read_trace(path: Path) -> list[dict[str, Any]]:
     """All complete lines of a trace (a torn last line, from a crash, is skipped)."""
     out = []

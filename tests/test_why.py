@@ -10,18 +10,14 @@ import json
 import pytest
 
 from agentnas.cli import main
-from agentnas.graph.config import RunConfig
 from agentnas.graph.run_record import load_run
-from agentnas.graph.runner import start_run
 from agentnas.graph.why import answer, question_target, why
 from agentnas.tools.errors import UserError
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("why") / "run"
-    start_run(RunConfig(hardware="hwnasbench:fpga", budget=40, rounds=3, seed=5), d)
-    return d
+@pytest.fixture
+def run_dir(small_run):
+    return small_run
 
 
 def _rows(path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -39,11 +40,34 @@ def write_json_atomic(path: Path | str, obj: Any) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, default=str) + "\n")
 
 
+SIGNIFICANT_DIGITS = 4
+
+
+def round_sig(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
+    """``value`` to ``digits`` significant digits, never dropping digits before the point
+    (15625.3 -> 15625, 89.52999999999999 -> 89.53, 0.000123456 -> 0.0001235). A value
+    that holds fewer digits comes back unchanged; nan and inf too."""
+    if not math.isfinite(value) or value == 0:
+        return value
+    magnitude = math.floor(math.log10(abs(value))) + 1  # digits before the point
+    return round(value, max(digits - magnitude, 0))
+
+
+def csv_cell(value: Any) -> Any:
+    """What a CSV holds for ``value``: floats rounded (:func:`round_sig`), other values
+    as given."""
+    if isinstance(value, float) and not isinstance(value, bool):
+        return round_sig(value)
+    return value
+
+
 def write_csv_atomic(
-    path: Path | str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+    path: Path | str, header: Sequence[str], rows: Iterable[Sequence[Any]], *, exact: bool = False
 ) -> None:
+    """A CSV, its floats rounded to 4 significant digits (``exact=True`` keeps them whole,
+    for files a program reads back rather than a person)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows(rows if exact else ([csv_cell(v) for v in row] for row in rows))
     write_text_atomic(path, buf.getvalue())

@@ -1,6 +1,8 @@
 """`agentnas kb …`: inspect and edit the knowledge base of design heuristics.
 
-The KB folder defaults to ``runs/kb`` (:data:`~agentnas.memory.knowledge_base.DEFAULT_KB_DIR`);
+The KB folder defaults, for commands that only read (list, show, export), to the KB of
+the latest run under ``runs/``, else (and for commands that write) to ``runs/kb``
+(:data:`~agentnas.memory.knowledge_base.DEFAULT_KB_DIR`);
 ``--kb DIR`` picks another, given either before the subcommand (``agentnas kb --kb DIR
 list``) or after it (``agentnas kb list --kb DIR``). Commands that only read (list, show,
 export) refuse a folder that does not exist instead of creating an empty database.
@@ -20,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from agentnas.graph.run_index import DEFAULT_RUNS_DIR, latest_run, run_kb_dir
 from agentnas.memory.heuristic import Heuristic, Scope, confidence
 from agentnas.memory.knowledge_base import DEFAULT_KB_DIR, KnowledgeBase
 from agentnas.tools.atomic_io import write_text_atomic
@@ -35,12 +38,20 @@ KbOption = Annotated[
 ]
 
 
-def _kb_dir(ctx: typer.Context, own: Path | None) -> Path:
-    """The subcommand's ``--kb`` wins over the group's, which wins over the default."""
+def _kb_dir(ctx: typer.Context, own: Path | None, *, read_only: bool = False) -> Path:
+    """The subcommand's ``--kb`` wins over the group's, which wins over the default. A
+    command that only reads defaults to the latest run's KB under ``runs/`` (what the
+    user just ran), then to ``runs/kb``; commands that write keep ``runs/kb``."""
     if own is not None:
         return own
     group = ctx.obj.get("kb") if isinstance(ctx.obj, dict) else None
-    return group if group is not None else DEFAULT_KB_DIR
+    if group is not None:
+        return group
+    if read_only:
+        latest = latest_run(DEFAULT_RUNS_DIR)
+        if latest is not None and run_kb_dir(latest).exists():
+            return run_kb_dir(latest)
+    return DEFAULT_KB_DIR
 
 
 def _partition_label(h: Heuristic) -> str:
@@ -164,7 +175,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         kb: KbOption = None,
     ) -> None:
         """List heuristics (active ones unless --all)."""
-        folder = _kb_dir(ctx, kb)
+        folder = _kb_dir(ctx, kb, read_only=True)
         with KnowledgeBase(folder, create=False, read_only=True) as base:
             heuristics = base.list(space, hardware, partition, include_retired=all_)
         console = Console()
@@ -181,7 +192,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         kb: KbOption = None,
     ) -> None:
         """Show every field of one heuristic."""
-        with KnowledgeBase(_kb_dir(ctx, kb), create=False, read_only=True) as base:
+        with KnowledgeBase(_kb_dir(ctx, kb, read_only=True), create=False, read_only=True) as base:
             heuristic = base.get(heuristic_id)
         Console().print(_details(heuristic))
 
@@ -246,7 +257,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         kb: KbOption = None,
     ) -> None:
         """Write every heuristic, retired ones included, as a JSON list."""
-        with KnowledgeBase(_kb_dir(ctx, kb), create=False, read_only=True) as base:
+        with KnowledgeBase(_kb_dir(ctx, kb, read_only=True), create=False, read_only=True) as base:
             records = base.export()
         if out is None:
             typer.echo(json.dumps(records, indent=2, ensure_ascii=False))

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agentnas.commands.progress_view import live_progress
 from agentnas.config import load_config
 from agentnas.graph.config import RunConfig
 from agentnas.tools.errors import UserError
@@ -19,6 +20,32 @@ console = Console()
 
 def _fmt(v: Any, spec: str) -> str:
     return "–" if v is None else format(v, spec)
+
+
+COLUMNS_HELP = (
+    "columns: evals = cells evaluated so far; front = cells no other evaluated cell beats "
+    "on every objective; HV ratio = hypervolume of that front / of the exact front (1 = "
+    "all of it); IGD = mean distance from the exact front to the found one (0 = all of "
+    "it); – = not known for this space"
+)
+
+
+def results_help(run_dir: Path, objectives: list[str]) -> str:
+    """Where the results are and what to do with them (printed once at the end)."""
+    where = next(
+        (
+            w
+            for m, w in (("latency_ms", "latency_ms < 3"), ("energy_mj", "energy_mj < 1"))
+            if m in objectives
+        ),
+        "accuracy > 90",
+    )
+    return (
+        f"results: {run_dir}/front.csv (the front), candidates.csv (every evaluation), "
+        f"rounds.csv (per round), summary.json, trace.jsonl\n"
+        f"next: agentnas report {run_dir} · agentnas why {run_dir} f1 · "
+        f"agentnas pick {run_dir} --where '{where}'"
+    )
 
 
 class RoundTable:
@@ -178,16 +205,23 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 f"budget {cfg.budget}, {cfg.rounds} rounds, llm: {_llm_label(cfg.llm)} "
                 f"→ {run_dir}"
             )
+        console.print(COLUMNS_HELP, highlight=False)
         try:
-            if resume is not None:
-                result = search(
-                    resume=resume, on_round=RoundTable(f"agentnas run {resume}"), executor=executor
-                )
-            else:
-                result = search(
-                    config=cfg, out=run_dir, on_round=RoundTable("agentnas run"), executor=executor
-                )
-            summary = result.summary
+            with live_progress(console):
+                if resume is not None:
+                    result = search(
+                        resume=resume,
+                        on_round=RoundTable(f"agentnas run {resume}"),
+                        executor=executor,
+                    )
+                else:
+                    result = search(
+                        config=cfg,
+                        out=run_dir,
+                        on_round=RoundTable("agentnas run"),
+                        executor=executor,
+                    )
+                summary = result.summary
         except KeyboardInterrupt:
             if (run_dir / "config.json").exists():
                 console.print(f"interrupted; continue with: agentnas run --resume {run_dir}")
@@ -199,6 +233,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             f"HV ratio {_fmt(summary['hv_ratio'], '.4f')}, IGD {_fmt(summary['igd'], '.4f')}, "
             f"LLM: {summary['llm']}, files in {run_dir}/"
         )
+        console.print(results_help(run_dir, summary.get("objectives") or []), highlight=False)
 
 
 def run_config(settings: dict[str, Any]) -> RunConfig:

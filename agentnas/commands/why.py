@@ -15,9 +15,7 @@ console = Console()
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    @app.command(
-        epilog="Example: agentnas why runs/20261204-180000 f1   (also: p5, r3, or a cell string)"
-    )
+    @app.command(epilog="Example: agentnas why runs/20261204-180000 p5")
     def why(
         run_dir: Path = typer.Argument(..., help="run folder (holds trace.jsonl)"),
         target: str = typer.Argument(
@@ -26,7 +24,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         ),
         json_out: bool = typer.Option(False, "--json", help="print the answer as JSON"),
     ) -> None:
-        """Why a cell was chosen (its lineage), what limits a partition, what a round did."""
+        """Why a cell was chosen (its lineage), what limits a partition, what a round did.
+
+        TARGET: a cell string, f1 (first front member), p5 (partition 5), r3 (round 3)."""
         ans = answer_why(run_dir, target)
         if json_out:
             print(json.dumps(ans.to_json(), default=str, ensure_ascii=False, indent=1))

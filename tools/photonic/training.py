@@ -43,6 +43,7 @@ from agentnas.tools.photonic.datasets import PhotonicDataset
 from agentnas.tools.photonic.energy import LayerSpec
 from agentnas.tools.photonic.layers import MZILinear, set_nonideal
 from agentnas.tools.photonic.nonideal import NonIdealities
+from agentnas.tools.progress import progress
 from agentnas.tools.spaces.photonic_mlp import PhotonicMLPConfig
 
 # One thread: the simulator runs many small batched ops, and on a shared 2-core machine a
@@ -157,6 +158,7 @@ def train(
         x, y = dataset.x_train, dataset.y_train
         model.train()
         for epoch in range(epochs):
+            progress(f"training epoch {epoch + 1}/{epochs}", epoch, epochs, level="detail")
             if epoch == first_nat and noise is not None:
                 set_nonideal(model, noise, noise_gen, remap_every)
             order = torch.randperm(len(y), generator=shuffle)
@@ -215,6 +217,7 @@ def robust_accuracy(
         clean = _accuracy(model, x, y)
         per_draw: list[float] = []
         for i in range(draws):
+            progress(f"robust accuracy: hardware draw {i + 1}/{draws}", i, draws, level="detail")
             gen = torch.Generator().manual_seed(seed * 100_003 + i)
             set_nonideal(model, noise, gen)
             per_draw.append(_accuracy(model, x, y))
