@@ -294,6 +294,10 @@ def round_facts(record: RunRecord, rnd: int) -> dict[str, Any]:
         "designers": _designer_notes(record, rnd),
         "fallbacks": [e for e in record.events_of("designer_fallback") if e.get("round") == rnd],
         "partitions_chosen": _partitions_note(record) if rnd == 0 else None,
+        "best_new": {
+            o.metric: (best["arch"] if (best := _best(record, new, o)) else None)
+            for o in record.objectives
+        },
     }
 
 
@@ -332,6 +336,9 @@ def round_text(record: RunRecord, f: dict[str, Any]) -> str:
         + "; "
         + _change("IGD", f["igd_before"], f["igd_after"]),
     ]
+    for metric, arch in f["best_new"].items():
+        if arch is not None:
+            lines.append(f"  best new {metric}: {_node_line(record, arch)}")
     if rnd == 0 and f["partitions_chosen"]:
         p = f["partitions_chosen"]
         lines.append(f"  partitions on {p['feature']} by {p['decided_by']}: {p['rationale']}")

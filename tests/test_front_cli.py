@@ -28,8 +28,9 @@ def test_front_csv_has_header_and_one_line_per_member(
     for idx, arch, acc, lat in rows[1:]:
         i = int(idx)
         assert arch == t.arch_str[i]
-        assert float(acc) == pytest.approx(t.acc200["cifar10"][i], rel=1e-5)
-        assert float(lat) == pytest.approx(t.hwnasbench_latency_ms[device][i], rel=1e-5)
+        # 4 significant digits: within 5e-4 relative of the table
+        assert float(acc) == pytest.approx(t.acc200["cifar10"][i], rel=5e-4)
+        assert float(lat) == pytest.approx(t.hwnasbench_latency_ms[device][i], rel=5e-4)
 
 
 def test_front_table(capsys: pytest.CaptureFixture[str]) -> None:

@@ -132,3 +132,65 @@ def test_question_words_reach_the_same_target(run_dir):
         assert question_target(text, record) == target, text
     for text in ("hello there", "thanks!", "keep latency under 3 ms", "hwo are yuo"):
         assert question_target(text, record) is None, text
+
+
+QUESTIONS = [
+    "why was f1 chosen?",
+    "why was f2 chosen",
+    "Why is f3 on the front?",
+    "where does front member 4 come from?",
+    "why is partition 0 so slow?",
+    "what limits partition 1?",
+    "why is p2 behind?",
+    "how is partition 3 doing",
+    "what about partition 4?",
+    "why is partition 5 so slow?",
+    "what happened in round 0?",
+    "what changed in round 1",
+    "why did round 2 go that way?",
+    "explain round 3",
+    "what did r1 do?",
+    "why p4?",
+    "tell me about f1",
+    "lineage of f2 please",
+    "why was {cell} chosen?",
+    "where does {cell} come from",
+]
+NON_ACTIONS = [
+    "hello",
+    "thanks!",
+    "ok",
+    "hmm",
+    "lol",
+    "what?",
+    "good job",
+    "nice",
+    "whatever",
+    "???",
+    "hwo are yuo",
+    "teh fornt",
+    "lattency pls",
+    "asdf",
+    "",
+    "   ",
+    "yes",
+    "no",
+    "cool",
+    ":)",
+]
+
+
+def test_twenty_questions_name_real_cells_and_change_nothing(run_dir):
+    record = load_run(run_dir)
+    cell = record.cells[-1]["arch"]
+    before = _digest(run_dir)
+    for q in QUESTIONS:
+        q = q.format(cell=cell)
+        target = question_target(q, record)
+        assert target is not None, q
+        ans = answer(record, target)
+        named = [a for a in record.by_arch if a in ans.text]
+        assert named, (q, ans.text)
+    for text in NON_ACTIONS:
+        assert question_target(text, record) is None, text
+    assert _digest(run_dir) == before

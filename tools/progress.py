@@ -33,6 +33,11 @@ def progress(
         sink(level, text, done, total)
 
 
+def listening() -> bool:
+    """Whether a sink shows progress (code with its own bar then uses :func:`progress`)."""
+    return bool(_sinks)
+
+
 @contextmanager
 def progress_sink(sink: Sink) -> Iterator[None]:
     """Listen to :func:`progress` calls (from any thread) while the block runs."""

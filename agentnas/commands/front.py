@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agentnas.tools.atomic_io import round_sig
 from agentnas.tools.errors import UserError
 from agentnas.tools.exact_front import ExactFront, exact_front
 from agentnas.tools.hardware.registry import get_backend
@@ -37,10 +38,11 @@ ObjectivesOpt = Annotated[
 
 def front_csv_rows(front: ExactFront) -> list[list[str]]:
     """Header, then one row per member: arch_idx, arch_str, objective values (natural
-    units: accuracy %, latency ms, energy mJ, params/FLOPs in millions)."""
+    units: accuracy %, latency ms, energy mJ, params/FLOPs in millions), 4 significant
+    digits like every CSV agentnas writes."""
     rows = [["arch_idx", "arch_str", *(o.metric for o in front.objectives)]]
     for i, cell, values in zip(front.indices, front.cells, front.natural(), strict=True):
-        rows.append([str(int(i)), cell, *(f"{v:.6g}" for v in values)])
+        rows.append([str(int(i)), cell, *(str(round_sig(float(v))) for v in values)])
     return rows
 
 

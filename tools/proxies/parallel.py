@@ -22,6 +22,8 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from agentnas.tools.progress import listening
+from agentnas.tools.progress import progress as report
 from agentnas.tools.proxies.cache import ProxyCache
 from agentnas.tools.proxies.proxies import check_proxy_names, representative
 from agentnas.tools.proxies.scoring import PROXY_BATCH_SIZE, cached_only, score_cell
@@ -109,7 +111,8 @@ def score_cells(
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         transient=False,
-        disable=not progress or len(pending) < PROGRESS_MIN_CELLS,
+        # under a CLI progress display the scores are reported there instead
+        disable=not progress or len(pending) < PROGRESS_MIN_CELLS or listening(),
     )
     with bar:
         task = bar.add_task("scoring cells", total=len(pending))
@@ -120,6 +123,12 @@ def score_cells(
                 if on_result:
                     on_result(pending[i], outcome.value)
             bar.advance(task)
+            report(
+                f"zero-cost proxies: {len(results)} of {len(cells)} cells",
+                len(results),
+                len(cells),
+                level="detail",
+            )
 
         if pending:
             ex, owned = _executor(executor, workers, len(pending))

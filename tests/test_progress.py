@@ -1,0 +1,62 @@
+"""Long phases report progress: every evaluation, every Designer and Reflector step, each
+training epoch and Monte-Carlo draw of a photonic candidate; the CLI draws it."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from agentnas.commands.progress_view import live_progress
+from agentnas.graph.config import RunConfig
+from agentnas.graph.runner import start_run
+from agentnas.tools.photonic.datasets import load_dataset
+from agentnas.tools.photonic.nonideal import preset
+from agentnas.tools.photonic.training import robust_accuracy, train
+from agentnas.tools.progress import listening, progress, progress_sink
+from agentnas.tools.spaces.photonic_mlp import parse
+
+
+def _collect():
+    seen: list[tuple[str, str, int | None, int | None]] = []
+    return seen, lambda *event: seen.append(event)
+
+
+def test_a_run_reports_every_evaluation_and_agent_step(tmp_path):
+    seen, sink = _collect()
+    with progress_sink(sink):
+        assert listening()
+        summary = start_run(
+            RunConfig(hardware="hwnasbench:fpga", budget=18, rounds=1), tmp_path / "r"
+        )
+    assert not listening()
+    texts = [t for level, t, _, _ in seen if level == "search"]
+    assert sum("evaluating a cell" in t for t in texts) >= summary["evaluations"] == 18
+    assert any("reads the knowledge base" in t for t in texts)
+    assert any("proposes" in t for t in texts)
+    assert any("reflector" in t for t in texts)
+
+
+def test_photonic_training_reports_each_epoch_and_draw():
+    data = load_dataset("digits")
+    cfg = parse("mlp:h=16|act=relu|mesh=clements|k=8|bits=8|nat=0")
+    seen, sink = _collect()
+    with progress_sink(sink):
+        model = train(cfg, data, epochs=3)
+        robust_accuracy(model, data, preset("realistic"), draws=4)
+    details = [(t, d, n) for level, t, d, n in seen if level == "detail"]
+    assert [d for t, d, n in details if "epoch" in t] == [0, 1, 2]
+    assert [d for t, d, n in details if "draw" in t] == [0, 1, 2, 3]
+    assert all(n in (3, 4) for _, _, n in details)
+
+
+def test_live_progress_draws_the_latest_step():
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=100)
+    with live_progress(console) as bars:
+        progress("round 2: evaluating a cell of p3")
+        progress("training epoch 2/5", 1, 5, level="detail")
+        bars.refresh()
+    text = out.getvalue()
+    assert "round 2: evaluating a cell of p3" in text and "training epoch 2/5" in text
+    assert "1/5" in text
