@@ -94,7 +94,16 @@ def _front_section(record: RunRecord, data: ReportData, plots: Path) -> list[str
     if data.exact is None:
         out += ["(the exact front is not known for this space/backend without measuring it)", ""]
     out += ["`front.csv`, best first on the first objective (f1, f2, … in `agentnas why`):", ""]
-    return out + md_table([{"#": f"f{i + 1}", **r} for i, r in enumerate(data.front)], ["#", *cols])
+    out += md_table([{"#": f"f{i + 1}", **r} for i, r in enumerate(data.front)], ["#", *cols])
+    if data.front_constrained:
+        out += [
+            "",
+            "`front_constrained.csv` (the front of the cells that satisfy the constraints; "
+            "red diamonds on the plot):",
+            "",
+        ]
+        out += md_table(data.front_constrained)
+    return out
 
 
 def _rounds_section(record: RunRecord, data: ReportData, plots: Path) -> list[str]:

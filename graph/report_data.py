@@ -78,6 +78,7 @@ class ReportData:
     constraints: list[ConstraintLine] = field(default_factory=list)
     exact: np.ndarray | None = None  # natural units, columns = objectives
     round_members: dict[int, list[str]] = field(default_factory=dict)  # round -> its front
+    front_constrained: list[dict[str, Any]] = field(default_factory=list)  # where a run has it
 
     def round_front(self, rnd: int) -> list[dict[str, Any]]:
         """The ``candidates.csv`` rows of the front after round ``rnd``."""
@@ -110,6 +111,7 @@ def read_report_data(record: RunRecord) -> ReportData:
         constraints=parse_constraints(in_force if isinstance(in_force, str) else None),
         exact=exact_front_points(record),
         round_members={int(r["round"]): list(r.get("front") or []) for r in record.rounds},
+        front_constrained=read_csv(d / "front_constrained.csv"),
     )
 
 

@@ -113,6 +113,19 @@ def front_figure(data: ReportData) -> Figure:
         label=f"evaluated ({len(others)})",
         gid="candidates",
     )
+    if data.front_constrained:
+        cx = data.column(data.front_constrained, x.metric)
+        cy = data.column(data.front_constrained, y.metric)
+        ax.scatter(
+            cx,
+            cy,
+            marker="D",
+            s=22,
+            color="tab:red",
+            zorder=6,
+            gid="front_constrained.csv",
+            label=f"front_constrained.csv ({len(cx)} cells)",
+        )
     _constraint_lines(ax, data, x, y)
     _focus_on_front(ax, data, fy, y)
     ax.set_xlabel(_label(x))

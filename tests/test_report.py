@@ -139,10 +139,19 @@ def test_constraint_in_rounds_csv_is_drawn(run_copy):
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
+    front = _rows(run_copy / "front.csv")
+    inside = [r for r in front if float(r["latency_ms"]) < 3]
+    with open(run_copy / "front_constrained.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(front[0]))
+        w.writeheader()
+        w.writerows(inside)
     data = read_report_data(load_run(run_copy))
     assert [c.text for c in data.constraints] == ["latency_ms < 3"]
-    line = _artist(front_figure(data), "constraint:latency_ms < 3")[0]
+    fig = front_figure(data)
+    line = _artist(fig, "constraint:latency_ms < 3")[0]
     assert list(line.get_xdata()) == [3, 3]  # a vertical line at 3 ms
+    pts = _artist(fig, "front_constrained.csv")[0].get_offsets()
+    assert np.allclose(pts, [[float(r["latency_ms"]), float(r["accuracy"])] for r in inside])
     assert parse_constraints("energy <= 5; accuracy >= 93")[0].metric == "energy_mj"
 
 
