@@ -74,7 +74,7 @@ def run_row(path: Path) -> dict[str, Any]:
         "front": summary.get("front_size", last.get("front_size")),
         "hv_ratio": summary.get("hv_ratio", last.get("hv_ratio") or None),
         "igd": summary.get("igd", last.get("igd") or None),
-        "state": "finished" if summary else ("running or stopped" if last else "started"),
+        "state": "done" if summary else ("stopped" if last else "new"),
     }
 
 

@@ -133,8 +133,9 @@ def test_runs_lists_folders_with_headline_figures(small_run, tmp_path, capsys, m
     assert main(["runs", str(root)]) == 0
     out = capsys.readouterr().out
     summary = json.loads((small_run / "summary.json").read_text())
-    assert str(root / "a") in out and "not-a-run" not in out
+    assert "\na " in out and "not-a-run" not in out
     assert f"{summary['hv_ratio']:.4g}" in out and "hwnasbench:fpga" in out
+    assert f"{summary['evaluations']}/{summary['budget']}" in out
     _one_line_exit_2(capsys, ["runs", str(tmp_path / "nowhere")], "not a folder")
     _one_line_exit_2(capsys, ["runs", str(root / "not-a-run")], "no run folders")
 

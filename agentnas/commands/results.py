@@ -106,17 +106,40 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         root: Path = typer.Argument(DEFAULT_RUNS_DIR, help="folder that holds run folders"),
     ) -> None:
         """List run folders with their settings and headline figures (oldest first)."""
-        rows = [run_row(p) for p in run_folders(root)]
-        if not rows:
+        folders = run_folders(root)
+        if not folders:
             raise UserError(f"no run folders in {root} (a run folder holds config.json)")
+        out = Console()  # created here: the terminal's width now
         table = Table(title=f"runs in {root}", box=None, pad_edge=False, title_justify="left")
-        for col in rows[0]:
-            table.add_column(
-                col,
-                overflow="fold",
-                no_wrap=col != "run",
-                justify="left" if col == "run" else "right",
+        cols = (
+            "run",
+            "space",
+            "hardware",
+            "llm",
+            "seed",
+            "evals",
+            "rounds",
+            "front",
+            "HV ratio",
+            "IGD",
+            "state",
+        )
+        for col in cols:
+            table.add_column(col, justify="left" if col in ("run", "hardware", "llm") else "right")
+        for path in folders:
+            r = run_row(path)
+            name = str(path.relative_to(root)) if path != Path(root) else str(path)
+            table.add_row(
+                name,
+                _cell(r["space"]),
+                _cell(r["hardware"]),
+                _cell(r["llm"]),
+                _cell(r["seed"]),
+                f"{_cell(r['evaluations'])}/{_cell(r['budget'])}",
+                _cell(r["rounds"]),
+                _cell(r["front"]),
+                _cell(r["hv_ratio"]),
+                _cell(r["igd"]),
+                r["state"],
             )
-        for r in rows:
-            table.add_row(*(_cell(v) for v in r.values()))
-        console.print(table)
+        out.print(table)
