@@ -4,6 +4,7 @@ training epoch and Monte-Carlo draw of a photonic candidate; the CLI draws it.""
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 
@@ -31,7 +32,8 @@ def test_a_run_reports_every_evaluation_and_agent_step(tmp_path):
         )
     assert not listening()
     texts = [t for level, t, _, _ in seen if level == "search"]
-    assert sum("evaluating a cell" in t for t in texts) >= summary["evaluations"] == 18
+    batches = [int(m.group(1)) for t in texts if (m := re.search(r"evaluating (\d+) cell", t))]
+    assert sum(batches) >= summary["evaluations"] == 18  # every evaluation was announced
     assert any("reads the knowledge base" in t for t in texts)
     assert any("proposes" in t for t in texts)
     assert any("reflector" in t for t in texts)
@@ -54,9 +56,9 @@ def test_live_progress_draws_the_latest_step():
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=100)
     with live_progress(console) as bars:
-        progress("round 2: evaluating a cell of p3")
+        progress("round 2: evaluating 3 cell(s) of p3")
         progress("training epoch 2/5", 1, 5, level="detail")
         bars.refresh()
     text = out.getvalue()
-    assert "round 2: evaluating a cell of p3" in text and "training epoch 2/5" in text
+    assert "round 2: evaluating 3 cell(s) of p3" in text and "training epoch 2/5" in text
     assert "1/5" in text
