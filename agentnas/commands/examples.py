@@ -25,6 +25,8 @@ EXAMPLES: dict[str, str] = {
     "bench proxies": "agentnas bench proxies --cells 50 --seed 0",
     "bench optical": "agentnas bench optical --preset realistic --draws 8 --epochs 2",
     "bench search": "agentnas bench search --devices fpga,eyeriss --budgets 60 --seeds 2",
+    "bench executor": "agentnas bench executor --executors local,processes:2 --cells 8 --runs 4",
+    "upgrade": f"agentnas upgrade {RUN}",
     "bench readme": "agentnas bench readme bench-search --readme README.md",
     "hardware list": "agentnas hardware list",
     "hardware eval": f"agentnas hardware eval {CELL} --hardware hwnasbench:fpga",
