@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agentnas.graph.report_data import ReportData, read_report_data
+from agentnas.graph.report_data import ReportData, read_csv, read_report_data
 from agentnas.graph.report_plots import (
     energy_breakdown_figure,
     front_figure,
@@ -88,13 +88,13 @@ def _headline(record: RunRecord, data: ReportData) -> list[str]:
 
 def _front_section(record: RunRecord, data: ReportData, plots: Path) -> list[str]:
     img = _save(plots, "front.png", front_figure(data))
-    cols = ["arch", "partition", "round", *[o.metric for o in data.objectives]]
-    cols += [c for c in (data.front[0] if data.front else {}) if c not in cols]
+    raw = read_csv(record.run_dir / "front.csv")  # the file's own columns and units
+    cols = list(raw[0]) if raw else ["arch"]
     out = ["## Front", "", f"![front per round]({img})", ""]
     if data.exact is None:
         out += ["(the exact front is not known for this space/backend without measuring it)", ""]
     out += ["`front.csv`, best first on the first objective (f1, f2, … in `agentnas why`):", ""]
-    out += md_table([{"#": f"f{i + 1}", **r} for i, r in enumerate(data.front)], ["#", *cols])
+    out += md_table([{"#": f"f{i + 1}", **r} for i, r in enumerate(raw)], ["#", *cols])
     if data.front_constrained:
         out += [
             "",
@@ -102,7 +102,7 @@ def _front_section(record: RunRecord, data: ReportData, plots: Path) -> list[str
             "red diamonds on the plot):",
             "",
         ]
-        out += md_table(data.front_constrained)
+        out += md_table(read_csv(record.run_dir / "front_constrained.csv"))
     return out
 
 

@@ -18,16 +18,19 @@ from typing import Any
 import numpy as np
 
 from agentnas.graph.run_record import RunRecord
+from agentnas.tools.csv_units import metrics_from_row
 from agentnas.tools.errors import UserError
 from agentnas.tools.objectives import OBJECTIVES, Objective
 
 
-def read_csv(path: Path) -> list[dict[str, Any]]:
-    """A CSV as dicts, numbers as floats (empty cells as None)."""
+def read_csv(path: Path, space: str = "") -> list[dict[str, Any]]:
+    """A CSV as dicts, numbers as floats (empty cells as None), unit-named columns
+    (``energy_nj``, ``accuracy_pct`` …) back under their metric names and units."""
     if not path.exists():
         return []
     with path.open(encoding="utf-8", newline="") as fh:
-        return [{k: _value(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+        rows = list(csv.DictReader(fh))
+    return [{**{k: _value(v) for k, v in r.items()}, **metrics_from_row(r, space)} for r in rows]
 
 
 def _value(v: str | None) -> Any:
@@ -97,6 +100,7 @@ def read_report_data(record: RunRecord) -> ReportData:
     d = record.run_dir
     if not (d / "front.csv").exists() or not (d / "candidates.csv").exists():
         raise UserError(f"{d} has no front.csv/candidates.csv yet; a report needs a round")
+    space = str(record.config.get("space") or "nb201")
     rounds = read_csv(d / "rounds.csv")
     if not rounds:  # a run from before rounds.csv: its select events hold the same figures
         rounds = [
@@ -105,13 +109,13 @@ def read_report_data(record: RunRecord) -> ReportData:
     in_force = next((r.get("constraint") for r in reversed(rounds) if r.get("constraint")), None)
     return ReportData(
         objectives=record.objectives,
-        candidates=read_csv(d / "candidates.csv"),
-        front=read_csv(d / "front.csv"),
+        candidates=read_csv(d / "candidates.csv", space),
+        front=read_csv(d / "front.csv", space),
         rounds=rounds,
         constraints=parse_constraints(in_force if isinstance(in_force, str) else None),
         exact=exact_front_points(record),
         round_members={int(r["round"]): list(r.get("front") or []) for r in record.rounds},
-        front_constrained=read_csv(d / "front_constrained.csv"),
+        front_constrained=read_csv(d / "front_constrained.csv", space),
     )
 
 

@@ -219,7 +219,7 @@ def energy_breakdown_figure(data: ReportData) -> Figure | None:
     parts = [
         k
         for k in (data.front[0] if data.front else {})
-        if k.startswith("energy_") and k != "energy_mj" and not k.startswith("energy_ref")
+        if k.startswith("energy_") and k.endswith("_mj") and k != "energy_mj"
     ]
     if not parts:
         return None

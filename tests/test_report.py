@@ -189,6 +189,7 @@ def test_optical_report_draws_energy_breakdown_and_robust_degradation(tmp_path):
     from agentnas.graph.config import RunConfig
     from agentnas.graph.report_plots import energy_breakdown_figure, robust_figure
     from agentnas.graph.runner import start_run
+    from agentnas.tools.csv_units import metrics_from_row
 
     run = tmp_path / "optical"
     cfg = RunConfig(
@@ -205,9 +206,12 @@ def test_optical_report_draws_energy_breakdown_and_robust_degradation(tmp_path):
     for png in ("front.png", "energy_breakdown.png", "robust.png"):
         assert (run / "plots" / png).read_bytes()[:4] == b"\x89PNG"
     data = read_report_data(load_run(run))
-    front = _rows(run / "front.csv")
+    # front.csv names columns in the space's units (energy_nj, accuracy_pct): read them back
+    front = [metrics_from_row(r, "photonic-mlp") for r in _rows(run / "front.csv")]
     fig = energy_breakdown_figure(data)
-    parts = [k for k in front[0] if k.startswith("energy_") and k != "energy_mj"]
+    parts = [k for k in front[0] if k.startswith("energy_") and k.endswith("_mj")]
+    parts.remove("energy_mj")
+    assert parts
     for k in parts:
         bars = _artist(fig, k)
         assert [b.get_height() for b in bars] == pytest.approx([float(r[k]) for r in front])
