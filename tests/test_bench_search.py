@@ -62,6 +62,14 @@ def test_bench_on_a_user_table_scores_resumes_and_plots(tmp_path, capsys):
     points = out / "runs" / "random" / "table-mine" / "b24" / "s0" / "points.csv"
     assert len(points.read_text().splitlines()) == 25  # header + 24 evaluated cells
 
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\n<!-- bench:start (agentnas bench readme; do not edit by hand) -->"
+                      "\nold\n<!-- bench:end -->\ntail\n")  # fmt: skip
+    assert main(["bench", "readme", str(out), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "old" not in text and text.endswith("<!-- bench:end -->\ntail\n")
+    assert "`agentnas bench search" in text and "| agent@24 |" in text
+
     # resume: a job whose row is gone runs again, the others are kept as they are
     kept = [r for r in rows if not (r["method"] == "random" and r["seed"] == "1")]
     with (out / "results.csv").open("w", newline="") as fh:

@@ -31,7 +31,9 @@ def section(out: Path) -> str:
     return "\n".join(
         [
             START,
-            f"{command} (full tables: `{path}`)",
+            f"{command.removeprefix('Command: ')}",
+            "",
+            f"(every table, IGD and the plots: `{path.parent.name}/results.md`, `hv_*.png`)",
             "",
             "Reference fronts: " + "; ".join(r[2:] for r in refs) + ".",
             "",

@@ -6,6 +6,8 @@ Tables give mean ± standard deviation over seeds. Every other method is compare
 and a two-sided Wilcoxon signed-rank test over the seeds (pooled over devices in the
 "all devices" rows). A difference whose p-value is 0.05 or more is called "no measurable
 difference": for an ablation that means the removed part is worth nothing on this bench.
+With 5 pairs or fewer no test can reach 0.05 (the smallest two-sided p is 2/2^n), and the
+verdict says so instead of calling the difference nothing.
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ def paired(rows: list[dict[str, Any]], method: str, budget: int, devices: Sequen
 def verdict(method: str, cmp: dict) -> str:
     if cmp["n"] == 0 or math.isnan(cmp["mean"]):
         return "no paired seeds"
+    smallest = 2.0 / 2 ** cmp["n"]  # two-sided Wilcoxon p when every pair agrees in sign
+    if smallest >= ALPHA:
+        return f"too few pairs to test (smallest possible p {smallest:.3g})"
     if cmp["p"] >= ALPHA:
         if method in ABLATIONS and method != "agent-warm":
             return "no measurable difference: the removed part is worth nothing here"
