@@ -98,6 +98,7 @@ def design(
                 heuristics_used=answer.heuristics_used,
                 known_heuristics=known,
                 limit=ctx.n_children - len(accepted),
+                plan=ctx.plan,
             )
             accepted.extend(new)
         missing = ctx.n_children - len(accepted)

@@ -161,8 +161,7 @@ def _priors(
 
 
 def _inside(space: Any, ctx: DesignerContext, arch: str) -> bool:
-    v = space.features(arch).get(ctx.partition.feature)
-    return v is not None and ctx.partition.low <= float(v) <= ctx.partition.high
+    return ctx.partition.contains(space.features(arch), ctx.plan)
 
 
 def _sample_inside(space: Any, ctx: DesignerContext, rng: random.Random, n: int) -> list[str]:

@@ -27,11 +27,11 @@ from agentnas.agents.schemas import (
     PartitionAnswer,
     PartitionerContext,
     PartitionResult,
+    partition_of,
 )
 from agentnas.agents.validation import (
     PartitionError,
     histogram_values,
-    partition_of,
     validate_partitions,
 )
 from agentnas.tools.errors import UserError

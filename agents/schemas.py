@@ -8,6 +8,7 @@ are optional extensions with defaults, so a caller that ignores them still works
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
@@ -73,13 +74,48 @@ class Attempt(BaseModel):
 
 class Partition(BaseModel):
     """Cells whose ``feature`` value lies in ``[low, high]`` (inclusive); ``size`` is the
-    number of cells (enumerable space) or of sampled cells (otherwise)."""
+    number of cells (enumerable space) or of sampled cells (otherwise).
+
+    Membership has one rule, :func:`partition_of`, used by the seeder, the Designers'
+    validation, the offline policy and the graph's bookkeeping alike."""
 
     id: int
     feature: str
     low: float
     high: float
     size: int
+
+    def contains(self, features: Mapping[str, Any], plan: Sequence[Partition] = ()) -> bool:
+        """Whether a cell with these ``features`` belongs here under the run's ``plan``
+        (every partition; :func:`partition_of`). Without the plan only the range itself
+        can be checked: the value must lie in ``[low, high]``."""
+        if plan and any(p.id == self.id for p in plan):
+            return partition_of(features, plan) == self.id
+        v = features.get(self.feature)
+        return v is not None and self.low <= float(v) <= self.high
+
+
+def partition_of(features: Mapping[str, Any], plan: Sequence[Partition]) -> int | None:
+    """The id of the partition a cell with these ``features`` belongs to.
+
+    The rule: the partition whose range holds the value; a value in no range (between or
+    beyond the ranges, possible when the plan came from a sample of a non-enumerable
+    space) belongs to the nearest range, the lower one on a tie, so every cell has exactly
+    one partition. None only when the plan is empty or the cell lacks the feature."""
+    if not plan:
+        return None
+    v = features.get(plan[0].feature)
+    if v is None:
+        return None
+    v = float(v)
+    best, best_gap = None, float("inf")
+    for p in sorted(plan, key=lambda q: (q.low, q.high)):
+        if p.low <= v <= p.high:
+            return p.id
+        gap = p.low - v if v < p.low else v - p.high
+        if gap < best_gap:
+            best, best_gap = p.id, gap
+    return best
 
 
 class PartitionerContext(BaseModel):
@@ -138,6 +174,8 @@ class DesignerContext(BaseModel):
     objectives: list[str]
     round: int
     partition: Partition
+    # every partition of the run, so membership follows the one rule (Partition.contains)
+    plan: list[Partition] = Field(default_factory=list)
     parents: list[ScoredArch]
     heuristics: list[HeuristicView] = Field(default_factory=list)
     n_children: int = Field(ge=1)

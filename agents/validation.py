@@ -18,29 +18,6 @@ class PartitionError(ValueError):
     """A partition plan that does not split the space properly; the message says why."""
 
 
-def partition_of(features: Mapping[str, float], partitions: Sequence[Partition]) -> int | None:
-    """The id of the partition a cell with these ``features`` belongs to.
-
-    A value inside a range belongs to it. A value between or beyond the ranges (possible
-    when the plan came from a sample of a non-enumerable space) goes to the nearest range,
-    so every cell has exactly one partition. None only when the feature is missing.
-    """
-    if not partitions:
-        return None
-    feature = partitions[0].feature
-    if feature not in features:
-        return None
-    v = float(features[feature])
-    best, best_gap = None, float("inf")
-    for p in partitions:
-        if p.low <= v <= p.high:
-            return p.id
-        gap = p.low - v if v < p.low else v - p.high
-        if gap < best_gap:
-            best, best_gap = p.id, gap
-    return best
-
-
 def histogram_values(histogram: Mapping[str, int]) -> list[tuple[float, int]]:
     """(value, count) pairs of a feature histogram, ascending by value."""
     return sorted((float(v), int(c)) for v, c in histogram.items())
@@ -104,13 +81,8 @@ def check_child(
     if taken_canonical is not None and space.canonical(norm) in taken_canonical:
         return None, "not novel: isomorphic to a cell already evaluated or proposed"
     feats = space.features(norm)
-    where = partition_of(feats, partitions or [partition])
-    v = feats.get(partition.feature)
-    if partitions is None:
-        inside = v is not None and partition.low <= float(v) <= partition.high
-    else:
-        inside = where == partition.id
-    if not inside:
+    if not partition.contains(feats, partitions or ()):
+        v = feats.get(partition.feature)
         return None, (
             f"outside partition {partition.id}: needs {partition.feature} in "
             f"[{partition.low:g}, {partition.high:g}], this cell has {v}"
@@ -129,8 +101,10 @@ def validate_children(
     heuristics_used: Sequence[str],
     known_heuristics: set[str],
     limit: int,
+    plan: Sequence[Partition] = (),
 ) -> tuple[list[Proposal], list[str]]:
-    """Accepted proposals (at most ``limit``) and one reason per refused child."""
+    """Accepted proposals (at most ``limit``) and one reason per refused child. ``plan``:
+    every partition of the run, for the membership rule (:meth:`Partition.contains`)."""
     taken = set(evaluated)
     taken_canonical = None
     if dedupe_isomorphic:
@@ -147,7 +121,7 @@ def validate_children(
         norm, why = check_child(
             child.arch,
             space=space,
-            partitions=None,
+            partitions=plan,
             partition=partition,
             taken=taken,
             taken_canonical=taken_canonical,

@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from agentnas.agents.schemas import Partition, partition_of
 from agentnas.graph.config import RunConfig
 from agentnas.graph.trace import TraceWriter
 from agentnas.tools.evaluation import Evaluator
@@ -75,11 +76,6 @@ class RunContext:
         """Partition id of an architecture (memoised: features can be costly)."""
         cache = self._membership
         if arch not in cache:
-            feats = self.space.features(arch)
-            cache[arch] = None
-            for p in partitions:
-                v = feats.get(p["feature"])
-                if v is not None and p["low"] <= v <= p["high"]:
-                    cache[arch] = int(p["id"])
-                    break
+            plan = [Partition.model_validate(p) for p in partitions]
+            cache[arch] = partition_of(self.space.features(arch), plan)
         return cache[arch]

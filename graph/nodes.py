@@ -299,6 +299,8 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
         "objectives": [o.metric for o in rt.evaluator.objectives],
         "round": rnd,
         "partition": p,
+        # the whole space has no neighbours to lose cells to: its range is the check
+        "plan": [] if p.id == WHOLE else task.get("partitions", []),
         "parents": [scored(c) for c in task["parents"]],
         "heuristics": heuristics,
         "n_children": task["n_children"],
@@ -404,6 +406,7 @@ def plan_round(rt: RunContext, state: SearchState) -> list[Send]:
             "evaluated": evaluated,
             "instructions": state.get("instructions", []),
             "history": history,
+            "partitions": state["partitions"],
         }
         sends.append(task)
     if rt.config.single_designer and sends:

@@ -75,5 +75,5 @@ class DesignTask(TypedDict):
     evaluated: list[str]
     history: list[Candidate]  # every evaluated candidate so far, all partitions
     instructions: list[str]
-    # every partition, when one Designer designs for all (graph/single_designer.py)
+    # every partition of the run: the membership rule needs them (Partition.contains)
     partitions: NotRequired[list[dict[str, Any]]]
