@@ -182,34 +182,31 @@ def _points(items: Sequence[ScoredArch], objectives: Sequence[str]) -> np.ndarra
     return sg.to_min(np.array([[s.metrics[o] for o in objectives] for s in items]), objectives)
 
 
-def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], dict[str, Any]]:
-    """Children for one partition and round, plus a summary of the decision for the trace."""
-    rng = stable_rng("design", ctx.seed, ctx.round, ctx.partition.id)
+Pools = dict[str, tuple[list[str], str]]  # candidate arch -> (parents, how it was made)
+
+
+def _candidate_pools(
+    space: Any,
+    ctx: DesignerContext,
+    rng: random.Random,
+    data: list[ScoredArch],
+    in_part: list[ScoredArch],
+    parents: list[ScoredArch],
+    ok: Any,
+    pattern: Any,
+    ops_v: Sequence[str],
+) -> tuple[Pools, Pools, Pools]:
+    """Mutation, crossover, front-pattern and (when those are few) random-seed
+    candidates, drawn in a fixed order from ``rng`` so a run is reproducible."""
     objs = ctx.objectives
-    seen: dict[str, ScoredArch] = {}
-    for s in [*ctx.history, *ctx.parents]:
-        if all(o in s.metrics for o in objs):
-            seen.setdefault(s.arch, s)
-    data = sorted(seen.values(), key=lambda s: s.arch)  # input order must not matter
-    taken = set(ctx.evaluated) | set(seen)
-    taken_canon = {space.canonical(a) for a in taken} if ctx.dedupe_isomorphic else None
-    in_part = [s for s in data if _inside(space, ctx, s.arch)]
-    parents = [s for s in ctx.parents if s.arch in seen and _inside(space, ctx, s.arch)]
-
-    def ok(a: str) -> bool:
-        if a in taken or not _inside(space, ctx, a) or space.is_degenerate(a):
-            return False
-        return taken_canon is None or space.canonical(a) not in taken_canon
-
-    # --- candidate pools: (arch -> (parents, how))
-    mutation: dict[str, tuple[list[str], str]] = {}
-    crossover: dict[str, tuple[list[str], str]] = {}
+    mutation: Pools = {}
+    crossover: Pools = {}
     if in_part:
         pts = _points(in_part, objs)
         front = [in_part[i] for i in np.flatnonzero(sg.nondominated(pts))]
         # migration: the global front's members (any partition) are bases too, since their
         # one-edit neighbours that cross into this partition are often its best cells
-        # (measured: +0.015 HV ratio on Eyeriss/FPGA, 8 seeds; see the module docstring)
+        # (see the module docstring)
         g_all = [data[i] for i in np.flatnonzero(sg.nondominated(_points(data, objs)))]
         base = sorted(
             {s.arch: s for s in [*front, *parents, *g_all]}.values(), key=lambda s: s.arch
@@ -229,11 +226,17 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
                 child = space.crossover(a.arch, b.arch, rng)
                 if ok(child):
                     crossover.setdefault(child, ([a.arch, b.arch], "crossover"))
-    seeds: dict[str, tuple[list[str], str]] = {}
-    views = _with_claims(ctx.heuristics, ctx.space)
-    any_arch = next(iter(sorted(taken)), None)
-    pattern = _pattern(space, views, ctx, any_arch) if any_arch is not None else None
-    ops_v = space.vocabulary().operations if pattern is not None else ()
+    seeds = _seed_pool(space, ctx, rng, ok, pattern, ops_v, mutation, crossover)
+    return mutation, crossover, seeds
+
+
+def _seed_pool(
+    space: Any, ctx: DesignerContext, rng: random.Random, ok: Any, pattern: Any,
+    ops_v: Sequence[str], mutation: Pools, crossover: Pools,
+) -> Pools:  # fmt: skip
+    """Cells drawn from the front-pattern claims, and random cells of the partition when
+    the edits found few candidates."""
+    seeds: Pools = {}
     if pattern is not None:  # cells typical of this partition's front elsewhere
         from agentnas.tools.spaces.nb201 import format_cell  # the slots are NB201's edges
 
@@ -245,82 +248,126 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
         for a in _sample_inside(space, ctx, rng, 300):
             if ok(a):
                 seeds.setdefault(a, ([], "random seed inside the partition"))
+    return seeds
 
-    # --- the op-effect model, fitted on every evaluated cell we were shown
-    cands = sorted({*mutation, *crossover, *seeds})
-    if not cands:
-        return [], {"content": "no legal, novel candidate inside the partition", "candidates": 0}
-    fit_on = data
-    claims = _claims_apply(space, cands[0])
-    priors = _priors(views, objs, ctx, space) if claims else None
-    pred, std = sg.predict_objectives(
-        space, fit_on, cands, objs, seed=rng.randrange(2**32), priors=priors
-    )
-    # optimism in the face of uncertainty: judge each candidate by its bootstrap upper
-    # bound (KAPPA spreads), so cells unlike anything evaluated still get tried
-    pred_min = sg.to_min(pred, objs) - sg.KAPPA * std
 
-    # normalise by the evaluated cells' range (predictions when nothing is known yet)
-    ref_pts = _points(data, objs) if data else pred_min
-    lo, hi = ref_pts.min(axis=0), ref_pts.max(axis=0)
-    span = np.where(hi - lo > 1e-12, hi - lo, 1.0)
-    norm = (pred_min - lo) / span
-    ref = np.full(len(objs), 1.1)
-    g_front = (
-        ((ref_pts - lo) / span)[sg.nondominated(ref_pts)] if data else np.empty((0, len(objs)))
-    )
-    p_pts = ((_points(in_part, objs) - lo) / span) if in_part else np.empty((0, len(objs)))
-    p_front = p_pts[sg.nondominated(p_pts)] if len(p_pts) else p_pts
+class _Ranking:
+    """Candidates placed in the objective space normalised by the evaluated cells' range,
+    with the global and the partition's fronts to measure hypervolume gains against."""
 
-    rules = [] if claims else [
-        (h, r[1]) for h in ctx.heuristics
-        if (r := parse_rule(h)) is not None and r[0] in (None, ctx.partition.id)
-    ]  # fmt: skip
-    words = cu.word_claims(views, ctx.partition.id) if claims else []
-    index = {a: i for i, a in enumerate(cands)}
-    chosen: list[Proposal] = []
-    used_c: set[str] = set()
-    notes = []
+    def __init__(
+        self, pred_min: np.ndarray, data: list[ScoredArch], in_part: list[ScoredArch], objs: Any
+    ) -> None:
+        # normalise by the evaluated cells' range (predictions when nothing is known yet)
+        ref_pts = _points(data, objs) if data else pred_min
+        lo, hi = ref_pts.min(axis=0), ref_pts.max(axis=0)
+        span = np.where(hi - lo > 1e-12, hi - lo, 1.0)
+        self.norm = (pred_min - lo) / span
+        self.ref = np.full(len(objs), 1.1)
+        empty = np.empty((0, len(objs)))
+        self.g_front = ((ref_pts - lo) / span)[sg.nondominated(ref_pts)] if data else empty
+        p_pts = ((_points(in_part, objs) - lo) / span) if in_part else empty
+        self.p_front = p_pts[sg.nondominated(p_pts)] if len(p_pts) else p_pts
 
-    # the space's cost floor (NB201: the all-none cell, ≈0 ms on pixel3/raspi4, on their
-    # exact fronts); probe it once if this partition holds it and no degenerate cell is known
+    def baseline(self) -> tuple[float, float]:
+        return sg.hypervolume(self.g_front, self.ref), sg.hypervolume(self.p_front, self.ref)
+
+    def score(self, i: int, hv0: tuple[float, float]) -> tuple[float, float]:
+        """(hypervolume gain, or 0 and minus the dominance gap when there is none)."""
+        pt, g, pf = self.norm[i], self.g_front, self.p_front
+        g_hv = sg.hypervolume(np.vstack([g, pt]), self.ref) - hv0[0] if len(g) else 1.0
+        p_hv = sg.hypervolume(np.vstack([pf, pt]), self.ref) - hv0[1] if len(pf) else 1.0
+        gain = g_hv + 0.05 * p_hv
+        if gain <= 1e-12:
+            return 0.0, -sg.dominance_gap(pt, pf if len(pf) else g)
+        return gain, 0.0
+
+    def believe(self, i: int) -> None:
+        """Take the prediction of a chosen candidate as measured, for the next pick."""
+        self.g_front = np.vstack([self.g_front, self.norm[i]])
+        self.p_front = np.vstack([self.p_front, self.norm[i]])
+
+
+def _cost_floor_probe(
+    space: Any, ctx: DesignerContext, taken: set[str], data: list[ScoredArch]
+) -> Proposal | None:
+    """The space's cost floor (NB201: the all-none cell, ≈0 ms on pixel3/raspi4, on their
+    exact fronts), probed once if this partition holds it and no degenerate cell is known."""
     floor = space.cost_floor()
     if (
         floor is not None and floor not in taken
         and _inside(space, ctx, floor) and not any(space.is_degenerate(s.arch) for s in data)
         and ctx.n_children >= 2
     ):  # fmt: skip
-        chosen.append(Proposal(
+        return Proposal(
             arch=floor, operator="seed", parents=[],
             rationale="cost-floor probe: the all-none cell bounds the front's lowest cost",
-        ))  # fmt: skip
-        notes.append("probe: cost-floor cell")
+        )  # fmt: skip
+    return None
 
-    def score(
-        a: str, g: np.ndarray, pf: np.ndarray, hv0: tuple[float, float]
-    ) -> tuple[float, float]:
-        pt = norm[index[a]]
-        g_hv = sg.hypervolume(np.vstack([g, pt]), ref) - hv0[0] if len(g) else 1.0
-        p_hv = sg.hypervolume(np.vstack([pf, pt]), ref) - hv0[1] if len(pf) else 1.0
-        gain = g_hv + 0.05 * p_hv
-        if gain <= 1e-12:
-            return 0.0, -sg.dominance_gap(pt, pf if len(pf) else g)
-        return gain, 0.0
 
-    # one ranking over every pool: forcing an operator by a coin (the former p=0.5 rule)
-    # measured 0.916 -> 0.923 HV ratio when dropped (Eyeriss/FPGA, 8 seeds); the operator
-    # recorded is the candidate's origin (a one-edit neighbour counts as a mutation)
+def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], dict[str, Any]]:
+    """Children for one partition and round, plus a summary of the decision for the trace."""
+    rng = stable_rng("design", ctx.seed, ctx.round, ctx.partition.id)
+    objs = ctx.objectives
+    seen: dict[str, ScoredArch] = {}
+    for s in [*ctx.history, *ctx.parents]:
+        if all(o in s.metrics for o in objs):
+            seen.setdefault(s.arch, s)
+    data = sorted(seen.values(), key=lambda s: s.arch)  # input order must not matter
+    taken = set(ctx.evaluated) | set(seen)
+    taken_canon = {space.canonical(a) for a in taken} if ctx.dedupe_isomorphic else None
+    in_part = [s for s in data if _inside(space, ctx, s.arch)]
+    parents = [s for s in ctx.parents if s.arch in seen and _inside(space, ctx, s.arch)]
+
+    def ok(a: str) -> bool:
+        if a in taken or not _inside(space, ctx, a) or space.is_degenerate(a):
+            return False
+        return taken_canon is None or space.canonical(a) not in taken_canon
+
+    views = _with_claims(ctx.heuristics, ctx.space)
+    any_arch = next(iter(sorted(taken)), None)
+    pattern = _pattern(space, views, ctx, any_arch) if any_arch is not None else None
+    ops_v = space.vocabulary().operations if pattern is not None else ()
+    mutation, crossover, seeds = _candidate_pools(
+        space, ctx, rng, data, in_part, parents, ok, pattern, ops_v
+    )
+    # --- the op-effect model, fitted on every evaluated cell we were shown
+    cands = sorted({*mutation, *crossover, *seeds})
+    if not cands:
+        return [], {"content": "no legal, novel candidate inside the partition", "candidates": 0}
+    claims = _claims_apply(space, cands[0])
+    priors = _priors(views, objs, ctx, space) if claims else None
+    pred, std = sg.predict_objectives(
+        space, data, cands, objs, seed=rng.randrange(2**32), priors=priors
+    )
+    # optimism in the face of uncertainty: judge each candidate by its bootstrap upper
+    # bound (KAPPA spreads), so cells unlike anything evaluated still get tried
+    ranking = _Ranking(sg.to_min(pred, objs) - sg.KAPPA * std, data, in_part, objs)
+    rules = [] if claims else [
+        (h, r[1]) for h in ctx.heuristics
+        if (r := parse_rule(h)) is not None and r[0] in (None, ctx.partition.id)
+    ]  # fmt: skip
+    words = cu.word_claims(views, ctx.partition.id) if claims else []
+    index = {a: i for i, a in enumerate(cands)}
+    probe = _cost_floor_probe(space, ctx, taken, data)
+    chosen: list[Proposal] = [probe] if probe is not None else []
+    notes = ["probe: cost-floor cell"] if probe is not None else []
+
+    # one ranking over every pool; the operator recorded is the candidate's origin (a
+    # one-edit neighbour counts as a mutation)
     origin = {**seeds, **crossover, **mutation}
     ops_of = {a: "mutation" for a in mutation}
     ops_of.update({a: "crossover" for a in crossover if a not in mutation})
     ops_of.update({a: "seed" for a in seeds if a not in mutation and a not in crossover})
+    used_c: set[str] = set()
     while len(chosen) < ctx.n_children:
         ranked = []
-        hv0 = (sg.hypervolume(g_front, ref), sg.hypervolume(p_front, ref))
+        hv0 = ranking.baseline()
         for a in sorted(origin):
             if a in used_c:
                 continue
-            gain, gap = score(a, g_front, p_front, hv0)
+            gain, gap = ranking.score(index[a], hv0)
             parent = origin[a][0][0] if origin[a][0] else None
             support, used = _support(space, rules, words, parent, a, objs)
             if pattern is not None:
@@ -332,18 +379,13 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
             break
         (gain, _, _), arch, used = max(ranked)
         used_c.add(arch)
-        parents_of, how = origin[arch]
-        op = ops_of[arch]
-        pt = norm[index[arch]]
-        g_front = np.vstack([g_front, pt])  # believe the prediction for the next pick
-        p_front = np.vstack([p_front, pt])
-        guess = ", ".join(f"{o}≈{pred[index[arch], j]:.4g}" for j, o in enumerate(objs))
-        edits = ", ".join(edit_tokens(space, parents_of[0], arch)) if parents_of else ""
-        chosen.append(Proposal(
-            arch=arch, operator=op, parents=list(parents_of), heuristics_used=used,
-            rationale=f"{how}{' (' + edits + ')' if edits else ''}; predicted {guess}; "
-            f"expected hypervolume gain {gain:.4f} (op-effect model on {len(fit_on)} cells)",
-        ))  # fmt: skip
+        ranking.believe(index[arch])
+        chosen.append(
+            _proposal(
+                space, arch, ops_of[arch], origin[arch], used, gain, pred[index[arch]], ctx,
+                len(data),
+            )
+        )  # fmt: skip
     summary = {
         "content": (
             f"offline policy: {len(mutation)} mutation, {len(crossover)} crossover, "
@@ -354,6 +396,21 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
         "tool_calls": [],
     }
     return chosen, summary
+
+
+def _proposal(
+    space: Any, arch: str, op: str, origin: tuple[list[str], str], used: list[str],
+    gain: float, predicted: np.ndarray, ctx: DesignerContext, n_fit: int,
+) -> Proposal:  # fmt: skip
+    """A chosen candidate with its rationale: how it was made, the edits, the prediction."""
+    parents_of, how = origin
+    guess = ", ".join(f"{o}≈{predicted[j]:.4g}" for j, o in enumerate(ctx.objectives))
+    edits = ", ".join(edit_tokens(space, parents_of[0], arch)) if parents_of else ""
+    return Proposal(
+        arch=arch, operator=op, parents=list(parents_of), heuristics_used=used,
+        rationale=f"{how}{' (' + edits + ')' if edits else ''}; predicted {guess}; "
+        f"expected hypervolume gain {gain:.4f} (op-effect model on {n_fit} cells)",
+    )  # fmt: skip
 
 
 def fallback_children(
