@@ -271,15 +271,25 @@ class Evaluator:
 
     def front_digest(self, front_rows: Sequence[dict[str, float]]) -> dict[str, float]:
         """What a round's table shows of an optical front: best robust accuracy (%),
-        lowest energy (nJ), mean degradation (pp), fewest MZIs; ``{}`` elsewhere."""
+        lowest energy (nJ), mean degradation (pp), fewest MZIs; ``{}`` elsewhere.
+
+        A figure is shown only where every front row has its metric: a user backend may
+        report robust accuracy without the photonic simulator's energy or MZI count."""
         if not front_rows or "robust_accuracy" not in self.backend.metrics:
             return {}
-        return {
-            "robust_accuracy_pct": max(r["robust_accuracy"] for r in front_rows),
-            "energy_nj": min(r["energy_mj"] for r in front_rows) * 1e6,
-            "degradation_pp": sum(r["degradation"] for r in front_rows) / len(front_rows),
-            "mzi_count": min(r["mzi_count"] for r in front_rows),
-        }
+        rows = list(front_rows)
+
+        def has(key: str) -> bool:
+            return all(key in r for r in rows)
+
+        digest: dict[str, float] = {"robust_accuracy_pct": max(r["robust_accuracy"] for r in rows)}
+        if has("energy_mj"):
+            digest["energy_nj"] = min(r["energy_mj"] for r in rows) * 1e6
+        if has("degradation"):
+            digest["degradation_pp"] = sum(r["degradation"] for r in rows) / len(rows)
+        if has("mzi_count"):
+            digest["mzi_count"] = min(r["mzi_count"] for r in rows)
+        return digest
 
     def true_metrics(self, arch: str, metrics: dict[str, float]) -> dict[str, float]:
         """Metrics with accuracy replaced by ground truth where the space has it."""
