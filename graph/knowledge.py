@@ -186,7 +186,11 @@ def apply_reflection(
         by_id[hid] = changed[hid] = h
         changes.append({"action": "retire", "id": hid, "text": h.text})
     if changed:
-        kb.import_([h.model_dump(mode="json") for h in changed.values()])
+        # other runs may share the KB: store this run's changes without undoing theirs
+        kb.store_run_records(
+            [h.model_dump(mode="json") for h in changed.values()],
+            {r["id"]: r for r in records},
+        )
     snapshot = [h.model_dump(mode="json") for h in by_id.values() if h.status == "active"]
     return snapshot, changes
 

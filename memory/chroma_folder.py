@@ -19,6 +19,7 @@ from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings
 
 from agentnas.memory.embedding import MiniLMEmbeddingFunction
+from agentnas.memory.kb_lock import HIDDEN
 from agentnas.tools.errors import UserError
 from agentnas.tools.folder_format import check_format, write_format
 from agentnas.tools.sqlite_files import check_sqlite
@@ -27,7 +28,6 @@ COLLECTION = "agentnas-heuristics"
 """The one collection in a KB folder (Chroma wants 3-512 characters of [a-zA-Z0-9._-])."""
 
 DB_FILE = "chroma.sqlite3"
-LOCK_NAME = ".agentnas-kb.lock"  # flock that serialises the runs sharing one KB
 
 
 def check_folder(path: Path, *, create: bool) -> None:
@@ -42,7 +42,7 @@ def check_folder(path: Path, *, create: bool) -> None:
                 "or create one with `agentnas kb add` or a run"
             )
         return
-    if not (path / DB_FILE).exists() and any(path.iterdir()):
+    if not (path / DB_FILE).exists() and any(p.name not in HIDDEN for p in path.iterdir()):
         raise UserError(
             f"{path} is not a knowledge base (no {DB_FILE}, and it is not empty); "
             "give an empty or new folder, or one written by agentnas"
@@ -107,7 +107,7 @@ def private_copy(path: Path) -> tuple[Path, Path]:
     check_database(path)
     tmp = Path(tempfile.mkdtemp(prefix="agentnas-kb-read-"))
     try:
-        shutil.copytree(path, tmp / "kb", ignore=shutil.ignore_patterns(LOCK_NAME))
+        shutil.copytree(path, tmp / "kb", ignore=shutil.ignore_patterns(*HIDDEN))
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise UserError(f"cannot read knowledge base {path} ({exc})") from None

@@ -25,10 +25,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
+from chromadb.api.shared_system_client import SharedSystemClient
 from pydantic import ValidationError
 
-from agentnas.memory.chroma_folder import open_collection, private_copy
-from agentnas.memory.claim import claim_for_text
+from agentnas.memory.chroma_folder import check_folder, open_collection, private_copy
+from agentnas.memory.claim import claim_for_text, pool
 from agentnas.memory.embedding import embed
 from agentnas.memory.heuristic import (
     ALL_PARTITIONS,
@@ -41,6 +42,7 @@ from agentnas.memory.heuristic import (
     technical_tokens,
     to_metadata,
 )
+from agentnas.memory.kb_lock import FolderLock, shared
 from agentnas.tools.errors import UserError
 
 DEFAULT_KB_DIR = Path("runs/kb")
@@ -88,8 +90,17 @@ class KnowledgeBase:
             # Chroma writes to every database it opens (migrations, its own bookkeeping);
             # a read-only command reads a private copy, so the KB keeps every byte
             self._copy, opened = private_copy(self.path)
+        self._folder_lock: FolderLock | None = None
         try:
-            self._client, self._collection = open_collection(opened, create=create)
+            if read_only:
+                self._client, self._collection = open_collection(opened, create=create)
+            else:
+                # several runs may share this folder: open it (and create it) in turn
+                check_folder(self.path, create=create)
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._folder_lock = FolderLock(self.path, self._reopen)
+                with self._folder_lock.held(write=False):
+                    self._client, self._collection = open_collection(opened, create=create)
         except BaseException:
             self._drop_copy()
             raise
@@ -100,6 +111,15 @@ class KnowledgeBase:
         if self._copy is not None:
             shutil.rmtree(self._copy, ignore_errors=True)
             self._copy = None
+
+    def _reopen(self) -> None:
+        """Another process wrote to the folder: drop our client (and Chroma's cached
+        system with its in-memory index) and open the database afresh."""
+        if not hasattr(self, "_client"):
+            return
+        self._client.close()
+        SharedSystemClient._identifier_to_system.pop(str(self.path), None)
+        self._client, self._collection = open_collection(self.path, create=False)
 
     def close(self) -> None:
         """Release the database (Chroma shares one system per folder and stops it when
@@ -129,6 +149,7 @@ class KnowledgeBase:
         heuristic, _ = self.add_or_merge(text, scope, **options)
         return heuristic
 
+    @shared(write=True)
     def add_or_merge(
         self,
         text: str,
@@ -233,6 +254,7 @@ class KnowledgeBase:
                 return from_metadata(id_, text, metadata)
         return None
 
+    @shared(write=True)
     def revise(
         self,
         id: str,
@@ -275,6 +297,7 @@ class KnowledgeBase:
             self._collection.update(ids=[id], metadatas=[to_metadata(revised)])
         return revised
 
+    @shared(write=True)
     def retire(self, id: str, round: int) -> Heuristic:
         """Mark a heuristic retired at ``round``: kept and exported, never retrieved."""
         current = self.get(id)
@@ -282,6 +305,7 @@ class KnowledgeBase:
         self._collection.update(ids=[id], metadatas=[to_metadata(retired)])
         return retired
 
+    @shared(write=True)
     def rm(self, id: str) -> Heuristic:
         """Delete a heuristic for good and return what it was."""
         current = self.get(id)
@@ -295,6 +319,7 @@ class KnowledgeBase:
             return None
         return from_metadata(found["ids"][0], found["documents"][0], found["metadatas"][0])
 
+    @shared(write=False)
     def get(self, id: str) -> Heuristic:
         """The heuristic with this id; :class:`UserError` when there is none."""
         heuristic = self._get_or_none(id)
@@ -304,6 +329,7 @@ class KnowledgeBase:
             )
         return heuristic
 
+    @shared(write=False)
     def list(
         self,
         space: str | None = None,
@@ -323,12 +349,14 @@ class KnowledgeBase:
         ]
         return sorted(heuristics, key=_sort_key)
 
+    @shared(write=False)
     def count(self, include_retired: bool = True) -> int:
         """Number of stored heuristics."""
         if include_retired:
             return self._collection.count()
         return len(self.list(include_retired=False))
 
+    @shared(write=False)
     def query(
         self,
         text: str,
@@ -369,11 +397,13 @@ class KnowledgeBase:
         return results
 
     # ---------------------------------------------------------------- export / import
+    @shared(write=False)
     def export(self) -> builtins.list[dict[str, Any]]:
         """Every heuristic, retired ones included, as JSON-able dicts (the fields of
         :class:`Heuristic`), in :meth:`list` order."""
         return [h.model_dump(mode="json") for h in self.list(include_retired=True)]
 
+    @shared(write=True)
     def import_(self, records: Iterable[dict[str, Any]]) -> int:
         """Store exported records as they are (same ids, counts, rounds, status),
         replacing any heuristic with the same id; no deduplication. Returns the number
@@ -422,6 +452,78 @@ class KnowledgeBase:
             _CLAIM_VECTORS.update(zip(missing, embed(missing), strict=True))
         fresh.update({i: _CLAIM_VECTORS[w] for i, w in words.items()})
         return [keep[h.id] if h.id in keep else fresh[h.id] for h in heuristics]
+
+    @shared(write=True)
+    def store_run_records(
+        self, records: builtins.list[dict[str, Any]], previous: dict[str, dict[str, Any]]
+    ) -> int:
+        """Store what a run computed from its own snapshot (``previous``: id -> the record
+        as the run last saw it), without losing what other runs sharing the folder wrote
+        since. Per record, under the folder lock: stored as is when the KB still holds the
+        run's ``previous`` (or nothing); skipped when it already holds the record (a resumed
+        step writing again); otherwise the run's own contribution (its evidence since
+        ``previous``) is added to the KB's current record. Returns the number written."""
+        out: builtins.list[dict[str, Any]] = []
+        for record in records:
+            new = Heuristic.model_validate(record)
+            current = self._get_or_none(new.id)
+            prev = previous.get(new.id)
+            old = Heuristic.model_validate(prev) if prev is not None else None
+            if current is not None and _same(current, new):
+                continue
+            if current is None or (old is not None and _same(current, old)):
+                out.append(new.model_dump(mode="json"))
+            else:
+                out.append(merge_contribution(current, new, old).model_dump(mode="json"))
+        return self.import_(out) if out else 0
+
+
+def _same(a: Heuristic, b: Heuristic) -> bool:
+    return to_metadata(a) == to_metadata(b) and a.text == b.text
+
+
+def merge_contribution(current: Heuristic, new: Heuristic, old: Heuristic | None) -> Heuristic:
+    """``current`` plus what one run added between ``old`` (its snapshot, ``None``: the run
+    created it) and ``new``: evidence counts add up (read in each record's own polarity:
+    contradicting evidence may have flipped one), the claims pool (the run's part of an
+    evidence-weighted mean is recovered from the two means); when the pooled claim points
+    the other way than ``current``'s, the counts swap and the run's wording wins."""
+    o_for, o_against = (0, 0) if old is None else (old.evidence_for, old.evidence_against)
+    if old is not None and old.polarity != new.polarity:
+        o_for, o_against = o_against, o_for
+    d_for, d_against = new.evidence_for - o_for, new.evidence_against - o_against
+    if new.polarity != current.polarity:
+        d_for, d_against = d_against, d_for
+    ev_for = max(0, current.evidence_for + d_for)
+    ev_against = max(0, current.evidence_against + d_against)
+    update: dict[str, Any] = {"last_round": max(current.last_round, new.last_round)}
+    if new.status == "retired" or current.status == "retired":
+        update["status"] = new.status
+    claim = _contribution(new.claim, old.claim if old else None)
+    if current.claim is not None and claim is not None and current.claim.key() == claim.key():
+        pooled = pool(current.claim, claim) if claim.evidence else current.claim
+        update["claim"] = pooled
+        if pooled.direction != current.claim.direction:
+            ev_for, ev_against = ev_against, ev_for
+            update.update(polarity=new.polarity, text=new.text)
+    elif current.claim is None and new.claim is not None:
+        update["claim"] = new.claim
+    return current.model_copy(
+        update={**update, "evidence_for": ev_for, "evidence_against": ev_against}
+    )
+
+
+def _contribution(new: Any, old: Any) -> Any:
+    """The part of pooled claim ``new`` that was not in ``old`` (same key), or ``new``."""
+    if new is None or old is None or old.key() != new.key():
+        return new
+    n = new.evidence - old.evidence
+    if n <= 0:
+        return new.model_copy(update={"evidence": 0})
+    effect = new.effect
+    if new.effect is not None and old.effect is not None:
+        effect = (new.effect * new.evidence - old.effect * old.evidence) / n
+    return new.model_copy(update={"evidence": n, "effect": effect})
 
 
 def _claim_words(claim: Any) -> str:
