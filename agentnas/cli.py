@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         # escaped: a message may hold brackets ("[run]", "[0, 1]") that are not markup
         _err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        return 2
+        return getattr(exc, "exit_code", 2)  # EndpointError: 3
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)

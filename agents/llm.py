@@ -31,12 +31,14 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
 from agentnas.agents.schemas import Attempt, CallKey
-from agentnas.tools.errors import UserError
+from agentnas.tools.errors import EndpointError, UserError
 
 OFFLINE_LABEL = "offline policy (no LLM)"
 SECRET_ENV = ("OPENAI_API_KEY",)
 """Environment variables whose values never appear in an error, attempt or trace."""
 REDACTED = "[redacted]"
+STOP_AFTER = 3
+"""Endpoint faults in a row (each after the client's own retries) that stop a run."""
 
 
 def redact(text: str) -> str:
@@ -217,6 +219,8 @@ class ChatBackend(LLMBackend):
         timeout_s: float = 60.0,
         max_retries: int = 2,
         backoff_s: float = 1.0,
+        on_failure: str = "fallback",
+        stop_after: int = STOP_AFTER,
     ) -> None:
         super().__init__(max_calls=max_calls)
         self.chat = chat_model
@@ -224,6 +228,10 @@ class ChatBackend(LLMBackend):
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.backoff_s = backoff_s
+        self.on_failure = on_failure
+        self.stop_after = stop_after
+        self.failed_calls = 0  # calls that failed after every retry (the role fell back)
+        self._streak = 0  # consecutive endpoint faults
         self._tools_ok: bool | None = None
 
     def supports_tools(self) -> bool:
@@ -261,9 +269,12 @@ class ChatBackend(LLMBackend):
                 if not isinstance(message, AIMessage):
                     message = AIMessage(content=str(getattr(message, "content", message)))
                 self._count_tokens(message)
+                with self._lock:
+                    self._streak = 0
                 return message, i + 1
             if i < self.max_retries and self.backoff_s > 0:
                 time.sleep(self.backoff_s * 2**i)
+        self._failed(last)
         raise LLMCallFailed(
             redact(
                 f"{self.label}: call failed after {self.max_retries + 1} tries: "
@@ -271,6 +282,54 @@ class ChatBackend(LLMBackend):
             ),
             tries=self.max_retries + 1,
         )
+
+    def _failed(self, exc: Exception | None) -> None:
+        """Count a failed call; under ``on_failure="stop"``, :data:`STOP_AFTER` endpoint
+        faults in a row (:func:`endpoint_fault`) stop the run with :class:`EndpointError`.
+        Other failures (a fake model raising, an odd exception) only fall back."""
+        cause = endpoint_fault(exc)
+        with self._lock:
+            self.failed_calls += 1
+            self._streak = self._streak + 1 if cause else 0
+            streak = self._streak
+        if cause and self.on_failure == "stop" and streak >= self.stop_after:
+            raise EndpointError(
+                redact(
+                    f"LLM endpoint {self.label} failed {streak} calls in a row: {cause}; the "
+                    f"run is checkpointed: fix the endpoint, then agentnas run --resume "
+                    f"RUN_DIR (or start with --on-llm-failure fallback)"
+                )
+            )
+
+
+def endpoint_fault(exc: BaseException | None) -> str | None:
+    """What is wrong with the endpoint, in words, when ``exc`` is the endpoint's fault
+    (the OpenAI client's errors: connection refused, DNS, timeouts, 401/403, unknown
+    model, 429/5xx left after its retries); ``None`` for anything else."""
+    try:
+        import openai
+    except ImportError:  # pragma: no cover - langchain-openai brings it
+        return None
+    base = os.environ.get("OPENAI_BASE_URL") or "the OpenAI API"
+    if isinstance(exc, openai.APITimeoutError | TimeoutError):
+        return f"no answer from {base} in time (timeout)"
+    if isinstance(exc, openai.APIConnectionError):
+        inner: BaseException | None = exc
+        while isinstance(inner, openai.APIError):  # down to the socket's own words
+            inner = inner.__cause__ or inner.__context__
+        detail = f" ({inner})" if inner else ""
+        return f"cannot connect to {base}{detail}"
+    if isinstance(exc, openai.AuthenticationError):
+        return f"{base} refused the API key (401): check OPENAI_API_KEY"
+    if isinstance(exc, openai.PermissionDeniedError):
+        return f"{base} denied access (403): check the key's permissions"
+    if isinstance(exc, openai.NotFoundError):
+        return f"{base} has no such model or path (404): check the model name and OPENAI_BASE_URL"
+    if isinstance(exc, openai.RateLimitError):
+        return f"{base} kept rate-limiting (429) through every retry"
+    if isinstance(exc, openai.APIStatusError):
+        return f"{base} answered HTTP {exc.status_code} through every retry"
+    return None
 
 
 def _call_with_timeout(fn: Any, arg: Any, timeout_s: float) -> Any:
@@ -366,8 +425,10 @@ def make_llm(
     max_calls: int | None = None,
     timeout_s: float = 60,
     max_retries: int = 2,
+    on_failure: str = "stop",
 ) -> LLMBackend:
-    """Build the backend a user named with ``--llm``."""
+    """Build the backend a user named with ``--llm``. ``on_failure``: "stop" (a dead
+    endpoint stops the run, exit 3) or "fallback" (the offline policy answers instead)."""
     kind, _, arg = (spec or "offline").partition(":")
     if kind == "offline" and not arg:
         return OfflineBackend(max_calls=max_calls)
@@ -382,16 +443,21 @@ def make_llm(
             )
         from langchain_openai import ChatOpenAI
 
+        # retries are the OpenAI client's own: exponential backoff with jitter on
+        # timeouts, connection errors, 408/409/429 (honouring Retry-After) and 5xx
         chat = ChatOpenAI(
             model=arg,
             base_url=os.environ.get("OPENAI_BASE_URL") or None,
             timeout=timeout_s,
-            max_retries=0,  # retries with backoff are ours, counted against the budget
+            max_retries=max_retries,
             seed=seed,
         )
+        # the watchdog thread allows every try its timeout plus the client's waits
+        # (at most 8 s each, Retry-After up to 60 s)
+        watchdog = timeout_s * (max_retries + 1) + 10 * max_retries
         return ChatBackend(
-            chat, label=f"openai:{arg}", max_calls=max_calls, timeout_s=timeout_s,
-            max_retries=max_retries,
+            chat, label=f"openai:{arg}", max_calls=max_calls, timeout_s=watchdog,
+            max_retries=0, on_failure=on_failure,
         )  # fmt: skip
     raise UserError(f"unknown --llm '{spec}'; accepted: offline, openai:MODEL, replay:FILE")
 
@@ -470,6 +536,8 @@ def attempt_call(
             llm, messages, key=attempt.key, attempt=attempt, tools=tools,
             max_tool_steps=max_tool_steps,
         )  # fmt: skip
+    except EndpointError:
+        raise  # the endpoint is down: the run stops (exit 3), this is no bad answer
     except (LLMCallFailed, LLMBudgetExhausted) as exc:
         why = redact(f"{type(exc).__name__}: {exc}")
         attempt.errors.append(why)

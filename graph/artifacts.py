@@ -175,6 +175,9 @@ def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
         true_rows = [ev.true_metrics(c["arch"], c["metrics"]) for c in cands]
         hv, igd = ev.indicators(archs, true_rows)
         summary["hv_ratio_true_selection"], summary["igd_true_selection"] = hv, igd
+    from agentnas.graph.llm_usage import llm_usage
+
+    summary.update(llm_usage(rt.run_dir, rt.llm.is_llm))
     write_json_atomic(rt.run_dir / "summary.json", summary)
     return summary
 

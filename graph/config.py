@@ -65,6 +65,8 @@ class RunConfig(BaseModel):
     # one Designer per round proposes for every partition (partitions still seed, hold
     # archives and share the budget): the bench's agent-single-designer ablation
     single_designer: bool = False
+    # "stop": a dead endpoint stops the run (exit 3); "fallback": the offline policy answers
+    on_llm_failure: str = "stop"
 
     @model_validator(mode="before")
     @classmethod
@@ -124,6 +126,13 @@ class RunConfig(BaseModel):
         if role in self.role_repairs:
             return self.role_repairs[role]
         return self.max_repairs if role == "designer" else DEFAULT_MAX_REPAIRS[role]
+
+    @field_validator("on_llm_failure")
+    @classmethod
+    def _known_failure_mode(cls, v: str) -> str:
+        if v not in ("stop", "fallback"):
+            raise ValueError("must be stop or fallback")
+        return v
 
     @field_validator("accuracy")
     @classmethod

@@ -112,6 +112,7 @@ def apply_reflection(
     source: str,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """New snapshot and the list of changes (for the trace) after ``result``."""
+    result = _without_secrets(result)
     by_id = {r["id"]: Heuristic.model_validate(r) for r in records}
     changed: dict[str, Heuristic] = {}
     changes: list[dict[str, Any]] = []
@@ -193,6 +194,20 @@ def apply_reflection(
         )
     snapshot = [h.model_dump(mode="json") for h in by_id.values() if h.status == "active"]
     return snapshot, changes
+
+
+def _without_secrets(result: Any) -> Any:
+    """The reflection with secrets masked in every text: a model that echoes the API key
+    must not get it into the KB or the checkpoint (both are shared and kept)."""
+    from agentnas.graph.trace import redact
+
+    if not hasattr(result, "model_copy"):
+        return result
+    adds = [a.model_copy(update={"text": redact(a.text)}) for a in result.add]
+    revs = [
+        r.model_copy(update={"text": redact(r.text) if r.text else r.text}) for r in result.revise
+    ]
+    return result.model_copy(update={"add": adds, "revise": revs})
 
 
 def _merge(old: Heuristic, new: Any, claim: Claim | None, round_: int) -> Heuristic:

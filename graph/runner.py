@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from agentnas.graph.config import RunConfig, describe_error
 from agentnas.graph.context import RunContext
 from agentnas.graph.trace import TraceWriter, count_requests
 from agentnas.tools.atomic_io import write_json_atomic
-from agentnas.tools.errors import UserError
+from agentnas.tools.errors import EndpointError, UserError
 from agentnas.tools.evaluation import Evaluator
 from agentnas.tools.folder_format import check_format, write_format
 from agentnas.tools.spaces.registry import default_objectives
@@ -103,7 +104,11 @@ def _validated(cfg: RunConfig, llm: Any) -> tuple[Evaluator, Any]:
         )
     if llm is None:
         llm = make_llm(
-            cfg.llm, seed=cfg.seed, max_calls=cfg.max_llm_calls, timeout_s=cfg.llm_timeout_s
+            cfg.llm,
+            seed=cfg.seed,
+            max_calls=cfg.max_llm_calls,
+            timeout_s=cfg.llm_timeout_s,
+            on_failure=cfg.on_llm_failure,
         )
     return evaluator, llm
 
@@ -294,7 +299,8 @@ def _drive(rt: RunContext, first_input: dict[str, Any] | None, given: Any = None
         config = {**THREAD, "max_concurrency": rt.config.max_concurrency, "recursion_limit": 10_000}
         _count_spent_calls(rt, graph, config)
         if first_input is not None or unfinished(graph.get_state(config)):
-            graph.invoke(first_input, config, context=rt, durability=DURABILITY)
+            with _endpoint_stop(rt):
+                graph.invoke(first_input, config, context=rt, durability=DURABILITY)
         return _final_summary(rt, graph, config)
     except BaseException:
         if rt.executor is not None and not _is_executor(given):
@@ -312,6 +318,18 @@ def _is_executor(value: Any) -> bool:
     from agentnas.tools.executor import Executor
 
     return isinstance(value, Executor)
+
+
+@contextmanager
+def _endpoint_stop(rt: RunContext) -> Iterator[None]:
+    """A dead LLM endpoint stops the run where it is: the last checkpoint stays the resume
+    point, the trace says why, and the one-line error names the folder to resume."""
+    try:
+        yield
+    except EndpointError as exc:
+        message = str(exc).replace("RUN_DIR", str(rt.run_dir))
+        rt.trace.write("run_stopped", reason=message, exit_status=exc.exit_code)
+        raise EndpointError(message) from None
 
 
 def unfinished(snap: Any) -> bool:
@@ -426,7 +444,8 @@ class RunSession:
         else:
             self.finished = True
             return {"paused": False, "summary": self._summary()}
-        self.graph.invoke(arg, self.config, context=self.rt, durability=DURABILITY)
+        with _endpoint_stop(self.rt):
+            self.graph.invoke(arg, self.config, context=self.rt, durability=DURABILITY)
         snap = self.graph.get_state(self.config)
         if snap.interrupts:
             return {"paused": True, **snap.interrupts[0].value}

@@ -11,3 +11,11 @@ from __future__ import annotations
 class UserError(Exception):
     """A problem with the user's input or environment, with a message that says what is
     wrong and what is accepted instead."""
+
+
+class EndpointError(UserError):
+    """The LLM endpoint itself keeps failing (unreachable, refusing the key, no such
+    model, errors after every retry): the run stops, checkpointed, with exit status 3
+    (bad input is 2), and ``--resume`` continues once the endpoint is back."""
+
+    exit_code = 3

@@ -114,6 +114,13 @@ BudgetOpt = Annotated[
 SeedOpt = Annotated[int | None, typer.Option(help="random seed (default 0)")]
 PartitionsOpt = Annotated[int | None, typer.Option(help="number of partitions K (default 6)")]
 MaxLlmCallsOpt = Annotated[int | None, typer.Option(help="stop calling the LLM after N calls")]
+OnLlmFailureOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="stop (default): an unreachable or refusing endpoint stops the run, exit 3, "
+        "resumable; fallback: the offline policy answers instead, and the run says how often"
+    ),
+]
 KbOpt = Annotated[Path | None, typer.Option(help="knowledge-base folder shared across runs")]
 DedupeOpt = Annotated[
     bool | None,
@@ -152,6 +159,7 @@ SETTINGS = (
     "seed",
     "partitions",
     "max_llm_calls",
+    "on_llm_failure",
     "kb",
     "dedupe_isomorphic",
     "backend_option",
@@ -179,6 +187,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         seed: SeedOpt = None,
         partitions: PartitionsOpt = None,
         max_llm_calls: MaxLlmCallsOpt = None,
+        on_llm_failure: OnLlmFailureOpt = None,
         kb: KbOpt = None,
         dedupe_isomorphic: DedupeOpt = None,
         backend_option: BackendOptionOpt = None,
@@ -234,6 +243,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             f"LLM: {summary['llm']}, files in {run_dir}/"
         )
         console.print(results_help(run_dir, summary.get("objectives") or []), highlight=False)
+        from agentnas.graph.llm_usage import usage_line
+
+        usage = usage_line(summary)
+        if usage:
+            console.print(usage, highlight=False, markup=False)
 
 
 def run_config(settings: dict[str, Any]) -> RunConfig:
@@ -254,6 +268,7 @@ def run_config(settings: dict[str, Any]) -> RunConfig:
             "seed": settings.get("seed"),
             "partitions": settings.get("partitions"),
             "max_llm_calls": settings.get("max_llm_calls"),
+            "on_llm_failure": settings.get("on_llm_failure"),
             "kb_dir": str(kb) if kb else None,
             "dedupe_isomorphic": settings.get("dedupe_isomorphic"),
             "backend_options": _options(settings.get("backend_option")),
