@@ -239,9 +239,11 @@ def _resumed_runtime(
     return rt
 
 
-def check_checkpoint(run_dir: Path) -> None:
+def check_checkpoint(run_dir: Path) -> bool:
     """Refuse a run folder whose checkpoint is missing, empty or unreadable (a damaged
-    database, or records that no longer decode)."""
+    database, or records that no longer decode). Returns whether it holds a step: a run
+    killed during its first step has a valid database with no checkpoint yet, and resuming
+    it starts it over (nothing was saved, so nothing differs)."""
     path = Path(run_dir) / CHECKPOINT_FILE
     if not path.is_file():
         raise UserError(
@@ -264,8 +266,7 @@ def check_checkpoint(run_dir: Path) -> None:
         ) from None
     finally:
         saver.conn.close()
-    if found is None:
-        raise UserError(f"{run_dir} has no checkpoint to resume; start a new run")
+    return found is not None
 
 
 def start_run(
@@ -289,7 +290,17 @@ def resume_run(
 ) -> dict[str, Any]:
     """Continue a run; the executor may differ from the one it started on (results do
     not depend on it)."""
-    return _drive(_resumed_runtime(run_dir, on_round, llm, executor), None, executor)
+    rt = _resumed_runtime(run_dir, on_round, llm, executor)
+    return _drive(rt, _first_input_of_resume(rt), executor)
+
+
+def _first_input_of_resume(rt: RunContext) -> dict[str, Any] | None:
+    """``None`` (go on from the checkpoint), or the start input when the run was killed
+    before its first step was saved."""
+    if check_checkpoint(rt.run_dir):
+        return None
+    rt.trace.write("run_restart", reason="no step was saved before the run stopped")
+    return {"round": 0}
 
 
 def _drive(rt: RunContext, first_input: dict[str, Any] | None, given: Any = None) -> dict[str, Any]:
@@ -416,7 +427,8 @@ class RunSession:
         llm: Any = None,
         on_round: Callable[[dict[str, Any]], None] | None = None,
     ) -> RunSession:
-        return cls(_resumed_runtime(run_dir, on_round, llm, interactive=True), None)
+        rt = _resumed_runtime(run_dir, on_round, llm, interactive=True)
+        return cls(rt, _first_input_of_resume(rt))
 
     def advance(
         self, commands: list[Any] | None = None, llm_usage: dict[str, int] | None = None

@@ -87,9 +87,15 @@ def _one_kill(
         proc = _cli(args, select_kill=int(how.split("#")[1]))
         proc.wait(timeout=600)
     else:
-        delay = rng.uniform(0.5, span)
-        how = f"after {delay:.2f} s"
+        # a random moment of the work itself, not of the imports before it: wait until
+        # the process writes to the trace, then up to the reference run's working time
+        trace = run_dir / "trace.jsonl"
+        size = trace.stat().st_size if trace.exists() else 0
         proc = _cli(args)
+        while proc.poll() is None and (trace.stat().st_size if trace.exists() else 0) <= size:
+            time.sleep(0.01)
+        delay = rng.uniform(0.0, span)
+        how = f"{delay:.2f} s into the work"
         try:
             proc.wait(timeout=delay)
         except subprocess.TimeoutExpired:
@@ -110,10 +116,10 @@ def main() -> int:
     passed = failed = 0
     for seed in (int(s) for s in ns.seeds.split(",")):
         ref = work / f"ref-{seed}"
-        t0 = time.monotonic()
         code, err = _finish(["run", "--out", str(ref), *ARGS, "--seed", str(seed)])
-        span = time.monotonic() - t0
         assert code == 0, err
+        # the working time: from the first trace line to the summary
+        span = (ref / "summary.json").stat().st_mtime - (ref / "config.json").stat().st_mtime
         run_dir = work / f"killed-{seed}"
         kills = 0
         while kills < ns.kills:
