@@ -188,10 +188,12 @@ def apply_reflection(
         changes.append({"action": "retire", "id": hid, "text": h.text})
     if changed:
         # other runs may share the KB: store this run's changes without undoing theirs
-        kb.store_run_records(
-            [h.model_dump(mode="json") for h in changed.values()],
-            {r["id"]: r for r in records},
-        )
+        rows = [h.model_dump(mode="json") for h in changed.values()]
+        store = getattr(kb, "store_run_records", None)
+        if store is not None:
+            store(rows, {r["id"]: r for r in records})
+        else:  # a plain record store (tests, tools): nothing to merge with
+            kb.import_(rows)
     snapshot = [h.model_dump(mode="json") for h in by_id.values() if h.status == "active"]
     return snapshot, changes
 

@@ -61,7 +61,8 @@ def test_openai_backend_never_shows_the_key(monkeypatch):
     llm = make_llm("openai:qwen2.5-7b", timeout_s=3, max_retries=1)
     assert llm.label == "openai:qwen2.5-7b" and llm.is_llm
     assert type(llm.chat).__name__ == "ChatOpenAI"
-    assert llm.chat.max_retries == 0  # our retries, with backoff, count against the budget
+    # retries are the OpenAI client's own (backoff with jitter, Retry-After); none of ours
+    assert llm.chat.max_retries == 1 and llm.max_retries == 0
     assert "SECRET" not in llm.label and "SECRET" not in repr(vars(llm).get("label"))
 
 
