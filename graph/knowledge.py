@@ -191,7 +191,7 @@ def apply_reflection(
         rows = [h.model_dump(mode="json") for h in changed.values()]
         store = getattr(kb, "store_run_records", None)
         if store is not None:
-            store(rows, {r["id"]: r for r in records})
+            store(rows, {r["id"]: r for r in records}, step=f"round {round_} {source}")
         else:  # a plain record store (tests, tools): nothing to merge with
             kb.import_(rows)
     snapshot = [h.model_dump(mode="json") for h in by_id.values() if h.status == "active"]

@@ -22,7 +22,7 @@ from agentnas.graph.build import CHECKPOINT_FILE, THREAD, build_graph, open_chec
 from agentnas.graph.config import RunConfig, describe_error
 from agentnas.graph.context import RunContext
 from agentnas.graph.trace import TraceWriter, count_requests
-from agentnas.tools.atomic_io import write_json_atomic
+from agentnas.tools.atomic_io import write_json_atomic, write_text_atomic
 from agentnas.tools.errors import EndpointError, UserError
 from agentnas.tools.evaluation import Evaluator
 from agentnas.tools.folder_format import check_format, write_format
@@ -51,6 +51,7 @@ def make_runtime(
     if evaluator is None:
         evaluator, llm = _validated(cfg, llm)
     kb = KnowledgeBase(Path(cfg.kb_dir) if cfg.kb_dir else run_dir / "kb")
+    kb.writer = run_id(run_dir)  # a shared KB stores each step of this run once
     trace = TraceWriter(run_dir / "trace.jsonl")
     if llm.is_llm:  # journal each request before it is sent (see _count_spent_calls)
         llm.on_request = lambda key: trace.write("llm_request", **key.model_dump())
@@ -111,6 +112,27 @@ def _validated(cfg: RunConfig, llm: Any) -> tuple[Evaluator, Any]:
             on_failure=cfg.on_llm_failure,
         )
     return evaluator, llm
+
+
+RUN_ID_FILE = ".run-id"
+
+
+def run_id(run_dir: Path) -> str:
+    """This run's id (``RUN_DIR/.run-id``, made once): it names the run's writes in a
+    KB that several runs share, across kills and resumes."""
+    path = Path(run_dir) / RUN_ID_FILE
+    try:
+        return path.read_text(encoding="utf-8").strip() or _new_run_id(path)
+    except (OSError, UnicodeDecodeError):
+        return _new_run_id(path)
+
+
+def _new_run_id(path: Path) -> str:
+    import uuid
+
+    value = uuid.uuid4().hex
+    write_text_atomic(path, value + "\n")
+    return value
 
 
 LOCK_FILE = ".lock"  # hidden: an empty file that only carries the flock

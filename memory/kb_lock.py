@@ -29,7 +29,8 @@ except ImportError:  # pragma: no cover - not on POSIX
 
 LOCK_NAME = ".agentnas-kb.lock"
 GENERATION_NAME = ".agentnas-kb.generation"
-HIDDEN = (LOCK_NAME, GENERATION_NAME)
+APPLIED_NAME = ".agentnas-kb.applied"  # one line per run step whose changes are stored
+HIDDEN = (LOCK_NAME, GENERATION_NAME, APPLIED_NAME)
 """Files of ours in a KB folder that are not Chroma's (a read-only copy skips them)."""
 
 F = TypeVar("F", bound=Callable[..., Any])

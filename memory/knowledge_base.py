@@ -42,7 +42,7 @@ from agentnas.memory.heuristic import (
     technical_tokens,
     to_metadata,
 )
-from agentnas.memory.kb_lock import FolderLock, shared
+from agentnas.memory.kb_lock import APPLIED_NAME, FolderLock, shared
 from agentnas.tools.errors import UserError
 
 DEFAULT_KB_DIR = Path("runs/kb")
@@ -453,9 +453,22 @@ class KnowledgeBase:
         fresh.update({i: _CLAIM_VECTORS[w] for i, w in words.items()})
         return [keep[h.id] if h.id in keep else fresh[h.id] for h in heuristics]
 
+    writer: str = ""
+    """Who writes through this object (a run's id, set by the runner); with it, a run
+    step's changes are stored once even when a resumed step writes them again."""
+
+    def _applied(self) -> set[str]:
+        try:
+            return set((self.path / APPLIED_NAME).read_text(encoding="utf-8").splitlines())
+        except OSError:
+            return set()
+
     @shared(write=True)
     def store_run_records(
-        self, records: builtins.list[dict[str, Any]], previous: dict[str, dict[str, Any]]
+        self,
+        records: builtins.list[dict[str, Any]],
+        previous: dict[str, dict[str, Any]],
+        step: str = "",
     ) -> int:
         """Store what a run computed from its own snapshot (``previous``: id -> the record
         as the run last saw it), without losing what other runs sharing the folder wrote
@@ -463,19 +476,26 @@ class KnowledgeBase:
         run's ``previous`` (or nothing); skipped when it already holds the record (a resumed
         step writing again); otherwise the run's own contribution (its evidence since
         ``previous``) is added to the KB's current record. Returns the number written."""
+        marker = f"{self.writer} {step}" if self.writer and step else ""
+        if marker and marker in self._applied():
+            return 0  # this step's changes are in already (a resumed step)
         out: builtins.list[dict[str, Any]] = []
         for record in records:
             new = Heuristic.model_validate(record)
             current = self._get_or_none(new.id)
             prev = previous.get(new.id)
             old = Heuristic.model_validate(prev) if prev is not None else None
-            if current is not None and _same(current, new):
-                continue
+            if not marker and current is not None and _same(current, new):
+                continue  # no journal: an equal record is taken as written already
             if current is None or (old is not None and _same(current, old)):
                 out.append(new.model_dump(mode="json"))
             else:
                 out.append(merge_contribution(current, new, old).model_dump(mode="json"))
-        return self.import_(out) if out else 0
+        n = self.import_(out) if out else 0
+        if marker:
+            with (self.path / APPLIED_NAME).open("a", encoding="utf-8") as fh:
+                fh.write(marker + "\n")
+        return n
 
 
 def _same(a: Heuristic, b: Heuristic) -> bool:
