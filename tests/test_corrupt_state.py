@@ -56,14 +56,17 @@ def folders(tmp_path_factory):
 
 
 def _hashes(root: Path) -> dict[str, str]:
-    """sha256 of every file, except SQLite's ``-shm`` index: shared memory that every
-    reader of a WAL database rebuilds from the log, holding no data of its own."""
+    """sha256 of every file, except SQLite's ``-shm`` index (shared memory that every
+    reader of a WAL database rebuilds from the log, holding no data of its own) and an
+    empty ``-wal`` (a reader of a WAL database may create one; to SQLite it is no log)."""
     if not root.exists():
         return {}
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.name.endswith("-shm")
+        if p.is_file()
+        and not p.name.endswith("-shm")
+        and not (p.name.endswith("-wal") and p.stat().st_size == 0)  # an empty log = none
     }
 
 
