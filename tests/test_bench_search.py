@@ -77,6 +77,9 @@ def test_bench_on_a_user_table_scores_resumes_and_plots(tmp_path, capsys):
         w.writeheader()
         w.writerows(kept)
     capsys.readouterr()
+    assert main([*args, "--score-only"]) == 0  # scores what is there, starts nothing
+    assert "7 of 8 runs already done; 0 to run" in capsys.readouterr().out
+    assert len(_rows(out)) == 7
     assert main(args) == 0
     assert "7 of 8 runs already done; 1 to run" in capsys.readouterr().out
     again = {(r["method"], r["seed"]): r["hv_ratio"] for r in _rows(out)}

@@ -65,6 +65,8 @@ def prepare(spec: BenchSpec) -> dict[str, Any]:
             raise UserError(f"{saved} is unreadable; remove it or use a new --out") from None
         for key in ("dataset", "accuracy", "objectives", "backend_options", "rounds"):
             new = spec.to_json()[key]
+            if isinstance(new, dict) or key == "objectives":
+                new = json.loads(json.dumps(new))
             if old.get(key) != (list(new) if isinstance(new, tuple) else new):
                 raise UserError(
                     f"{out} holds a bench with a different {key} ({old.get(key)!r}); "
@@ -259,11 +261,12 @@ def run_bench(
     rows = read_results(out)
     for key in [k for k in rows if not (Job(*k).folder(out) / J.POINTS).exists()]:
         del rows[key]  # a row whose points are gone is run again
-    todo = [j for j in spec.jobs() if j.key not in rows]
-    done = len(spec.jobs()) - len(todo)
+    missing = [j for j in spec.jobs() if j.key not in rows]
+    todo = [] if spec.score_only else missing
+    done = len(spec.jobs()) - len(missing)
     say(f"{done} of {len(spec.jobs())} runs already done; {len(todo)} to run")
     if start is not None:
         start(done)
-    failures = run_jobs(spec, todo, rows, tick, say)
+    failures = [] if spec.score_only else run_jobs(spec, todo, rows, tick, say)
     score_all(spec, rows, command)
     return {"runs": len(spec.jobs()), "ran": len(todo) - len(failures), "failures": failures}

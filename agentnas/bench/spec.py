@@ -87,6 +87,7 @@ class BenchSpec:
     backend_options: dict[str, Any] = field(default_factory=dict)
     executor: str = "local"
     reference_budget: int | None = None  # long NSGA-II run where no exact front exists
+    score_only: bool = False  # score the finished runs, start none (a bench stopped early)
     # the search space (a name or package.module:Class); None: each device's own
     # (optical-mzi: photonic-mlp, the rest: nb201)
     space: str | None = None

@@ -49,6 +49,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         reference_budget: int = typer.Option(
             None, help="budget of the long NSGA-II reference run where no exact front exists"
         ),
+        score_only: bool = typer.Option(
+            False, "--score-only", help="score the finished runs in --out, start none"
+        ),
     ) -> None:
         """Every method on every device, budget and seed; results.csv, results.md and
         hv_<device>.png in --out. Scores against the exact front, or, where none is
@@ -70,6 +73,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             executor=executor,
             reference_budget=reference_budget,
             space=space,
+            score_only=score_only,
         )
         command = "agentnas bench search " + shlex.join(sys.argv[3:] if _is_cli() else [])
         _run(spec, command.strip())
