@@ -83,6 +83,7 @@ def search(
     resume: Path | str | None = None,
     on_round: Callable[[dict[str, Any]], None] | None = None,
     executor: Any = None,
+    on_steer: Callable[[int, list[Any]], None] | None = None,
     **settings: Any,
 ) -> SearchResult:
     """Run (or, with ``resume=RUN_DIR``, continue) one search and return what it found.
@@ -92,7 +93,8 @@ def search(
     ``partitions``, ``accuracy``, ``kb``, ``max_llm_calls``, ``backend_options`` …);
     ``config`` gives them all at once instead. ``out`` defaults to ``runs/<timestamp>``;
     ``executor`` (``local``, ``processes:N``, ``ray[:ADDRESS]`` or a live executor) says
-    where evaluations run (results do not depend on it).
+    where evaluations run (results do not depend on it); ``on_steer(round, actions)`` is
+    told of each steering action that reaches the run through RUN_DIR/steer.jsonl.
     Bad settings raise :class:`~agentnas.tools.errors.UserError` before anything is
     written."""
     from agentnas.graph.runner import resume_run, start_run
@@ -104,7 +106,7 @@ def search(
         if extra:
             raise UserError(f"resume continues with the run's own settings; drop {extra}")
         run_dir = Path(resume)
-        summary = resume_run(run_dir, on_round=on_round, executor=executor)
+        summary = resume_run(run_dir, on_round=on_round, executor=executor, on_steer=on_steer)
     else:
         if config is None:
             named = {"space": name_of(space), "hardware": name_of(hardware)}
@@ -112,7 +114,9 @@ def search(
         elif any(v is not None for v in (space, hardware, budget, llm, seed)) or settings:
             raise UserError("give either config= or individual settings, not both")
         run_dir = Path(out) if out is not None else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-        summary = start_run(config, run_dir, on_round=on_round, executor=executor)
+        summary = start_run(
+            config, run_dir, on_round=on_round, executor=executor, on_steer=on_steer
+        )
     return read_result(run_dir, summary)
 
 

@@ -21,7 +21,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from agentnas.agents import prompts
 from agentnas.agents.llm import OFFLINE_LABEL, LLMBackend
-from agentnas.agents.offline_policy import design_offline, fallback_children
+from agentnas.agents.offline_policy import Lookup, design_offline, fallback_children, rule_judge
 from agentnas.agents.role_loop import Verdict, ask_role
 from agentnas.agents.schemas import (
     Attempt,
@@ -60,12 +60,15 @@ def design(
     tools: list[Any] | None = None,
     *,
     max_tool_steps: int = 4,
+    lookup: Lookup | None = None,
 ) -> DesignResult:
     """Propose ``ctx.n_children`` children for ``ctx.partition`` (see the module docstring).
-    May return fewer only when the partition holds no legal, novel cell any more."""
+    May return fewer only when the partition holds no legal, novel cell any more (or none
+    that keeps the user's hard rules). ``lookup`` gives a cell's cheap hardware metrics
+    (the backend's table), used to hold children to the user's constraints."""
     if not llm.is_llm:
         t0 = time.perf_counter()
-        children, summary = design_offline(ctx, space)
+        children, summary = design_offline(ctx, space, lookup)
         att = _offline_attempt(ctx, 0, children, summary, time.perf_counter() - t0)
         return DesignResult(children=children, attempts=[att])
 
@@ -80,6 +83,7 @@ def design(
     ]
     accepted: list[Proposal] = []
     known = {h.id for h in ctx.heuristics}
+    judge = rule_judge(ctx, space, ctx.history, lookup, seed=ctx.seed)
 
     def check(
         answer: DesignAnswer | None, errors: list[str], _att: Attempt
@@ -99,6 +103,7 @@ def design(
                 known_heuristics=known,
                 limit=ctx.n_children - len(accepted),
                 plan=ctx.plan,
+                judge=judge if judge else None,
             )
             accepted.extend(new)
         missing = ctx.n_children - len(accepted)
@@ -137,7 +142,7 @@ def design(
     # fill what the model did not deliver with the offline operator, and say so
     missing = ctx.n_children - len(accepted)
     t0 = time.perf_counter()
-    extra = fallback_children(ctx, space, accepted, missing)
+    extra = fallback_children(ctx, space, accepted, missing, lookup)
     why = f"offline operator designed {len(extra)} of {ctx.n_children} children: {reason}"
     summary = {"content": f"fallback to the offline policy: {why}"}
     attempts.append(_offline_attempt(ctx, len(attempts), extra, summary, time.perf_counter() - t0))

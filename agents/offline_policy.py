@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from agentnas.agents import claim_use as cu
 from agentnas.agents import surrogate as sg
+from agentnas.agents.hard_rules import RuleJudge, violated
 from agentnas.agents.offline_reflector import (
     RULE_TAG,
     edit_tokens,
@@ -61,6 +62,7 @@ __all__ = [
     "fallback_children",
     "parse_rule",
     "reflect_offline",
+    "rule_judge",
     "stable_rng",
 ]
 
@@ -69,6 +71,9 @@ __all__ = [
 # against it keeps more), never a veto — hard rules are the steering's constraints
 WORDS_WEIGHT = 1.5
 WORDS_FLOOR = 0.05
+
+
+Lookup = Callable[[str], Mapping[str, float]]  # cheap metrics of a cell before evaluating it
 
 
 def stable_rng(*parts: object) -> random.Random:
@@ -256,8 +261,9 @@ class _Ranking:
     with the global and the partition's fronts to measure hypervolume gains against."""
 
     def __init__(
-        self, pred_min: np.ndarray, data: list[ScoredArch], in_part: list[ScoredArch], objs: Any
-    ) -> None:
+        self, pred_min: np.ndarray, data: list[ScoredArch], in_part: list[ScoredArch], objs: Any,
+        ok_data: list[ScoredArch], ok_part: list[ScoredArch],
+    ) -> None:  # fmt: skip
         # normalise by the evaluated cells' range (predictions when nothing is known yet)
         ref_pts = _points(data, objs) if data else pred_min
         lo, hi = ref_pts.min(axis=0), ref_pts.max(axis=0)
@@ -265,8 +271,10 @@ class _Ranking:
         self.norm = (pred_min - lo) / span
         self.ref = np.full(len(objs), 1.1)
         empty = np.empty((0, len(objs)))
-        self.g_front = ((ref_pts - lo) / span)[sg.nondominated(ref_pts)] if data else empty
-        p_pts = ((_points(in_part, objs) - lo) / span) if in_part else empty
+        # the fronts grown are those of the cells that keep the user's constraints
+        ok_pts = ((_points(ok_data, objs) - lo) / span) if ok_data else empty
+        self.g_front = ok_pts[sg.nondominated(ok_pts)] if len(ok_pts) else empty
+        p_pts = ((_points(ok_part, objs) - lo) / span) if ok_part else empty
         self.p_front = p_pts[sg.nondominated(p_pts)] if len(p_pts) else p_pts
 
     def baseline(self) -> tuple[float, float]:
@@ -288,6 +296,61 @@ class _Ranking:
         self.p_front = np.vstack([self.p_front, self.norm[i]])
 
 
+def rule_judge(
+    ctx: DesignerContext, space: Any, data: Sequence[ScoredArch], lookup: Lookup | None,
+    seed: int = 0,
+) -> RuleJudge:  # fmt: skip
+    """The judge of the user's hard rules for this Designer: metrics ``lookup`` knows
+    (the backend's cheap table) are checked as known; the others are predicted by the
+    additive model fitted on the evaluated cells that carry them."""
+    metrics = sorted({c.metric for c in ctx.constraints})
+
+    def predict(archs: Sequence[str]) -> list[dict[str, float]]:
+        out: list[dict[str, float]] = [{} for _ in archs]
+        for m in metrics:
+            fit = [s for s in data if m in s.metrics]
+            if not fit:
+                continue
+            pred, _ = sg.predict_objectives(space, fit, list(archs), [m], seed=seed)
+            for row, v in zip(out, pred[:, 0], strict=True):
+                row[m] = float(v)
+        return out
+
+    return RuleJudge(space, ctx.constraints, ctx.rules, lookup=lookup, predict=predict)
+
+
+def _feasible(items: Sequence[ScoredArch], ctx: DesignerContext) -> list[ScoredArch]:
+    """Evaluated cells that satisfy the user's constraints (all of them without any)."""
+    return [s for s in items if not violated(s.metrics, ctx.constraints)]
+
+
+def _keep_rules(
+    ctx: DesignerContext, space: Any, rng: random.Random, data: list[ScoredArch],
+    lookup: Lookup | None, pools: tuple[Any, Any, Any], ok: Any,
+) -> dict[str, str]:  # fmt: skip
+    """Drop from ``pools`` (in place) every candidate known or predicted to break the
+    user's rules; when they empty the neighbourhood, look for keepers anywhere in the
+    partition. Returns the refused candidates (and the cost floor, when refused)."""
+    judge = rule_judge(ctx, space, data, lookup, seed=ctx.seed)
+    if not judge:
+        return {}
+    mutation, crossover, seeds = pools
+    floor = space.cost_floor()
+    every = sorted({*mutation, *crossover, *seeds})
+    refused = judge.refusals([*every, floor] if floor is not None else every)
+    for pool in pools:
+        for a in [a for a in pool if a in refused]:
+            del pool[a]
+    if len(mutation) + len(crossover) + len(seeds) < 4 * ctx.n_children:
+        extra = [a for a in _sample_inside(space, ctx, rng, 300) if ok(a) and a not in refused]
+        more = judge.refusals(extra)
+        refused.update(more)
+        for a in extra:
+            if a not in more:
+                seeds.setdefault(a, ([], "random seed inside the partition (user rules)"))
+    return refused
+
+
 def _cost_floor_probe(
     space: Any, ctx: DesignerContext, taken: set[str], data: list[ScoredArch]
 ) -> Proposal | None:
@@ -306,8 +369,15 @@ def _cost_floor_probe(
     return None
 
 
-def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], dict[str, Any]]:
-    """Children for one partition and round, plus a summary of the decision for the trace."""
+def design_offline(
+    ctx: DesignerContext, space: Any, lookup: Lookup | None = None
+) -> tuple[list[Proposal], dict[str, Any]]:
+    """Children for one partition and round, plus a summary of the decision for the trace.
+
+    Under the user's hard rules (``ctx.constraints``, ``ctx.rules``) candidates known or
+    predicted to break one are dropped before ranking, and the fronts the ranking grows
+    are those of the cells that satisfy the constraints, so the search improves the
+    constrained front."""
     rng = stable_rng("design", ctx.seed, ctx.round, ctx.partition.id)
     objs = ctx.objectives
     seen: dict[str, ScoredArch] = {}
@@ -332,10 +402,13 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
     mutation, crossover, seeds = _candidate_pools(
         space, ctx, rng, data, in_part, parents, ok, pattern, ops_v
     )
+    refused = _keep_rules(ctx, space, rng, data, lookup, (mutation, crossover, seeds), ok)
     # --- the op-effect model, fitted on every evaluated cell we were shown
     cands = sorted({*mutation, *crossover, *seeds})
     if not cands:
-        return [], {"content": "no legal, novel candidate inside the partition", "candidates": 0}
+        why = f" ({len(refused)} refused by the user's rules)" if refused else ""
+        content = f"no legal, novel candidate inside the partition{why}"
+        return [], {"content": content, "candidates": 0, "refused": len(refused)}
     claims = _claims_apply(space, cands[0])
     priors = _priors(views, objs, ctx, space) if claims else None
     pred, std = sg.predict_objectives(
@@ -343,14 +416,17 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
     )
     # optimism in the face of uncertainty: judge each candidate by its bootstrap upper
     # bound (KAPPA spreads), so cells unlike anything evaluated still get tried
-    ranking = _Ranking(sg.to_min(pred, objs) - sg.KAPPA * std, data, in_part, objs)
+    ranking = _Ranking(
+        sg.to_min(pred, objs) - sg.KAPPA * std, data, in_part, objs,
+        _feasible(data, ctx), _feasible(in_part, ctx),
+    )  # fmt: skip
     rules = [] if claims else [
         (h, r[1]) for h in ctx.heuristics
         if (r := parse_rule(h)) is not None and r[0] in (None, ctx.partition.id)
     ]  # fmt: skip
     words = cu.word_claims(views, ctx.partition.id) if claims else []
     index = {a: i for i, a in enumerate(cands)}
-    probe = _cost_floor_probe(space, ctx, taken, data)
+    probe = _cost_floor_probe(space, ctx, taken | set(refused), data)
     chosen: list[Proposal] = [probe] if probe is not None else []
     notes = ["probe: cost-floor cell"] if probe is not None else []
 
@@ -389,7 +465,9 @@ def design_offline(ctx: DesignerContext, space: Any) -> tuple[list[Proposal], di
     summary = {
         "content": (
             f"offline policy: {len(mutation)} mutation, {len(crossover)} crossover, "
-            f"{len(seeds)} seed candidates; {len(parents)} parents, {len(in_part)} evaluated "
+            f"{len(seeds)} seed candidates"
+            + (f" ({len(refused)} refused by the user's rules)" if refused else "")
+            + f"; {len(parents)} parents, {len(in_part)} evaluated "
             f"cells in partition {ctx.partition.id}; chose {len(chosen)} by predicted "
             "hypervolume gain" + (f"; {'; '.join(notes)}" if notes else "")
         ),
@@ -414,12 +492,13 @@ def _proposal(
 
 
 def fallback_children(
-    ctx: DesignerContext, space: Any, have: Sequence[Proposal], n: int
-) -> list[Proposal]:
+    ctx: DesignerContext, space: Any, have: Sequence[Proposal], n: int,
+    lookup: Lookup | None = None,
+) -> list[Proposal]:  # fmt: skip
     """``n`` more children from the offline operator, novel w.r.t. ``have`` too; their
     operator is prefixed ``fallback-`` so the trace shows who designed them."""
     sub = ctx.model_copy(
         update={"n_children": n, "evaluated": [*ctx.evaluated, *(p.arch for p in have)]}
     )
-    children, _ = design_offline(sub, space)
+    children, _ = design_offline(sub, space, lookup)
     return [c.model_copy(update={"operator": f"fallback-{c.operator}"}) for c in children]

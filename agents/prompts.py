@@ -127,17 +127,23 @@ def partitioner_prompt(ctx: PartitionerContext) -> str:
     )
 
 
+def hard_rules_block(ctx: DesignerContext) -> str:
+    """The user's constraints and avoid/prefer rules: hard, checked on every child."""
+    lines = [f"- constraint: {c.text()}" for c in ctx.constraints]
+    lines += [f"- rule: {r.text()}" for r in ctx.rules]
+    if not lines:
+        return ""
+    return (
+        "Hard rules from the user: a child known or predicted to break one is refused "
+        "(use the hardware tool to check a metric when you have it):\n" + "\n".join(lines) + "\n"
+    )
+
+
 def designer_prompt(ctx: DesignerContext, space_description: str, tool_names: Sequence[str]) -> str:
     p = ctx.partition
     tools = f"Tools you may call before answering: {', '.join(tool_names)}.\n" if tool_names else ""
     example = ctx.parents[0].arch if ctx.parents else "<architecture string>"
-    steering = (
-        "Instructions from the user (follow them where the constraint allows):\n"
-        + "\n".join(f"- {t}" for t in ctx.instructions)
-        + "\n"
-        if ctx.instructions
-        else ""
-    )
+    steering = hard_rules_block(ctx)
     return (
         f"Search space: {ctx.space}. {space_description}\n"
         f"Hardware: {ctx.hardware}. Objectives: "
@@ -186,15 +192,21 @@ def reflector_prompt(ctx: ReflectorContext) -> str:
 
 
 _STEER_ACTIONS_HELP = (
-    "Actions: instruct (text: free advice shown to every Designer from now on); focus "
-    "(partitions: ids that get the budget from now on; [] = all partitions again); "
-    "add_heuristic (text: a design rule stored in the knowledge base; polarity 'negative' "
-    "when it says what to avoid; partitions: [id] to scope it to one partition, else []); "
-    "extend_budget (amount: extra distinct evaluations, > 0); extend_rounds (amount: extra "
-    "rounds, > 0); stop (finish now and write the report); continue (no change). "
-    "Partitions are ordered by complexity: 'low latency', 'small', 'cheap' mean the "
-    "lowest-complexity partitions, 'high accuracy', 'large' the highest. Use several "
-    "commands when the user asks for several things; never invent partition ids."
+    "Actions (field 'action'; use several when the user asks for several things, none "
+    "when the message asks for nothing you can do — never invent one): "
+    "constrain (metric, op one of < <= > >=, value in the metric's unit: latency_ms in ms, "
+    "energy_mj in mJ, accuracy in %; a hard bound for every Designer); clear_constraint "
+    "(metric, or null for all); focus (partitions: ids that get the budget; [] = all "
+    "again); freeze / unfreeze (partitions; unfreeze [] = all); avoid / prefer (op: an "
+    "operation of the space; edges: edge labels such as '3<-2', [] = any edge; 'near the "
+    "output' = the edges into the output node); clear_rules (op, '' = all); extend_budget "
+    "/ extend_rounds (amount > 0); pause; resume; stop; continue (no change); "
+    "add_heuristic (text, polarity, partitions: [id] or []); edit_heuristic (id, text); "
+    "retire_heuristic (id); question (text, target: a cell, fN, pN, rN or ''; for any "
+    "question: it is answered from the run and changes nothing). Partitions are ordered "
+    "by complexity: 'low latency', 'small', 'cheap' mean the lowest-complexity "
+    "partitions, 'high accuracy', 'large' the highest. Use only partition ids, "
+    "operations, edges and heuristic ids listed here."
 )
 
 
@@ -215,7 +227,14 @@ def _steer_context_text(ctx: SteerContext) -> str:
         f"Round {ctx.round} just finished: {ctx.evaluations} of {ctx.budget} evaluations "
         f"used, {ctx.rounds} rounds planned, {ctx.heuristics} heuristics in the knowledge "
         f"base, focus: {ctx.focus or 'all partitions'}.\n"
-        f"Partitions:\n{parts or '(none)'}\nSome Pareto-front members:\n{front or '(none)'}"
+        f"Partitions:\n{parts or '(none)'}\nSome Pareto-front members:\n{front or '(none)'}\n"
+        f"Constraints in force: {', '.join(c.text() for c in ctx.constraints) or 'none'}; "
+        f"user rules: {', '.join(r.text() for r in ctx.rules) or 'none'}; frozen: "
+        f"{ctx.frozen or 'none'}.\nMetrics: "
+        + (", ".join(f"{m} {r.low:.4g}..{r.high:.4g}" for m, r in ctx.metrics.items()) or "?")
+        + f".\nOperations: {', '.join(ctx.operations) or '(none)'}; edges: "
+        f"{', '.join(ctx.edges) or '(none)'}; output edges: {', '.join(ctx.output_edges) or '-'}."
+        f"\nHeuristic ids: {', '.join(ctx.heuristic_ids) or '(none)'}"
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from agentnas.agents.hard_rules import Constraint, OpRule
 from agentnas.memory.claim import Claim
 
 Role = Literal["partitioner", "designer", "reflector", "steering"]
@@ -186,9 +187,10 @@ class DesignerContext(BaseModel):
     # added: every evaluated cell with its metrics (all partitions). The offline policy fits
     # its op-effect model on it; without it, it learns from ``parents`` only.
     history: list[ScoredArch] = Field(default_factory=list)
-    # user steering ("instruct" commands), shown to an LLM Designer; the offline policy
-    # acts on steering only through focus and heuristics
-    instructions: list[str] = Field(default_factory=list)
+    # the user's hard rules (agents.hard_rules): every Designer, offline or LLM, is held
+    # to them; an LLM sees them in its prompt and gets refused children back with reasons
+    constraints: list[Constraint] = Field(default_factory=list)
+    rules: list[OpRule] = Field(default_factory=list)
     dataset: str = ""  # added: claims measured on another dataset count less
 
 

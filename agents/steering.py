@@ -29,10 +29,13 @@ from agentnas.agents.steering_commands import (
     SteerCommand,
     SteerContext,
     SteerPartition,
+    changes_run,
     check_commands,
     describe,
+    impossible,
+    parse_command,
 )
-from agentnas.agents.steering_rules import interpret_offline
+from agentnas.agents.steering_rules import interpret_offline, not_understood
 
 __all__ = [
     "SteerAction",
@@ -41,31 +44,63 @@ __all__ = [
     "SteerContext",
     "SteerPartition",
     "SteerResult",
+    "changes_run",
     "check_commands",
     "describe",
     "interpret",
     "interpret_offline",
+    "parse_command",
+    "validated",
 ]
 
 
 class SteerResult(BaseModel):
-    """``commands`` empty means nothing actionable was understood (the chat asks again);
-    ``[continue]`` means the user wants the run to go on unchanged."""
+    """``commands`` empty means nothing was understood or nothing could be applied (the
+    reply says why, and nothing changes); ``[continue]`` means the user wants the run to
+    go on unchanged; a ``question`` is answered and changes nothing."""
 
     commands: list[SteerCommand]
     reply: str
+    refused: list[str] = Field(default_factory=list)  # why understood actions were dropped
     attempts: list[Attempt] = Field(default_factory=list)  # role "steering"
     label: str = OFFLINE_LABEL  # who decided: the model label or the offline policy
     fallback_used: bool = False
     fallback_reason: str | None = None
 
 
+def validated(commands: list[Any], ctx: SteerContext) -> tuple[list[Any], list[str]]:
+    """The actions that can be applied to this run, and why the others cannot (an
+    impossible constraint, a partition that does not exist, …). The same check for the
+    offline parser and the LLM's structured answer."""
+    kept, refused = [], []
+    for c in commands:
+        errors = check_commands([c], ctx)
+        if errors:
+            refused += errors
+        else:
+            kept.append(c)
+    return kept, refused
+
+
+def _model_errors(commands: list[Any], ctx: SteerContext) -> list[str]:
+    """What the model got wrong (a partition, operation or metric that does not exist):
+    sent back for a repair. An impossible constraint is the user's wish, not the model's
+    error: it is answered with the best achievable value instead."""
+    return [
+        e
+        for c in commands
+        if not (c.action == "constrain" and impossible(c, ctx))
+        for e in check_commands([c], ctx)
+    ]
+
+
 def _offline_result(
     message: str, ctx: SteerContext, prefix: str = "", attempts: list[Attempt] | None = None,
     attempt_offset: int = 0,
 ) -> SteerResult:  # fmt: skip
-    commands, notes = interpret_offline(message, ctx)
-    lines = describe(commands, ctx) + notes
+    parsed, notes = interpret_offline(message, ctx)
+    commands, refused = validated(parsed, ctx)
+    lines = describe(commands, ctx) + notes + refused
     reply = prefix + ("; ".join(lines) or "nothing to apply")
     attempts = list(attempts or [])
     attempts.append(
@@ -79,7 +114,7 @@ def _offline_result(
     )
     return SteerResult(
         commands=commands, reply=reply, attempts=attempts, label=OFFLINE_LABEL,
-        fallback_used=bool(prefix),
+        fallback_used=bool(prefix), refused=refused,
     )  # fmt: skip
 
 
@@ -104,9 +139,7 @@ def interpret(
     def check(answer: SteerAnswer | None, errors: list[str], _att: Attempt) -> Verdict[SteerAnswer]:
         if answer is None:
             return reject(errors)
-        errors = check_commands(answer.commands, context) or (
-            [] if answer.commands else ["commands is empty; use [{'action': 'continue'}]"]
-        )
+        errors = _model_errors(answer.commands, context)
         return Verdict(errors=errors) if errors else Verdict(value=answer)
 
     outcome = ask_role(
@@ -122,10 +155,13 @@ def interpret(
     )
     parsed = outcome.value
     if parsed is not None:
-        reply = parsed.reply.strip() or "; ".join(describe(parsed.commands, context))
+        commands, refused = validated(parsed.commands, context)
+        said = parsed.reply.strip() or "; ".join(describe(commands, context))
+        notes = refused + ([] if parsed.commands else [not_understood(message)])
         return SteerResult(
-            commands=parsed.commands, reply=reply, attempts=outcome.attempts, label=llm.label
-        )
+            commands=commands, reply="; ".join(x for x in [said, *notes] if x),
+            attempts=outcome.attempts, label=llm.label, refused=refused,
+        )  # fmt: skip
     reason = outcome.reason
     prefix = f"{llm.label} gave no usable answer ({reason[:160]}); {OFFLINE_LABEL} decided: "
     result = _offline_result(message, context, prefix, outcome.attempts, attempt_offset)

@@ -102,9 +102,12 @@ def validate_children(
     known_heuristics: set[str],
     limit: int,
     plan: Sequence[Partition] = (),
+    judge: Any = None,
 ) -> tuple[list[Proposal], list[str]]:
     """Accepted proposals (at most ``limit``) and one reason per refused child. ``plan``:
-    every partition of the run, for the membership rule (:meth:`Partition.contains`)."""
+    every partition of the run, for the membership rule (:meth:`Partition.contains`).
+    ``judge`` (:class:`~agentnas.agents.hard_rules.RuleJudge`) holds children to the
+    user's constraints and avoid/prefer rules; its reasons go back to the model."""
     taken = set(evaluated)
     taken_canonical = None
     if dedupe_isomorphic:
@@ -126,6 +129,8 @@ def validate_children(
             taken=taken,
             taken_canonical=taken_canonical,
         )
+        if not why and judge is not None:
+            why = judge.why(norm)
         if why:
             errors.append(f"child {i} {child.arch!r}: {why}")
             continue

@@ -1,7 +1,10 @@
-"""Files a run leaves in its folder: ``candidates.csv`` (every evaluation, in order),
-``front.csv`` (the found front), ``rounds.csv`` (one row per round) and ``summary.json``.
-All written atomically, rewritten whole at each round boundary, so they always match the
-last checkpoint. Floats are rounded to 4 significant digits (the trace keeps them whole)."""
+"""Files a run leaves in its folder: ``candidates.csv`` (every evaluation, in order, with
+its ``status``: ``ok``, ``constraint`` when it breaks a constraint in force, ``failed``,
+``infeasible``), ``front.csv`` (the found front, unconstrained), ``front_constrained.csv``
+(the front of the cells that satisfy the constraints, while one is in force),
+``rounds.csv`` (one row per round) and ``summary.json``. All written atomically,
+rewritten whole at each round boundary, so they always match the last checkpoint. Floats
+are rounded to 4 significant digits (the trace keeps them whole)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agentnas.agents.hard_rules import Constraint, status_of
 from agentnas.agents.usage import add_usage, zero_usage
 from agentnas.graph.state import Candidate
 from agentnas.graph.trace import count_requests
@@ -22,6 +26,9 @@ def _metric_columns(cands: list[Candidate], evaluator: Any) -> list[str]:
     return first + rest
 
 
+FRONT_CONSTRAINED = "front_constrained.csv"
+
+
 def _headers(cols: list[str], evaluator: Any) -> list[str]:
     """Column names with the space's units (``energy_nj`` …, see tools.csv_units)."""
     return [column(k, evaluator.space_name)[0] for k in cols]
@@ -32,10 +39,16 @@ def _values(metrics: dict[str, Any], cols: list[str], evaluator: Any) -> list[An
 
 
 def write_candidates(
-    path: Path, cands: list[Candidate], evaluator: Any, failed: list[dict[str, Any]] = ()
+    path: Path,
+    cands: list[Candidate],
+    evaluator: Any,
+    failed: list[dict[str, Any]] = (),
+    constraints: list[Any] | None = None,
 ) -> None:
-    """Every evaluation in order (status ``ok``), then those that failed after their
-    retries (``failed``) or that the hardware refused (``infeasible``), metrics empty."""
+    """Every evaluation in order (status ``ok``, or ``constraint`` when it breaks one of
+    the ``constraints`` in force now, so a cell that breaks a newer constraint is flagged
+    too), then those that failed after their retries (``failed``) or that the hardware
+    refused (``infeasible``), metrics empty."""
     cols = _metric_columns(cands, evaluator)
     header = [
         "order",
@@ -55,7 +68,7 @@ def write_candidates(
             c["round"],
             c["partition"],
             c["arch"],
-            "ok",
+            status_of(c["metrics"], constraints or []),
             c["operator"],
             ";".join(c["parents"]),
             *_values(c["metrics"], cols, evaluator),
@@ -113,11 +126,17 @@ def rebuild_outputs(rt: Any, state: dict[str, Any]) -> None:
     cands = state.get("candidates", [])
     failed = state.get("failed", [])
     on_front = set(state.get("front", []))
+    constraints = [Constraint.model_validate(c) for c in state.get("constraints") or []]
     _write_if_changed(
-        rt.run_dir / "candidates.csv", lambda p: write_candidates(p, cands, rt.evaluator, failed)
+        rt.run_dir / "candidates.csv",
+        lambda p: write_candidates(p, cands, rt.evaluator, failed, constraints),
     )
-    front = [c for c in cands if c["arch"] in on_front]
-    _write_if_changed(rt.run_dir / "front.csv", lambda p: write_front(p, front, rt.evaluator))
+    outputs = [("front.csv", on_front)]
+    if constraints:
+        outputs.append((FRONT_CONSTRAINED, set(state.get("front_constrained", []))))
+    for name, members in outputs:
+        rows = [c for c in cands if c["arch"] in members]
+        _write_if_changed(rt.run_dir / name, lambda p, r=rows: write_front(p, r, rt.evaluator))
 
 
 def _write_if_changed(path: Path, write: Any) -> None:
@@ -165,6 +184,16 @@ def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
         "heuristics_in_kb": len(state.get("heuristics", [])),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
+    if last.get("constraint"):
+        summary["constrained"] = {
+            "constraint": last["constraint"],
+            "feasible": last.get("feasible"),
+            "front_size": last.get("front_constrained_size"),
+            "hv_ratio": last.get("hv_ratio_constrained"),
+            "igd": last.get("igd_constrained"),
+            "note": "front of the cells that satisfy the constraint; HV ratio and IGD "
+            "against the exact front of the space's cells that satisfy it",
+        }
     if ev.has_truth:
         summary["hv_ratio_note"] = (
             "front chosen on predicted accuracy; HV ratio and IGD use the true (table) "

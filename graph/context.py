@@ -32,6 +32,8 @@ class RunContext:
     kb: Any  # memory.knowledge_base.KnowledgeBase
     trace: TraceWriter
     on_round: Callable[[dict[str, Any]], None] | None = None
+    # called with (round, actions) when steering arrives through RUN_DIR/steer.jsonl
+    on_steer: Callable[[int, list[Any]], None] | None = None
     interactive: bool = False  # pause at each round boundary for steering commands
     kb_lock: threading.Lock = field(default_factory=threading.Lock)
     run_lock: Any = None  # open RUN_DIR/.lock file holding this process's flock
@@ -71,6 +73,24 @@ class RunContext:
 
             tools.append(make_zero_cost_tool(source))
         return tools
+
+    def hardware_lookup(self) -> Callable[[str], dict[str, float]] | None:
+        """A cell's hardware metrics before evaluating it, when the backend can tell them
+        cheaply (a table, or a simulator's accuracy-free part): the same lookup an LLM
+        Designer may call as a tool, used to hold children to the user's constraints.
+        None for backends that must measure (the surrogate predicts instead)."""
+        backend = self.evaluator.backend
+        cheap = getattr(backend, "hardware_metrics", None)
+        if cheap is None and backend.metrics and backend.all_values(backend.metrics[0]) is not None:
+            cheap = backend.evaluate
+        if cheap is None:
+            return None
+        space = self.space
+
+        def lookup(arch: str) -> dict[str, float]:
+            return dict(cheap(space.validate(arch)))
+
+        return lookup
 
     def partition_of(self, arch: str, partitions: list[dict[str, Any]]) -> int | None:
         """Partition id of an architecture (memoised: features can be costly)."""

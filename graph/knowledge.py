@@ -247,28 +247,17 @@ def revised_claim(
     return update
 
 
-def add_user_heuristics(
+def apply_user_changes(
     kb: Any,
     records: list[dict[str, Any]],
-    commands: list[Any],
+    changes: Any,
     space: str,
     hardware: str,
     round_: int,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Heuristics a user typed while steering, stored with source "user"."""
-    from agentnas.agents.schemas import NewHeuristic, ReflectionResult
-
-    adds = [
-        NewHeuristic(
-            text=c.text,
-            polarity=c.polarity,
-            partition=c.partitions[0] if len(c.partitions) == 1 else None,
-        )
-        for c in commands
-    ]
-    return apply_reflection(
-        kb, records, ReflectionResult(add=adds), space, hardware, round_, "user"
-    )
+    """Heuristics a user added, reworded or retired while steering (a
+    :class:`~agentnas.agents.schemas.ReflectionResult`), stored with source "user"."""
+    return apply_reflection(kb, records, changes, space, hardware, round_, "user")
 
 
 def pool_into(kb: Any, records: list[dict[str, Any]]) -> int:

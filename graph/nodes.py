@@ -18,6 +18,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send, interrupt
 
 from agentnas.agents.designer import design
+from agentnas.agents.hard_rules import violated
 from agentnas.agents.partitioner import plan_partitions
 from agentnas.agents.reflector import reflect
 from agentnas.agents.schemas import (
@@ -27,9 +28,10 @@ from agentnas.agents.schemas import (
     PartitionerContext,
     ReflectorContext,
 )
-from agentnas.agents.steering import SteerCommand
+from agentnas.agents.steering import parse_command
 from agentnas.graph.allocation import allocate_children
 from agentnas.graph.artifacts import (
+    FRONT_CONSTRAINED,
     constraint_text,
     write_candidates,
     write_front,
@@ -39,8 +41,8 @@ from agentnas.graph.artifacts import (
 from agentnas.graph.candidates import deltas, evaluate_candidates, scored
 from agentnas.graph.context import RunContext
 from agentnas.graph.knowledge import (
-    add_user_heuristics,
     apply_reflection,
+    apply_user_changes,
     designer_heuristics,
     heuristic_views,
     load_heuristics,
@@ -48,11 +50,54 @@ from agentnas.graph.knowledge import (
 from agentnas.graph.seeding import feature_histograms, sample_partition
 from agentnas.graph.single_designer import WHOLE, merged_task
 from agentnas.graph.state import Candidate, DesignTask, SearchState
-from agentnas.graph.steering import apply_commands, read_steer_file
+from agentnas.graph.steering import apply_commands, constraints_of, read_steer_file
 from agentnas.graph.trace import redact, trace_attempts
+from agentnas.tools.constrained import constrained_indicators
 from agentnas.tools.progress import progress
 
 MAX_PARENTS = 10
+PAUSE_POLL_S = 0.5  # how often a paused autonomous run looks at steer.jsonl
+
+
+def _read_steering(rt: RunContext, rnd: int, seen: int) -> tuple[list[Any], int]:
+    """New actions from RUN_DIR/steer.jsonl (bad lines traced and skipped), each shown
+    to the user of ``agentnas run`` as it arrives."""
+    commands, bad, seen = read_steer_file(rt.run_dir, seen)
+    for line in bad:
+        rt.trace.write("steer_ignored", round=rnd, line=line)
+    if commands and rt.on_steer is not None:
+        rt.on_steer(rnd, commands)
+    return commands, seen
+
+
+def _wait_for_steering(rt: RunContext, rnd: int, seen: int) -> tuple[list[Any], int]:
+    """A paused autonomous run: poll steer.jsonl until something arrives."""
+    while True:
+        commands, seen = _read_steering(rt, rnd, seen)
+        if commands:
+            return commands, seen
+        time.sleep(PAUSE_POLL_S)
+
+
+def constrained_front(
+    rt: RunContext, cands: list[Candidate], constraints: list[Any]
+) -> tuple[list[str], dict[str, Any]]:
+    """The front of the cells that satisfy the constraints, and its figures for the
+    round's stats (empty without constraints)."""
+    if not constraints:
+        return [], {}
+    ok = [c for c in cands if not violated(c["metrics"], constraints)]
+    rows = [c["metrics"] for c in ok]
+    archs = [c["arch"] for c in ok]
+    front = [archs[i] for i in rt.evaluator.front_indices(rows)]
+    hv, igd = constrained_indicators(rt.evaluator, archs, rows, constraints)
+    return front, {
+        "constraint": " and ".join(c.text() for c in constraints),
+        "feasible": len(ok),
+        "front_constrained_size": len(front),
+        "hv_ratio_constrained": hv,
+        "igd_constrained": igd,
+    }
 
 
 def partition_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -95,10 +140,13 @@ def partition_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str
         "partitions": parts,
         "partition_feature": result.feature,
         "heuristics": records,
-        "instructions": [],
         "instructions_seen": 0,
         "limits": {"budget": cfg.budget, "rounds": cfg.rounds},
         "focus": [],
+        "frozen": [],
+        "constraints": [],
+        "rules": [],
+        "paused": False,
         "llm_usage": usage,
         "done": False,
     }
@@ -155,14 +203,23 @@ def select_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, A
         "prompt_tokens": (state.get("llm_usage") or {}).get("prompt_tokens", 0),
         "completion_tokens": (state.get("llm_usage") or {}).get("completion_tokens", 0),
         "fallbacks": sum(1 for f in state.get("fallbacks", []) if f["round"] == rnd),
-        "seconds": round(time.perf_counter() - t0, 3),
         **rt.evaluator.front_digest([c["metrics"] for c in cands if c["arch"] in set(front)]),
     }
+    constraints = constraints_of(state)
+    front_c, constrained = constrained_front(rt, cands, constraints)
+    stats.update(constrained, seconds=round(time.perf_counter() - t0, 3))
     write_rounds(rt.run_dir / "rounds.csv", [*state.get("history", []), stats])
-    write_candidates(rt.run_dir / "candidates.csv", cands, rt.evaluator, state.get("failed", []))
+    write_candidates(
+        rt.run_dir / "candidates.csv", cands, rt.evaluator, state.get("failed", []), constraints
+    )
     on_front = set(front)
     write_front(rt.run_dir / "front.csv", [c for c in cands if c["arch"] in on_front], rt.evaluator)
-    rt.trace.write("select", **stats, front=front, archives=archives)
+    if constraints:
+        on_c = set(front_c)
+        write_front(
+            rt.run_dir / FRONT_CONSTRAINED, [c for c in cands if c["arch"] in on_c], rt.evaluator
+        )
+    rt.trace.write("select", **stats, front=front, archives=archives, front_constrained=front_c)
     if rt.on_round is not None:
         rt.on_round(stats)
     limits = state["limits"]
@@ -172,7 +229,13 @@ def select_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, A
         or _exhausted(state, cands)
         or bool(state.get("done"))
     )
-    return {"front": front, "archives": archives, "history": [stats], "done": done}
+    return {
+        "front": front,
+        "front_constrained": front_c,
+        "archives": archives,
+        "history": [stats],
+        "done": done,
+    }
 
 
 def reflect_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -238,14 +301,13 @@ def reflect_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, 
 
 def steer_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Round boundary: apply steering from RUN_DIR/steer.jsonl and, in an interactive
-    session, pause (LangGraph interrupt) for the user's commands."""
+    session, pause (LangGraph interrupt) for the user's actions. A run driven by
+    ``agentnas run`` that was told to ``pause`` waits here for ``resume``/``stop``."""
     rt = runtime.context
     cfg = rt.config
     rnd = state["round"]
     steering_usage = None
-    commands, bad, seen = read_steer_file(rt.run_dir, state.get("instructions_seen", 0))
-    for line in bad:
-        rt.trace.write("steer_ignored", round=rnd, line=line)
+    commands, seen = _read_steering(rt, rnd, state.get("instructions_seen", 0))
     if rt.interactive:
         answer = interrupt(
             {
@@ -260,16 +322,20 @@ def steer_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, An
         if isinstance(answer, dict):
             steering_usage = answer.get("llm_usage")
             answer = answer.get("commands")
-        commands += [SteerCommand.model_validate(c) for c in (answer or [])]
-    updates, new_heuristics = apply_commands(state, commands, len(state["partitions"]))
+        commands += [parse_command(c) for c in (answer or [])]
+    updates, kb_changes = apply_commands(state, commands, len(state["partitions"]))
+    while updates["paused"] and not rt.interactive:
+        more, seen = _wait_for_steering(rt, rnd, seen)
+        commands += more
+        updates, kb_changes = apply_commands(state, commands, len(state["partitions"]))
     if steering_usage:
         updates["llm_usage"] = steering_usage
     for c in commands:
         rt.trace.write("steer", round=rnd, command=c.model_dump(mode="json"))
-    if new_heuristics:
+    if kb_changes.add or kb_changes.revise or kb_changes.retire:
         with rt.kb_lock:
-            records, changes = add_user_heuristics(
-                rt.kb, state.get("heuristics", []), new_heuristics, cfg.space, cfg.hardware, rnd
+            records, changes = apply_user_changes(
+                rt.kb, state.get("heuristics", []), kb_changes, cfg.space, cfg.hardware, rnd
             )
         rt.trace.write("kb_changes", round=rnd, changes=changes, decided_by="user")
         updates["heuristics"] = records
@@ -309,7 +375,8 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
         "seed": cfg.seed,
         "max_repairs": cfg.repairs("designer"),
         "history": [scored(c) for c in task["history"]],
-        "instructions": task["instructions"],
+        "constraints": task.get("constraints") or [],
+        "rules": task.get("rules") or [],
         "dataset": rt.evaluator.dataset or "",
     }
     ctx = DesignerContext(**fields)
@@ -322,7 +389,7 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
         n_children=task["n_children"],
     )
     progress(f"round {rnd}: designer p{p.id} proposes {task['n_children']} cell(s)")
-    result = design(ctx, rt.llm, rt.space, tools=rt.designer_tools())
+    result = design(ctx, rt.llm, rt.space, tools=rt.designer_tools(), lookup=rt.hardware_lookup())
     usage = trace_attempts(rt, result.attempts, fallback=result.fallback_used)
     fallbacks = []
     if result.fallback_used:
@@ -351,12 +418,19 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
         for prop in result.children[: task["n_children"]]
     ]
     out, failed = evaluate_candidates(rt, proposals)  # one batch on the executor
+    barren = []
+    if (ctx.constraints or ctx.rules) and len(result.children) < task["n_children"]:
+        # no cell of this partition keeps the user's rules: its budget goes elsewhere
+        barren.append({"round": rnd, "partition": p.id})
+        rt.trace.write("partition_barren", round=rnd, partition=p.id,
+                       asked=task["n_children"], proposed=len(result.children))  # fmt: skip
     # model text (reasons, rationales) reaches the checkpoint: no secret may ride along
     return {
         "candidates": redact(out),
         "failed": redact(failed),
         "llm_usage": usage,
         "fallbacks": redact(fallbacks),
+        "barren": barren,
     }
 
 
@@ -384,8 +458,10 @@ def plan_round(rt: RunContext, state: SearchState) -> list[Send]:
     gets the remainder, skipping exhausted partitions) and fan out one Designer each."""
     cands = state["candidates"]
     rnd = state["round"]
+    frozen = set(state.get("frozen") or []) | barren_partitions(state)
+    open_parts = [p for p in state["partitions"] if p["id"] not in frozen]
     alloc = allocate_children(
-        state["partitions"], cands, rnd, state["limits"], state.get("focus"), state.get("front")
+        open_parts, cands, rnd, state["limits"], state.get("focus"), state.get("front")
     )
     # refused designs count as tried, so Designers do not propose them again
     evaluated = [c["arch"] for c in cands] + [
@@ -404,14 +480,22 @@ def plan_round(rt: RunContext, state: SearchState) -> list[Send]:
             "n_children": alloc[p["id"]],
             "parents": parents,
             "evaluated": evaluated,
-            "instructions": state.get("instructions", []),
             "history": history,
             "partitions": state["partitions"],
+            "constraints": state.get("constraints") or [],
+            "rules": state.get("rules") or [],
         }
         sends.append(task)
     if rt.config.single_designer and sends:
         sends = [merged_task(sends, state["partitions"])]
     return [Send("design", t) for t in sends]
+
+
+def barren_partitions(state: SearchState) -> set[int]:
+    """Partitions whose Designer found no cell keeping the constraints and rules in force
+    (since they were set)."""
+    since = state.get("rules_round", 0)
+    return {b["partition"] for b in state.get("barren") or [] if b["round"] >= since}
 
 
 def _exhausted(state: SearchState, cands: list[Candidate]) -> bool:

@@ -291,16 +291,23 @@ def check_checkpoint(run_dir: Path) -> bool:
     return found is not None
 
 
+OnSteer = Callable[[int, list[Any]], None]
+
+
 def start_run(
     cfg: RunConfig,
     run_dir: Path,
     on_round: Callable[[dict[str, Any]], None] | None = None,
     llm: Any = None,
     executor: Any = None,
+    on_steer: OnSteer | None = None,
 ) -> dict[str, Any]:
     """Run a search in a new folder. ``executor``: a spec (``local``, ``processes:N``,
-    ``ray``, ``ray:ADDRESS``; None: the default) or a live executor the caller keeps."""
+    ``ray``, ``ray:ADDRESS``; None: the default) or a live executor the caller keeps.
+    ``on_steer`` is told of every steering action that arrives through
+    RUN_DIR/steer.jsonl (``agentnas run`` prints them)."""
     rt = _new_runtime(cfg, run_dir, on_round, llm, executor)
+    rt.on_steer = on_steer
     return _drive(rt, {"round": 0}, executor)
 
 
@@ -309,10 +316,12 @@ def resume_run(
     on_round: Callable[[dict[str, Any]], None] | None = None,
     llm: Any = None,
     executor: Any = None,
+    on_steer: OnSteer | None = None,
 ) -> dict[str, Any]:
     """Continue a run; the executor may differ from the one it started on (results do
     not depend on it)."""
     rt = _resumed_runtime(run_dir, on_round, llm, executor)
+    rt.on_steer = on_steer
     return _drive(rt, _first_input_of_resume(rt), executor)
 
 

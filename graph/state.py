@@ -58,10 +58,17 @@ class SearchState(TypedDict, total=False):
     # run-wide model requests, retries, repairs, fallbacks and tokens (agents/usage.py):
     # checkpointed, so a resumed run keeps counting where the killed one stopped
     llm_usage: Annotated[LLMUsage, add_usage]
-    instructions: list[str]  # user steering, shown to Designers
     instructions_seen: int  # lines of RUN_DIR/steer.jsonl already applied
     limits: dict[str, int]  # {"budget", "rounds"}: config values, extended by steering
     focus: list[int]  # partitions that get the budget (empty = all)
+    frozen: list[int]  # partitions that get no budget
+    constraints: list[dict[str, Any]]  # agents.hard_rules.Constraint dumps, one per metric
+    rules: list[dict[str, Any]]  # agents.hard_rules.OpRule dumps (the user's avoid/prefer)
+    front_constrained: list[str]  # the front of the cells that satisfy the constraints
+    paused: bool  # an autonomous run waits at the boundary for "resume"
+    rules_round: int  # first round designed under the constraints/rules in force
+    # partitions whose Designer found no cell keeping the user's rules: {"round", "partition"}
+    barren: Annotated[list[dict[str, int]], operator.add]
     done: bool
 
 
@@ -74,6 +81,7 @@ class DesignTask(TypedDict):
     parents: list[Candidate]
     evaluated: list[str]
     history: list[Candidate]  # every evaluated candidate so far, all partitions
-    instructions: list[str]
+    constraints: list[dict[str, Any]]
+    rules: list[dict[str, Any]]
     # every partition of the run: the membership rule needs them (Partition.contains)
     partitions: NotRequired[list[dict[str, Any]]]

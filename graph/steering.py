@@ -1,5 +1,13 @@
-"""Applying steering commands at a round boundary: pure, so a resumed run re-applies
-exactly what the interrupted one did."""
+"""Applying steering actions at a round boundary: pure, so a resumed run re-applies
+exactly what the interrupted one did.
+
+The state keeps what binds the search from now on: ``constraints`` (one per metric, the
+newest wins), the user's ``rules`` (avoid/prefer an operation), ``focus`` and ``frozen``
+partitions, the limits, and ``paused``. Heuristic actions come back as a
+:class:`~agentnas.agents.schemas.ReflectionResult` for the knowledge base (source
+"user"); avoid/prefer rules are stored there too, as heuristics in words carrying the
+rule tag the offline policy reads.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +17,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agentnas.agents.steering import SteerCommand
+from agentnas.agents.hard_rules import Constraint, OpRule
+from agentnas.agents.schemas import NewHeuristic, ReflectionResult, Revision
+from agentnas.agents.steering import parse_command
 
 STEER_FILE = "steer.jsonl"
 
 
-def read_steer_file(run_dir: Path, seen: int) -> tuple[list[SteerCommand], list[str], int]:
-    """Commands appended to RUN_DIR/steer.jsonl since line ``seen``: (commands, bad
-    lines, new seen). A line is a SteerCommand as JSON, or {"instruction": text}. A last
-    line without its newline is still being written by ``agentnas steer``: it is left for
-    the next round boundary instead of being counted as read (and lost)."""
+def read_steer_file(run_dir: Path, seen: int) -> tuple[list[Any], list[str], int]:
+    """Actions appended to RUN_DIR/steer.jsonl since line ``seen``: (actions, bad lines,
+    new seen). A line is one action as JSON. A last line without its newline is still
+    being written by ``agentnas steer``: it is left for the next round boundary instead of
+    being counted as read (and lost)."""
     path = Path(run_dir) / STEER_FILE
     if not path.exists():
         return [], [], seen
@@ -31,42 +41,102 @@ def read_steer_file(run_dir: Path, seen: int) -> tuple[list[SteerCommand], list[
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-            if isinstance(data, dict) and set(data) == {"instruction"}:
-                data = {"action": "instruct", "text": str(data["instruction"])}
-            commands.append(SteerCommand.model_validate(data))
+            commands.append(parse_command(json.loads(line)))
         except (json.JSONDecodeError, ValidationError, TypeError):
             bad.append(line[:200])
     return commands, bad, len(lines)
 
 
+def constraints_of(state: dict[str, Any]) -> list[Constraint]:
+    return [Constraint.model_validate(c) for c in state.get("constraints") or []]
+
+
+def rules_of(state: dict[str, Any]) -> list[OpRule]:
+    return [OpRule.model_validate(r) for r in state.get("rules") or []]
+
+
+def rule_heuristic(rule: OpRule) -> NewHeuristic:
+    """An avoid/prefer rule as a KB heuristic in words; a one-edge rule carries the
+    ``[rule p*: …]`` tag the offline policy's rule reader
+    (:func:`~agentnas.agents.offline_policy.parse_rule`) weighs edits with."""
+    if rule.edges == ["3<-0", "3<-1", "3<-2"]:
+        where = "near the output (edges 3<-0, 3<-1, 3<-2)"
+    else:
+        where = f"on edge{'s' if len(rule.edges) > 1 else ''} {', '.join(rule.edges)}"
+    where = where if rule.edges else "on any edge"
+    verb = "Avoid" if rule.kind == "avoid" else "Prefer"
+    tag = f" [rule p*: e{rule.edges[0]}={rule.op}]" if len(rule.edges) == 1 else ""
+    return NewHeuristic(
+        text=f"{verb} {rule.op} {where} (user rule){tag}",
+        polarity="negative" if rule.kind == "avoid" else "positive",
+    )
+
+
+def _rules_after(rules: list[dict[str, Any]], c: Any) -> list[dict[str, Any]]:
+    if c.action == "clear_rules":
+        return [r for r in rules if c.op and r["op"] != c.op]
+    new = c.rule().model_dump()
+    # the newest word on an operation wins: "prefer X" replaces "avoid X" on the same edges
+    kept = [r for r in rules if not (r["op"] == new["op"] and r["edges"] == new["edges"])]
+    return [*kept, new]
+
+
+def _partitions(c: Any, focus: list[int], frozen: list[int], n: int) -> tuple[list[int], list[int]]:
+    ids = {p for p in c.partitions if 0 <= p < n}
+    if c.action == "focus":
+        return sorted(ids), frozen
+    if c.action == "freeze":
+        return focus, sorted(set(frozen) | ids)
+    return focus, (sorted(set(frozen) - ids) if ids else [])  # unfreeze
+
+
 def apply_commands(
-    state: dict[str, Any], commands: list[SteerCommand], n_partitions: int
-) -> tuple[dict[str, Any], list[SteerCommand]]:
-    """State updates for ``commands`` and the heuristics to add to the KB."""
+    state: dict[str, Any], commands: list[Any], n_partitions: int
+) -> tuple[dict[str, Any], ReflectionResult]:
+    """State updates for ``commands`` and the knowledge-base changes they ask for."""
     limits = dict(state["limits"])
-    instructions = list(state.get("instructions", []))
     focus = list(state.get("focus", []))
+    frozen = list(state.get("frozen", []))
+    constraints = [dict(c) for c in state.get("constraints") or []]
+    rules = [dict(r) for r in state.get("rules") or []]
     done = bool(state.get("done"))
-    heuristics = []
+    paused = bool(state.get("paused"))
+    kb = ReflectionResult()
     for c in commands:
-        if c.action == "instruct" and c.text.strip():
-            instructions.append(c.text.strip())
-        elif c.action == "focus":
-            focus = sorted({p for p in c.partitions if 0 <= p < n_partitions})
-        elif c.action == "add_heuristic" and c.text.strip():
-            heuristics.append(c)
-        elif c.action == "extend_budget":
-            limits["budget"] += c.amount
+        a = c.action
+        if a == "constrain":
+            new = c.constraint().model_dump()
+            constraints = [x for x in constraints if x["metric"] != new["metric"]] + [new]
+        elif a == "clear_constraint":
+            constraints = [x for x in constraints if c.metric and x["metric"] != c.metric]
+        elif a in ("avoid", "prefer", "clear_rules"):
+            rules = _rules_after(rules, c)
+            if a != "clear_rules":
+                kb.add.append(rule_heuristic(c.rule()))
+        elif a in ("focus", "freeze", "unfreeze"):
+            focus, frozen = _partitions(c, focus, frozen, n_partitions)
+        elif a == "add_heuristic":
+            part = c.partitions[0] if len(c.partitions) == 1 else None
+            kb.add.append(NewHeuristic(text=c.text, polarity=c.polarity, partition=part))
+        elif a == "edit_heuristic":
+            kb.revise.append(Revision(id=c.id, text=c.text))
+        elif a == "retire_heuristic":
+            kb.retire.append(c.id)
+        elif a in ("extend_budget", "extend_rounds"):
+            limits["budget" if a == "extend_budget" else "rounds"] += c.amount
             done = False
-        elif c.action == "extend_rounds":
-            limits["rounds"] += c.amount
-            done = False
-        elif c.action == "stop":
-            done = True
+        elif a in ("pause", "resume"):
+            paused = a == "pause"
+        elif a == "stop":
+            done, paused = True, False
+    binding = (constraints, rules) != (state.get("constraints") or [], state.get("rules") or [])
     return {
+        "rules_round": state.get("round", 0) + 1 if binding else state.get("rules_round", 0),
         "limits": limits,
-        "instructions": instructions,
         "focus": focus,
+        "frozen": frozen,
+        "constraints": constraints,
+        "rules": rules,
+        "paused": paused,
         "done": done,
-    }, heuristics
+    }, kb

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from agentnas.agents.steering import SteerCommand
+from agentnas.agents.steering_commands import Avoid, ExtendBudget, ExtendRounds, Stop
 from agentnas.cli import main
 from agentnas.commands import chat
 from agentnas.graph.steering import read_steer_file
@@ -75,17 +75,18 @@ def test_chat_extends_budget_and_traces_every_message(tmp_path, script):
     assert "budget +10 evaluations (30 → 40)" in text
     assert "architectures)" in text  # /front
     assert "heuristics in scope" in text  # /kb
-    assert "unknown command /nonsense" in text
+    assert "not understood: '/nonsense'" in text
     assert "end of input: continuing to the end" in text
     events = read_trace(run_dir / "trace.jsonl")
     chats = [e for e in events if e["event"] == "chat"]
-    assert [c["message"] for c in chats] == ["add 10 evaluations"]
+    assert [c["message"] for c in chats] == ["add 10 evaluations", "/nonsense"]
+    assert chats[1]["commands"] == []  # not understood: nothing applied
     assert chats[0]["label"] == "offline policy (no LLM)"
     assert chats[0]["commands"][0] == {**chats[0]["commands"][0], "amount": 10}
     steers = [e["command"] for e in events if e["event"] == "steer"]
     assert {"action": "extend_budget", "amount": 10}.items() <= steers[0].items()
     attempts = [e for e in events if e["event"] == "agent_attempt" and e["role"] == "steering"]
-    assert len(attempts) == 1
+    assert len(attempts) == 2  # "add 10 evaluations" and "/nonsense"
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["evaluations"] == 40
 
@@ -129,9 +130,9 @@ def test_steer_appends_lines_the_running_graph_applies(tmp_path, script):
     )
     commands, bad, seen = read_steer_file(run_dir, 0)
     assert bad == [] and seen == 2
-    assert [(c.action, c.amount, c.polarity) for c in commands] == [
-        ("extend_budget", 20, "positive"),
-        ("add_heuristic", 0, "negative"),
+    assert [c.model_dump(exclude={"text"}) for c in commands] == [
+        {"action": "extend_budget", "amount": 20},
+        {"action": "avoid", "op": "avg_pool_3x3", "edges": ["3<-0", "3<-1", "3<-2"]},
     ]
     assert "budget +20 evaluations (30 → 50)" in out.getvalue()
     set_lines([])  # end of input at once: run to the end
@@ -142,7 +143,11 @@ def test_steer_appends_lines_the_running_graph_applies(tmp_path, script):
         c for e in events if e["event"] == "kb_changes" and e.get("decided_by") == "user"
         for c in e["changes"]
     ]  # fmt: skip
-    assert [c["text"] for c in kb_adds] == ["avoid avg_pool_3x3 near the output"]
+    assert [c["text"] for c in kb_adds] == [
+        "Avoid avg_pool_3x3 near the output (edges 3<-0, 3<-1, 3<-2) (user rule)"
+    ]
+    late = [r for r in _rows(run_dir) if int(r["round"]) >= 1]
+    assert late and all("avg_pool_3x3~" not in r["arch"].split("+")[-1] for r in late)
 
 
 # ---------------------------------------------------------------- no graph needed
@@ -198,8 +203,8 @@ def test_steer_on_a_fake_folder_maps_low_latency_and_appends(tmp_path, script):
 
 def test_append_commands_round_trips_through_read_steer_file(tmp_path):
     cmds = [
-        SteerCommand(action="instruct", text="mutate the last edge"),
-        SteerCommand(action="extend_rounds", amount=2),
+        Avoid(op="avg_pool_3x3", edges=["3<-2"]),
+        ExtendRounds(amount=2),
     ]
     chat.append_commands(tmp_path, cmds[:1])
     chat.append_commands(tmp_path, cmds[1:])
@@ -220,8 +225,8 @@ def test_trace_line_is_one_short_line():
 def test_a_steer_line_still_being_written_is_left_for_the_next_boundary(tmp_path):
     """The run reads steer.jsonl while ``agentnas steer`` may be writing it: a last line
     without its newline must not be counted as read (it would be lost)."""
-    whole = SteerCommand(action="extend_budget", amount=5).model_dump_json()
-    half = SteerCommand(action="stop").model_dump_json()
+    whole = ExtendBudget(amount=5).model_dump_json()
+    half = Stop().model_dump_json()
     (tmp_path / "steer.jsonl").write_text(whole + "\n" + half[:10])
     got, bad, seen = read_steer_file(tmp_path, 0)
     assert [c.action for c in got] == ["extend_budget"] and bad == [] and seen == 1

@@ -86,7 +86,7 @@ def _rows(run_dir):
 def test_scripted_llm_run_survives_garbage_and_traces_it(tmp_path):
     llm = ChatBackend(ScriptedModel(responses=[]), label="fake:scripted", backoff_s=0)
     (tmp_path / "run").mkdir()
-    steer = {"instruction": "keep latency under 3 ms"}
+    steer = {"action": "constrain", "metric": "latency_ms", "op": "<", "value": 100}
     (tmp_path / "run" / "steer.jsonl").write_text(json.dumps(steer) + "\n")
     summary = start_run(_cfg(), tmp_path / "run", llm=llm)
     assert summary["evaluations"] == 24
@@ -116,7 +116,7 @@ def test_scripted_llm_run_survives_garbage_and_traces_it(tmp_path):
         if e["event"] == "agent_attempt" and e["role"] == "designer" and e["key"]["round"] == 1
         for m in e["prompt"]
     ]
-    assert any("keep latency under 3 ms" in p for p in prompts)  # user steering reaches them
+    assert any("constraint: latency_ms < 100 ms" in p for p in prompts)  # steering reaches them
     assert "OPENAI_API_KEY" not in (tmp_path / "run" / "trace.jsonl").read_text()
 
 

@@ -40,6 +40,14 @@ def ctx() -> SteerContext:
     )
 
 
+def _amount(c) -> int:
+    return getattr(c, "amount", 0)
+
+
+def _parts(c) -> list[int]:
+    return getattr(c, "partitions", [])
+
+
 def one(message: str, ctx: SteerContext) -> SteerCommand:
     commands, notes = interpret_offline(message, ctx)
     assert len(commands) == 1, (message, commands, notes)
@@ -79,7 +87,7 @@ def test_budget_cannot_shrink(ctx):
 
 def test_several_requests_in_one_message(ctx):
     commands, _ = interpret_offline("add 50 evaluations and 2 more rounds; focus on p1", ctx)
-    assert [(c.action, c.amount, c.partitions) for c in commands] == [
+    assert [(c.action, _amount(c), _parts(c)) for c in commands] == [
         ("extend_budget", 50, []),
         ("extend_rounds", 2, []),
         ("focus", 0, [1]),
@@ -124,12 +132,6 @@ def test_low_latency_maps_to_the_lowest_complexity_even_when_ids_are_shuffled(ct
 @pytest.mark.parametrize(
     ("message", "text", "polarity", "partitions"),
     [
-        (
-            "avoid avg_pool_3x3 near the output",
-            "avoid avg_pool_3x3 near the output",
-            "negative",
-            [],
-        ),
         ("never put none on every edge", "never put none on every edge", "negative", []),
         ("don't use avg_pool_3x3 in p3", "don't use avg_pool_3x3 in p3", "negative", [3]),
         (
@@ -167,9 +169,9 @@ def test_stop_phrases(ctx, message):
     assert one(message, ctx).action == "stop"
 
 
-def test_stop_using_is_a_heuristic_not_a_stop(ctx):
+def test_stop_using_is_an_avoid_rule_not_a_stop(ctx):
     c = one("stop using avg_pool_3x3", ctx)
-    assert (c.action, c.polarity) == ("add_heuristic", "negative")
+    assert (c.action, c.op, c.edges) == ("avoid", "avg_pool_3x3", [])
 
 
 @pytest.mark.parametrize("message", ["", "go", "continue", "next", "  Keep going ", "ok"])
@@ -180,9 +182,10 @@ def test_continue_phrases(ctx, message):
 @pytest.mark.parametrize(
     "message", ["try deeper conv stacks near the input", "mutate the last edge more often"]
 )
-def test_anything_else_is_an_instruction(ctx, message):
-    c = one(message, ctx)
-    assert (c.action, c.text) == ("instruct", message)
+def test_anything_else_is_not_understood_and_never_an_instruction(ctx, message):
+    commands, notes = interpret_offline(message, ctx)
+    assert commands == []
+    assert notes[0].startswith("not understood") and "Closest forms" in notes[0]
 
 
 def test_offline_result_is_labelled_and_traced(ctx):
@@ -209,7 +212,7 @@ def test_llm_answer_is_used(ctx):
     )
     result = interpret("I want cheap ones, and give it three rounds more", ctx, llm)
     assert result.label == "fake:steer" and not result.fallback_used
-    assert [(c.action, c.partitions, c.amount) for c in result.commands] == [
+    assert [(c.action, _parts(c), _amount(c)) for c in result.commands] == [
         ("focus", [0, 1], 0),
         ("extend_rounds", [], 3),
     ]
@@ -235,7 +238,7 @@ def test_llm_malformed_twice_falls_back_to_offline_and_says_so(ctx):
     llm = _backend("I think you should add some evaluations.", '{"commands": "lots"}')
     result = interpret("add 10 evaluations", ctx, llm)
     assert result.fallback_used and result.label == OFFLINE_LABEL
-    assert [(c.action, c.amount) for c in result.commands] == [("extend_budget", 10)]
+    assert [(c.action, _amount(c)) for c in result.commands] == [("extend_budget", 10)]
     assert result.reply.startswith("fake:steer gave no usable answer")
     assert OFFLINE_LABEL in result.reply
     assert [a.label for a in result.attempts] == ["fake:steer", "fake:steer", OFFLINE_LABEL]
@@ -258,11 +261,11 @@ def test_llm_failure_falls_back(ctx):
         ),
         (
             "avoid pooling and add 20 evaluations",
-            [("extend_budget", 20, ""), ("add_heuristic", 0, "avoid pooling")],
+            [("extend_budget", 20, ""), ("avoid", 0, "avoid pooling")],
         ),
         ("add 10 evaluations, then stop", [("extend_budget", 10, ""), ("stop", 0, "")]),
     ],
 )
 def test_extensions_leave_clean_remainders(ctx, message, expected):
     commands, _ = interpret_offline(message, ctx)
-    assert [(c.action, c.amount, c.text) for c in commands] == expected
+    assert [(c.action, _amount(c), c.text) for c in commands] == expected

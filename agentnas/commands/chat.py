@@ -16,7 +16,6 @@ status and trace lines) is built by :mod:`agentnas.commands.chat_view`.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -27,20 +26,17 @@ from rich.console import Console
 from rich.markup import escape
 
 from agentnas.agents.llm import OFFLINE_LABEL
-from agentnas.agents.steering import (
-    SteerCommand,
-    SteerContext,
-    SteerPartition,
-    describe,
-    interpret,
-)
+from agentnas.agents.steering import SteerContext, changes_run, describe, interpret
+from agentnas.agents.steering_commands import Stop
 from agentnas.agents.usage import add_usage, usage_of
+from agentnas.commands.chat_questions import answer_question
 from agentnas.commands.chat_view import (
     HELP,
     front_rows,
     front_table,
     kb_table,
     status_line,
+    steering_status,
     trace_line,
 )
 from agentnas.commands.run import (
@@ -68,88 +64,23 @@ from agentnas.commands.run import (
     refuse_with_resume,
     run_config,
 )
+from agentnas.commands.steer_context import context_from_state, context_from_trace
 from agentnas.tools.errors import UserError
 
 console = Console()
 
 FRONT_ROWS = 5  # front members shown at each pause (/front shows all)
-CONTEXT_FRONT_ROWS = 8  # front members the steering agent sees
 
 
 # ---------------------------------------------------------------- steering context
 
+__all__ = ["ChatLoop", "append_commands", "context_from_state", "context_from_trace"]
 
-def context_from_state(values: dict[str, Any], objectives: list[Any]) -> SteerContext:
-    """What the steering agent sees, from the graph state at a pause."""
-    cfg = values.get("config") or {}
-    limits = values.get("limits") or {}
-    cands = values.get("candidates") or []
-    rows = front_rows(cands, values.get("front") or [], objectives)[:CONTEXT_FRONT_ROWS]
-    return SteerContext(
-        round=int(values.get("round", 0)),
-        space=cfg.get("space", ""),
-        hardware=cfg.get("hardware", ""),
-        objectives=[o.metric for o in objectives],
-        partitions=[SteerPartition.model_validate(p) for p in values.get("partitions") or []],
-        front=rows,
-        budget=int(limits.get("budget", cfg.get("budget", 0))),
-        rounds=int(limits.get("rounds", cfg.get("rounds", 0))),
-        evaluations=len(cands),
-        heuristics=len(values.get("heuristics") or []),
-        focus=list(values.get("focus") or []),
-    )
+LOCAL = ("/help", "/front", "/status", "/kb", "/trace", "/quit", "/exit")  # read-only here
 
 
-def context_from_trace(run_dir: Path) -> SteerContext:
-    """The same context for a run going on in another process, from its files only
-    (``config.json`` and ``trace.jsonl``; a torn last trace line is skipped)."""
-    from agentnas.graph.trace import read_trace
-
-    cfg = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-    budget, rounds = int(cfg.get("budget", 0)), int(cfg.get("rounds", 0))
-    parts: list[dict[str, Any]] = []
-    last_select: dict[str, Any] = {}
-    metrics: dict[str, dict[str, float]] = {}
-    heuristics, focus = 0, []
-    for e in read_trace(run_dir / "trace.jsonl"):
-        kind = e.get("event")
-        if kind == "partitions":
-            parts = e.get("partitions") or []
-        elif kind == "select":
-            last_select = e
-        elif kind == "evaluation":
-            metrics[e.get("arch", "")] = e.get("metrics") or {}
-        elif kind == "kb_loaded":
-            heuristics = len(e.get("heuristics") or [])
-        elif kind == "kb_changes":
-            for ch in e.get("changes") or []:
-                heuristics += {"add": 1, "retire": -1}.get(ch.get("action"), 0)
-        elif kind == "steer":
-            c = e.get("command") or {}
-            budget += c.get("amount", 0) if c.get("action") == "extend_budget" else 0
-            rounds += c.get("amount", 0) if c.get("action") == "extend_rounds" else 0
-            focus = c.get("partitions", []) if c.get("action") == "focus" else focus
-    objectives = list(cfg.get("objectives") or [])
-    front = []
-    for arch in (last_select.get("front") or [])[:CONTEXT_FRONT_ROWS]:
-        front.append({"arch": arch, **metrics.get(arch, {})})
-    return SteerContext(
-        round=int(last_select.get("round", 0)),
-        space=cfg.get("space", ""),
-        hardware=cfg.get("hardware", ""),
-        objectives=objectives,
-        partitions=[SteerPartition.model_validate(p) for p in parts],
-        front=front,
-        budget=budget,
-        rounds=rounds,
-        evaluations=int(last_select.get("evaluations", 0)),
-        heuristics=max(0, heuristics),
-        focus=focus,
-    )
-
-
-def append_commands(run_dir: Path, commands: list[SteerCommand]) -> Path:
-    """Append one JSON line per command to RUN_DIR/steer.jsonl (append + flush + fsync:
+def append_commands(run_dir: Path, commands: list[Any]) -> Path:
+    """Append one JSON line per action to RUN_DIR/steer.jsonl (append + flush + fsync:
     the run reads the file from another process at its next round boundary)."""
     from agentnas.graph.steering import STEER_FILE
 
@@ -163,12 +94,20 @@ def append_commands(run_dir: Path, commands: list[SteerCommand]) -> Path:
 
 
 class ChatLoop:
-    """The read–interpret–advance loop over one :class:`RunSession`."""
+    """The read–interpret–advance loop over one :class:`RunSession`.
 
-    def __init__(self, session: Any) -> None:
+    At each pause lines are read until one changes the run: questions, read-only slash
+    commands and lines that are not understood are answered and the next line is read at
+    the same pause; a line that yields actions is applied and the run goes on to its next
+    pause. ``script`` (``chat --script FILE``) replaces the keyboard by the file's lines;
+    when they (or the keyboard's input) end, the run goes on to its budget without
+    pausing."""
+
+    def __init__(self, session: Any, script: list[str] | None = None) -> None:
         self.session = session
         self.rt = session.rt
         self.auto = False  # end of input seen: continue to the end without asking
+        self.script = list(script) if script is not None else None
         self._round_attempts: dict[int, int] = {}
         self._usage: dict[str, int] = {}  # the steering agent's model use since the last pause
 
@@ -176,7 +115,7 @@ class ChatLoop:
         return self.session.graph.get_state(self.session.config).values
 
     def context(self) -> SteerContext:
-        return context_from_state(self.values(), self.rt.evaluator.objectives)
+        return context_from_state(self.values(), self.rt)
 
     def run(self) -> dict[str, Any]:
         snap = self.session.graph.get_state(self.session.config)
@@ -186,41 +125,62 @@ class ChatLoop:
             step = self.session.advance()
         while step.get("paused"):
             ctx = self.context()
-            console.print(status_line(step, ctx), highlight=False)
-            rows = front_rows(
-                self.values().get("candidates") or [], step.get("front") or [], self._objectives()
-            )
-            if rows:
-                shown = rows[:FRONT_ROWS]
-                title = f"front ({len(shown)} of {len(rows)}; /front for all)"
-                console.print(front_table(shown, title))
+            if not self.auto:
+                self.show_pause(step, ctx)
             commands = [] if self.auto else self.ask(ctx)
             usage, self._usage = self._usage, {}
             step = self.session.advance(commands, llm_usage=usage)
         return step.get("summary") or {}
 
+    def show_pause(self, step: dict[str, Any], ctx: SteerContext) -> None:
+        console.print(status_line(step, ctx), highlight=False)
+        rows = front_rows(
+            self.values().get("candidates") or [], step.get("front") or [], self._objectives()
+        )
+        if rows:
+            shown = rows[:FRONT_ROWS]
+            title = f"front ({len(shown)} of {len(rows)}; /front for all)"
+            console.print(front_table(shown, title))
+
     def _objectives(self) -> list[Any]:
         return self.rt.evaluator.objectives
 
-    def ask(self, ctx: SteerContext) -> list[SteerCommand]:
-        """Read lines until one yields commands (or input ends)."""
+    def _read(self) -> str | None:
+        """The next line (None at the end of input); a script's lines are echoed."""
+        if self.script is not None:
+            if not self.script:
+                return None
+            line = self.script.pop(0).rstrip("\n")
+            console.print(f"steer> {line}", highlight=False, markup=False)
+            return line
+        try:
+            return console.input("steer> ")
+        except EOFError:
+            return None
+
+    def ask(self, ctx: SteerContext) -> list[Any]:
+        """Read lines until one changes the run (or input ends)."""
         while True:
-            try:
-                line = console.input("steer> ").strip()
-            except EOFError:
+            raw = self._read()
+            if raw is None:
                 console.print("(end of input: continuing to the end without more pauses)")
                 self.auto = True
                 return []
-            if line.startswith("/"):
+            line = raw.strip()
+            if self.script is not None and line.startswith("#"):
+                continue  # a comment in a script
+            name = line.split(" ", 1)[0].lower()
+            if name in LOCAL or line.lower().startswith("/heuristic list"):
                 done, commands = self.slash(line, ctx)
                 if done:
                     return commands
                 continue
             commands = self.interpret(line, ctx)
-            if commands:
+            if commands is not None:
                 return commands
 
-    def interpret(self, line: str, ctx: SteerContext) -> list[SteerCommand]:
+    def interpret(self, line: str, ctx: SteerContext) -> list[Any] | None:
+        """Actions to apply (``[]`` = just go on), or None: read the next line."""
         offset = self._round_attempts.get(ctx.round, 0)
         repairs = self.rt.config.repairs("steering")
         result = interpret(line, ctx, self.rt.llm, max_repairs=repairs, attempt_offset=offset)
@@ -233,6 +193,12 @@ class ChatLoop:
             self.rt.trace.write("agent_attempt", round=ctx.round, **record)
             for call in record.get("llm_calls") or []:
                 self.rt.trace.write("llm_call", **call)
+        answers = [
+            answer_question(self.rt.run_dir, c, ctx)
+            for c in result.commands
+            if c.action == "question"
+        ]
+        actions = [c for c in result.commands if c.action != "question"]
         self.rt.trace.write(
             "chat",
             round=ctx.round,
@@ -241,43 +207,50 @@ class ChatLoop:
             label=result.label,
             fallback_used=result.fallback_used,
             commands=[c.model_dump(mode="json") for c in result.commands],
+            answers=answers,
+            refused=result.refused,
         )
-        console.print(f"[dim]{escape(result.label)}:[/] {escape(result.reply)}", highlight=False)
-        if result.commands and result.label != OFFLINE_LABEL:
-            for text in describe(result.commands, ctx):
+        if not answers or actions:
+            console.print(
+                f"[dim]{escape(result.label)}:[/] {escape(result.reply)}", highlight=False
+            )
+        if actions and result.label != OFFLINE_LABEL:
+            for text in describe(actions, ctx):
                 console.print(f"  → {text}", highlight=False, markup=False)
-        if not result.commands:
-            console.print("(nothing applied; /help shows examples)")
-        return result.commands
+        for text in answers:
+            console.print(text, highlight=False, markup=False)
+        if changes_run(actions):
+            return [c for c in actions if c.action != "continue"]
+        if actions:  # continue / resume: go on unchanged
+            return []
+        if not answers:
+            console.print("(nothing changed; /help shows examples)")
+        return None
 
-    def slash(self, line: str, ctx: SteerContext) -> tuple[bool, list[SteerCommand]]:
-        """A local command: (advance now?, commands)."""
+    def slash(self, line: str, ctx: SteerContext) -> tuple[bool, list[Any]]:
+        """A read-only local command: (advance now?, actions)."""
         name, _, arg = line.partition(" ")
         name = name.lower()
-        if name in ("/quit", "/stop", "/exit"):
+        if name in ("/quit", "/exit"):
             self.rt.trace.write(
-                "chat", round=ctx.round, message=line, reply="stop", label="slash command"
-            )
+                "chat", round=ctx.round, message=line, reply="stop", label="slash command",
+                commands=[Stop().model_dump(mode="json")],
+            )  # fmt: skip
             console.print("stopping: the run writes its report now")
-            return True, [SteerCommand(action="stop")]
+            return True, [Stop()]
         if name == "/help":
             console.print(HELP, highlight=False, markup=False)
         elif name == "/front":
             v = self.values()
             rows = front_rows(v.get("candidates") or [], v.get("front") or [], self._objectives())
             console.print(front_table(rows, f"front ({len(rows)} architectures)"))
-        elif name == "/kb":
-            self._kb()
+        elif name == "/status":
+            console.print(steering_status(ctx), highlight=False, markup=False)
+        elif name in ("/kb", "/heuristic"):
+            console.print(kb_table(self.values().get("heuristics") or []))
         elif name == "/trace":
             self._trace(arg)
-        else:
-            console.print(
-                f"unknown command {name}; /help lists them", highlight=False, markup=False
-            )
         return False, []
-
-    def _kb(self) -> None:
-        console.print(kb_table(self.values().get("heuristics") or []))
 
     def _trace(self, arg: str) -> None:
         from agentnas.graph.trace import read_trace
@@ -289,6 +262,14 @@ class ChatLoop:
             return
         for e in read_trace(self.rt.run_dir / "trace.jsonl")[-max(n, 1) :]:
             console.print(trace_line(e), highlight=False, markup=False, soft_wrap=True)
+
+
+def read_script(path: Path) -> list[str]:
+    """The lines of a ``chat --script`` file (one message per line; ``#`` comments)."""
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read the chat script {path}: {exc}") from None
 
 
 # ---------------------------------------------------------------- commands
@@ -315,13 +296,23 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         out: OutOpt = None,
         config: ConfigOpt = None,
         resume: ResumeOpt = None,
+        script: Path | None = typer.Option(
+            None,
+            "--script",
+            help="read the messages from FILE, one per line, at the pauses; questions and "
+            "read-only commands are answered at the same pause; at the end of the file the "
+            "run goes on to its budget",
+        ),
     ) -> None:
         """Steer a search in conversation: it pauses after every round for your message.
 
-        End of input (Ctrl-D) continues to the end without more pauses; /help lists more."""
+        End of input (Ctrl-D) continues to the end without more pauses; /help lists more.
+
+        Example: agentnas chat --hardware hwnasbench:fpga --budget 60 --rounds 6"""
         from agentnas.graph.runner import RunSession
 
         settings = collect_settings(locals())
+        lines = read_script(script) if script is not None else None
         if resume is not None:
             refuse_with_resume(settings)
             console.print(f"resuming [bold]{resume}[/]")
@@ -338,7 +329,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             session = RunSession.start(cfg, run_dir)
         console.print(f"steering agent: {session.rt.llm.label} · /help for commands")
         try:
-            summary = ChatLoop(session).run()
+            summary = ChatLoop(session, script=lines).run()
         except KeyboardInterrupt:
             console.print(f"interrupted; continue with: agentnas chat --resume {run_dir}")
             raise
@@ -377,10 +368,16 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         text = " ".join(message).strip()
         ctx = context_from_trace(run_dir)
         result = interpret(text, ctx, make_llm(llm or "offline"))
-        commands = [c for c in result.commands if c.action != "continue"]
+        questions = [c for c in result.commands if c.action == "question"]
+        commands = [c for c in result.commands if c.action not in ("continue", "question")]
         if not result.commands:
             raise UserError(f"nothing to apply in {text!r}: {result.reply}")
-        console.print(f"[dim]{escape(result.label)}:[/] {escape(result.reply)}", highlight=False)
+        for q in questions:  # answered here, from the folder; nothing is sent to the run
+            console.print(answer_question(run_dir, q, ctx), highlight=False, markup=False)
+        if not questions or commands:
+            console.print(
+                f"[dim]{escape(result.label)}:[/] {escape(result.reply)}", highlight=False
+            )
         if not commands:
             console.print("nothing to change; steer.jsonl left as it is")
             return

@@ -16,13 +16,19 @@ from agentnas.commands.run import _fmt
 
 HELP = """\
 Type what you want, in plain words; it applies at this round boundary. Examples:
-  add 50 evaluations · 2 more rounds · budget to 200
-  focus on partitions 4 and 5 · focus on low latency · focus on all partitions
-  avoid avg_pool_3x3 near the output · rule: skip_connect at the output cuts latency
-  prefer 3x3 convs in the last edge · stop · (empty line) or go = continue
-Anything else becomes an instruction shown to every Designer.
-Slash commands: /help · /front (full front) · /kb (heuristics in scope) ·
-  /trace [N] (last N trace events) · /quit (stop: write the report and exit)
+  keep latency under 3 ms · energy below 5 mJ · accuracy at least 93 · clear the constraint
+  avoid avg_pool_3x3 near the output · no avg pools · prefer nor_conv_3x3 on edge 3<-2
+  focus on partitions 4 and 5 · focus on low latency · freeze p3 · unfreeze p3
+  add 50 evaluations · 2 more rounds · budget to 200 · pause · resume · stop
+  rule: skip_connect at the output cuts latency  (a heuristic in words, for the KB)
+  why was f1 chosen? · why is partition 5 slow?  (questions change nothing)
+  (empty line) or go = continue
+A message that maps to none of these is "not understood" and changes nothing.
+Slash commands: /constraint latency < 3 · /constraint clear · /avoid OP [near the output]
+  /prefer OP [EDGE] · /rules clear · /focus p1 p2|all · /freeze p3 · /unfreeze [p3]
+  /budget +50 · /rounds +2 · /pause · /resume · /stop · /why TARGET (cell, fN, pN, rN)
+  /heuristic add TEXT | edit ID TEXT | rm ID | list · /front · /status · /kb
+  /trace [N] (last N trace events) · /help · /quit (stop: write the report and exit)
 End of input (Ctrl-D) continues to the end without more pauses."""
 
 
@@ -64,11 +70,40 @@ def status_line(pause: dict[str, Any], ctx: SteerContext) -> str:
         f"{s.get('front_size', len(ctx.front))} · HV ratio {_fmt(s.get('hv_ratio'), '.4f')} · "
         f"IGD {_fmt(s.get('igd'), '.4f')} · LLM calls {s.get('llm_calls', 0)}"
     )
+    if s.get("constraint"):
+        line += (
+            f"\n[bold]constraint {s['constraint']}[/]: {s.get('feasible', 0)} cells satisfy it, "
+            f"front {s.get('front_constrained_size', 0)}, HV ratio "
+            f"{_fmt(s.get('hv_ratio_constrained'), '.4f')} (against the exact front of the "
+            f"cells that satisfy it)"
+        )
     if ctx.focus:
         line += f" · focus {ctx.focus}"
+    if ctx.frozen:
+        line += f" · frozen {ctx.frozen}"
+    full = [p for p in ctx.focus if p in ctx.full_partitions]
+    if full:
+        line += (
+            f"\n[yellow]focus partitions {full} have no cell left to propose (all evaluated, "
+            f"or none keeps the constraints and rules); their share goes to the others[/]"
+        )
     if pause.get("done"):
         line += "\n[yellow]limits reached: the run ends here unless you extend them[/]"
     return line
+
+
+def steering_status(ctx: SteerContext) -> str:
+    """What binds the search now (``/status``): limits, constraints, rules, focus."""
+    lines = [
+        f"round {ctx.round}: {ctx.evaluations}/{ctx.budget} evaluations, {ctx.rounds} rounds",
+        "constraints: " + (", ".join(c.text() for c in ctx.constraints) or "none"),
+        "rules: " + (", ".join(r.text() for r in ctx.rules) or "none"),
+        f"focus: {ctx.focus or 'all partitions'}; frozen: {ctx.frozen or 'none'}",
+        f"heuristics in scope: {ctx.heuristics}",
+    ]
+    if ctx.full_partitions:
+        lines.append(f"partitions with no cell left to propose: {ctx.full_partitions}")
+    return "\n".join(lines)
 
 
 def kb_table(records: list[dict[str, Any]]) -> Table:
@@ -105,9 +140,8 @@ def trace_line(e: dict[str, Any]) -> str:
         )
     elif kind == "steer":
         c = e.get("command") or {}
-        what = " ".join(
-            str(x) for x in (c.get("action"), c.get("amount") or "", c.get("partitions") or "")
-        )
+        keys = ("amount", "partitions", "metric", "op", "value", "edges", "id", "target")
+        what = " ".join(str(x) for x in [c.get("action"), *(c.get(k) for k in keys)] if x)
         what += f" {c.get('text', '')}".rstrip()
     elif kind == "chat":
         what = f"{e.get('message')!r} → {e.get('reply')} [{e.get('label')}]"

@@ -48,6 +48,14 @@ def results_help(run_dir: Path, objectives: list[str]) -> str:
     )
 
 
+def print_steer(round_: int, actions: list[Any]) -> None:
+    """One line per steering action that reached an autonomous run (``agentnas steer``)."""
+    from agentnas.agents.steering import SteerContext, describe
+
+    for line in describe(actions, SteerContext(round=round_)):
+        console.print(f"steer at round {round_}: {line}", highlight=False, markup=False)
+
+
 class RoundTable:
     """Prints one row per finished round (evaluations, front, HV ratio, IGD, LLM calls);
     optical runs add the front's best robust accuracy, lowest energy, mean degradation
@@ -94,6 +102,14 @@ class RoundTable:
             *[_fmt(stats[key], spec) for _, key, spec in optical],
         )
         console.print(table)
+        if stats.get("constraint"):  # the constrained front next to the unconstrained one
+            console.print(
+                f"      under {stats['constraint']}: front {stats.get('front_constrained_size')}"
+                f", HV ratio {_fmt(stats.get('hv_ratio_constrained'), '.4f')}, IGD "
+                f"{_fmt(stats.get('igd_constrained'), '.4f')} ({stats.get('feasible')} cells "
+                f"satisfy it)",
+                highlight=False,
+            )
         self.header_done = True
 
 
@@ -222,6 +238,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                         resume=resume,
                         on_round=RoundTable(f"agentnas run {resume}"),
                         executor=executor,
+                        on_steer=print_steer,
                     )
                 else:
                     result = search(
@@ -229,6 +246,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                         out=run_dir,
                         on_round=RoundTable("agentnas run"),
                         executor=executor,
+                        on_steer=print_steer,
                     )
                 summary = result.summary
         except KeyboardInterrupt:
