@@ -107,3 +107,26 @@ def test_compare_scores_every_method_against_one_union_front() -> None:
     ratios = [h for s in out.values() for h in s.hv_ratios]
     assert all(0.0 <= h <= 1.0 + 1e-9 for h in ratios) and max(ratios) > 0.5
     assert all(size >= 1 for s in out.values() for size in s.front_sizes)
+
+
+class _PickyOptics(_ToyOptics):
+    """Refuses every reck mesh with 32-port blocks, as the optical backend refuses a laser
+    feed above the waveguide's limit."""
+
+    def evaluate(self, arch: str) -> dict[str, float]:
+        from agentnas.tools.photonic.energy import InfeasibleDesign
+
+        if "mesh=reck" in arch and "k=32" in arch:
+            self.asked.append(arch)
+            raise InfeasibleDesign(f"{arch}: laser feed above 20 dBm")
+        return super().evaluate(arch)
+
+
+def test_infeasible_designs_spend_budget_and_stay_off_the_fronts() -> None:
+    out = compare(["random", "nsga2"], 80, [0], backend=_PickyOptics(), space="photonic-mlp")
+    runs = [r for s in out.values() for r in s.runs]
+    assert sum(r.n_infeasible for r in runs) > 0  # 1/6 of the space is refused
+    for r in runs:
+        assert len(r.cells) == 80  # refused designs cost their unit of budget
+        assert not any("mesh=reck" in a and "k=32" in a for a in r.front_cells())
+    assert all(np.isfinite(h) and 0.0 <= h <= 1.0 + 1e-9 for s in out.values() for h in s.hv_ratios)

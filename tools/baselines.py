@@ -96,6 +96,22 @@ METHODS: tuple[str, ...] = ("random", "re", "nsga2")
 NEEDS: dict[str, type] = {"random": SearchSpace, "re": EvolutionarySpace, "nsga2": EncodableSpace}
 
 
+def _finite(F: np.ndarray) -> np.ndarray:
+    """Rows of designs the hardware could build (infeasible ones carry +inf)."""
+    return F[np.all(np.isfinite(F), axis=1)] if len(F) else F
+
+
+def _scored(evaluate: Callable[[str], dict[str, float]], arch: str) -> dict[str, float] | None:
+    """Metrics of ``arch``, or None for a design the hardware refuses as infeasible (it
+    costs its unit of budget, like in the agent loop, and is never on a front)."""
+    try:
+        return evaluate(arch)
+    except UserError as exc:
+        if getattr(exc, "kind", "") == "infeasible":
+            return None
+        raise
+
+
 @dataclass
 class BaselineResult:
     """One run: the distinct architectures evaluated, in order, and their minimisation
@@ -110,19 +126,29 @@ class BaselineResult:
     indices: np.ndarray  # position of each in the space's enumeration (NB201: benchmark index)
     params: dict[str, float] = field(default_factory=dict)
 
+    def _front(self, n: int | None) -> np.ndarray:
+        ok = np.flatnonzero(np.all(np.isfinite(self.F[:n]), axis=1))
+        return ok[pareto_indices(self.F[ok])] if len(ok) else ok
+
     def front_indices(self, n: int | None = None) -> np.ndarray:
         """Enumeration indices of the non-dominated architectures among the first ``n``."""
-        return self.indices[:n][pareto_indices(self.F[:n])]
+        return self.indices[:n][self._front(n)]
 
     def front_cells(self, n: int | None = None) -> list[str]:
         """The non-dominated architectures among the first ``n`` evaluated."""
-        return [self.cells[i] for i in pareto_indices(self.F[:n])]
+        return [self.cells[i] for i in self._front(n)]
+
+    @property
+    def n_infeasible(self) -> int:
+        """Designs the hardware refused (their rows are +inf)."""
+        return int(np.sum(~np.all(np.isfinite(self.F), axis=1))) if len(self.F) else 0
 
     def hv_ratio(self, exact: ExactFront | np.ndarray, n: int | None = None) -> float:
-        return hv_ratio(self.F[:n], getattr(exact, "F", exact))
+        return hv_ratio(_finite(self.F[:n]), getattr(exact, "F", exact))
 
     def igd(self, exact: ExactFront | np.ndarray, n: int | None = None) -> float:
-        return igd(self.F[:n], getattr(exact, "F", exact))
+        found = _finite(self.F[:n])
+        return igd(found, getattr(exact, "F", exact)) if len(found) else float("inf")
 
 
 # --------------------------------------------------------------------------- entry
@@ -176,7 +202,8 @@ def make_problem(
     ev = Evaluator(sp, dataset, backend, [o.name for o in objs])
 
     def lookup(arch: str) -> np.ndarray:
-        return ev.min_matrix([ev.evaluate(arch)])[0]
+        metrics = _scored(ev.evaluate, arch)
+        return np.full(len(objs), np.inf) if metrics is None else ev.min_matrix([metrics])[0]
 
     return SearchProblem(sp, dataset, objs, lookup, ev.backend)
 
@@ -277,7 +304,9 @@ def _summaries(
         ref_F = exact_front(pb.space.name, pb.dataset, pb.objectives, pb.backend).F
         reference = "exact front"
     else:
-        every = np.vstack([r.F for rs in runs.values() for r in rs])
+        every = _finite(np.vstack([r.F for rs in runs.values() for r in rs]))
+        if not len(every):
+            raise UserError("every design evaluated was infeasible on this hardware")
         ref_F = every[pareto_indices(every)]
         reference = "union front"
     return {
@@ -340,11 +369,15 @@ def run_space_baseline(
     seen: dict[str, dict[str, float]] = {}
 
     def lookup(arch: str) -> np.ndarray:
-        seen[arch] = evaluator.evaluate(arch)
-        return evaluator.min_matrix([seen[arch]])[0]
+        metrics = _scored(evaluator.evaluate, arch)
+        if metrics is None:  # infeasible: spent, not returned (it has no metrics)
+            return np.full(len(evaluator.objectives), np.inf)
+        seen[arch] = metrics
+        return evaluator.min_matrix([metrics])[0]
 
     pb = SearchProblem(
         evaluator.space, evaluator.dataset, list(evaluator.objectives), lookup, evaluator.backend
     )
     result = run_baseline(method, budget, seed, problem=pb, **params)
-    return list(result.cells), [seen[a] for a in result.cells]
+    kept = [a for a in result.cells if a in seen]
+    return kept, [seen[a] for a in kept]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -49,12 +50,15 @@ def _summary_table(title: str, rows: list[tuple[str, BaselineSummary]]) -> Table
 def _print_fronts(summaries: dict[str, BaselineSummary], objs: list) -> None:
     """Size of each run's front and its extreme values, in the objectives' own units."""
     table = Table(title="fronts found (per seed): size, best of each objective")
-    for col in ("method", "seed", "front", *(o.name for o in objs)):
+    for col in ("method", "seed", "front", "infeasible", *(o.name for o in objs)):
         table.add_column(col, justify="right")
     for s in summaries.values():
         for run, size in zip(s.runs, s.front_sizes, strict=True):
-            best = [f"{run.F[:, j].min() * o.sign:.4g}" for j, o in enumerate(objs)]
-            table.add_row(s.method, str(run.seed), str(size), *best)
+            ok = run.F[np.all(np.isfinite(run.F), axis=1)]
+            best = [
+                f"{ok[:, j].min() * o.sign:.4g}" if len(ok) else "–" for j, o in enumerate(objs)
+            ]
+            table.add_row(s.method, str(run.seed), str(size), str(run.n_infeasible), *best)
     Console(width=max(Console().width, 120)).print(table)
 
 
