@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from test_designer import OFFLINE, SPACE, context
 
 from agentnas.agents import claim_use as cu
 from agentnas.agents.designer import design
@@ -20,7 +21,6 @@ from agentnas.memory.claim import Claim, claim_for_text, claim_id, pool
 from agentnas.memory.heuristic import Heuristic, Scope
 from agentnas.memory.knowledge_base import KnowledgeBase
 from agentnas.tools.spaces import nb201
-from tests.test_designer import OFFLINE, SPACE, context
 
 AVOID = "avoid avg_pool_3x3 on the edges into the output node"
 INTO_OUTPUT = (3, 4, 5)  # 3<-0, 3<-1, 3<-2

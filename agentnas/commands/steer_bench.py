@@ -77,7 +77,9 @@ def _mean(values: list[float]) -> str:
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    @bench.command("steering")
+    @bench.command(
+        "steering", epilog="Example: agentnas bench steering --seeds 10 --budget 60 --rounds 6"
+    )
     def steering(
         seeds: int = typer.Option(10, help="seeds per scenario"),
         budget: int = typer.Option(60, help="distinct evaluations per run"),
@@ -85,9 +87,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         scenarios: str = typer.Option("latency,energy,avoid", help="which scenarios"),
         baseline: bool = typer.Option(True, help="also run the same seeds without the line"),
     ) -> None:
-        """Obedience: share of the cells proposed after a steering line that satisfy it.
-
-        Example: agentnas bench steering --seeds 10 --budget 60 --rounds 6"""
+        """Obedience: share of the cells proposed after a steering line that satisfy it."""
         from agentnas.graph.config import RunConfig
         from agentnas.tools.errors import UserError
 
