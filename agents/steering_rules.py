@@ -355,9 +355,9 @@ _SMALL_TALK = re.compile(
 )
 _CELL = re.compile(r"\|[^\s]+\|")
 _TARGETS = (
-    (re.compile(r"\bf(\d+)\b", re.I), "f"),
-    (re.compile(r"\b(?:p|partition\s+)(\d+)\b", re.I), "p"),
-    (re.compile(r"\b(?:r|round\s+)(\d+)\b", re.I), "r"),
+    (re.compile(r"\b(?:front\s+(?:member|cell)?\s*#?|f)(\d+)\b", re.I), "f"),
+    (re.compile(r"\b(?:partition|part|p)\s*#?(\d+)\b", re.I), "p"),
+    (re.compile(r"\b(?:round|r)\s*#?(\d+)\b", re.I), "r"),
 )
 
 
@@ -369,7 +369,7 @@ def question_target(text: str) -> str:
     for pattern, prefix in _TARGETS:
         m = pattern.search(text)
         if m:
-            return f"{prefix}{m.group(1)}"
+            return f"{prefix}{int(m.group(1))}"
     return ""
 
 

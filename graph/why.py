@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from agentnas.agents.steering_rules import question_target as text_target
 from agentnas.graph.run_record import RunRecord, load_run
 from agentnas.graph.why_format import (
     cell_facts,
@@ -101,16 +102,9 @@ def resolve_target(record: RunRecord, target: str) -> tuple[Kind, str | int]:
     raise UserError(f"unknown target '{shown}'; give {valid_targets(record)}")
 
 
-_CELL_IN_TEXT = re.compile(r"\|[^\s|]+~\d+\|(?:\+?\|[^\s|]+~\d+\|)*")
-_WORD_TARGETS = (
-    (re.compile(r"\b(?:front\s+(?:member|cell)?\s*#?|f)(\d+)\b", re.I), "f"),
-    (re.compile(r"\b(?:partition|part|p)\s*#?(\d+)\b", re.I), "p"),
-    (re.compile(r"\b(?:round|r)\s*#?(\d+)\b", re.I), "r"),
-)
-
-
 def question_target(text: str, record: RunRecord | None = None) -> str | None:
-    """The TARGET a plain-words question is about, or None when it names none.
+    """The TARGET a plain-words question is about, or None when it names none: the
+    run's own cells first, then the steering parser's one text rule for the rest.
 
     A cell string wins (with ``record``: also any evaluated cell written in the text, e.g.
     a photonic ``h=64,32;k=4;bits=6``), then ``fN``, ``pN`` (``partition 5``), ``rN``
@@ -120,14 +114,7 @@ def question_target(text: str, record: RunRecord | None = None) -> str | None:
         for arch in sorted(record.by_arch, key=len, reverse=True):
             if arch in text:
                 return arch
-    m = _CELL_IN_TEXT.search(text)
-    if m:
-        return m.group(0)
-    for pattern, letter in _WORD_TARGETS:
-        m = pattern.search(text)
-        if m:
-            return f"{letter}{int(m.group(1))}"
-    return None
+    return text_target(text) or None
 
 
 # --------------------------------------------------------------------------- cells
