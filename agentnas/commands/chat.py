@@ -17,7 +17,6 @@ status and trace lines) is built by :mod:`agentnas.commands.chat_view`.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -39,31 +38,13 @@ from agentnas.commands.chat_view import (
     steering_status,
     trace_line,
 )
-from agentnas.commands.run import (
-    AccuracyOpt,
-    BackendOptionOpt,
-    BudgetOpt,
-    ConfigOpt,
-    DatasetOpt,
-    DedupeOpt,
-    HardwareOpt,
-    KbOpt,
-    LlmOpt,
-    MaxLlmCallsOpt,
-    ObjectivesOpt,
-    OnLlmFailureOpt,
-    OutOpt,
-    PartitionsOpt,
+from agentnas.commands.run_options import (
     ResumeOpt,
-    RoundsOpt,
-    SeedOpt,
-    SpaceOpt,
-    _fmt,
-    _llm_label,
-    collect_settings,
     refuse_with_resume,
     run_config,
+    with_run_options,
 )
+from agentnas.commands.run_text import done_line, new_run_dir, start_line
 from agentnas.commands.steer_context import context_from_state, context_from_trace
 from agentnas.tools.errors import UserError
 
@@ -277,24 +258,9 @@ def read_script(path: Path) -> list[str]:
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     @app.command()
+    @with_run_options
     def chat(
-        space: SpaceOpt = None,
-        dataset: DatasetOpt = None,
-        hardware: HardwareOpt = None,
-        objectives: ObjectivesOpt = None,
-        accuracy: AccuracyOpt = None,
-        llm: LlmOpt = None,
-        rounds: RoundsOpt = None,
-        budget: BudgetOpt = None,
-        seed: SeedOpt = None,
-        partitions: PartitionsOpt = None,
-        max_llm_calls: MaxLlmCallsOpt = None,
-        on_llm_failure: OnLlmFailureOpt = None,
-        kb: KbOpt = None,
-        dedupe_isomorphic: DedupeOpt = None,
-        backend_option: BackendOptionOpt = None,
-        out: OutOpt = None,
-        config: ConfigOpt = None,
+        settings: dict[str, Any],
         resume: ResumeOpt = None,
         script: Path | None = typer.Option(
             None,
@@ -311,7 +277,6 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         Example: agentnas chat --hardware hwnasbench:fpga --budget 60 --rounds 6"""
         from agentnas.graph.runner import RunSession
 
-        settings = collect_settings(locals())
         lines = read_script(script) if script is not None else None
         if resume is not None:
             refuse_with_resume(settings)
@@ -320,12 +285,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             run_dir = resume
         else:
             cfg = run_config(settings)
-            run_dir = out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-            console.print(
-                f"agentnas chat: {cfg.space} / {cfg.dataset or 'default dataset'} / "
-                f"{cfg.hardware}, budget "
-                f"{cfg.budget}, {cfg.rounds} rounds, llm: {_llm_label(cfg.llm)} → {run_dir}"
-            )
+            run_dir = new_run_dir(settings["out"])
+            console.print(start_line("agentnas chat", cfg, run_dir))
             session = RunSession.start(cfg, run_dir)
         console.print(f"steering agent: {session.rt.llm.label} · /help for commands")
         try:
@@ -337,11 +298,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             session.close()
         if not summary:
             raise UserError(f"run in {run_dir} did not finish")
-        console.print(
-            f"done: {summary['evaluations']} evaluations, front {summary['front_size']}, "
-            f"HV ratio {_fmt(summary['hv_ratio'], '.4f')}, IGD {_fmt(summary['igd'], '.4f')}, "
-            f"LLM: {summary['llm']}, files in {run_dir}/"
-        )
+        console.print(done_line(summary, run_dir))
 
     @app.command()
     def steer(

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agentnas.agents.steering import SteerContext
-from agentnas.commands.run import _fmt
+from agentnas.commands.run_text import fmt_value
 
 HELP = """\
 Type what you want, in plain words; it applies at this round boundary. Examples:
@@ -67,14 +67,14 @@ def status_line(pause: dict[str, Any], ctx: SteerContext) -> str:
     line = (
         f"[bold]round {pause['round']}[/] · {s.get('evaluations', ctx.evaluations)}/"
         f"{ctx.budget} evaluations · {ctx.round}/{ctx.rounds} rounds · front "
-        f"{s.get('front_size', len(ctx.front))} · HV ratio {_fmt(s.get('hv_ratio'), '.4f')} · "
-        f"IGD {_fmt(s.get('igd'), '.4f')} · LLM calls {s.get('llm_calls', 0)}"
+        f"{s.get('front_size', len(ctx.front))} · HV ratio {fmt_value(s.get('hv_ratio'), '.4f')} · "
+        f"IGD {fmt_value(s.get('igd'), '.4f')} · LLM calls {s.get('llm_calls', 0)}"
     )
     if s.get("constraint"):
         line += (
             f"\n[bold]constraint {s['constraint']}[/]: {s.get('feasible', 0)} cells satisfy it, "
             f"front {s.get('front_constrained_size', 0)}, HV ratio "
-            f"{_fmt(s.get('hv_ratio_constrained'), '.4f')} (against the exact front of the "
+            f"{fmt_value(s.get('hv_ratio_constrained'), '.4f')} (against the exact front of the "
             f"cells that satisfy it)"
         )
     if ctx.focus:
@@ -136,7 +136,7 @@ def trace_line(e: dict[str, Any]) -> str:
     elif kind == "select":
         what = (
             f"{e.get('evaluations')} evals, front {e.get('front_size')}, "
-            f"HV {_fmt(e.get('hv_ratio'), '.4f')}, IGD {_fmt(e.get('igd'), '.4f')}"
+            f"HV {fmt_value(e.get('hv_ratio'), '.4f')}, IGD {fmt_value(e.get('igd'), '.4f')}"
         )
     elif kind == "steer":
         c = e.get("command") or {}

@@ -11,9 +11,26 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from agentnas.commands.run_options import OPTION
+
 console = Console(width=140)  # wide enough for the tables when piped
 
 DEFAULT_METHODS = "agent,random,re,nsga2,nsga2@500"
+
+# the run options as the agent runs of a bench take them (declared in run_options)
+RoundsOpt = OPTION["rounds"].annotated("agent rounds (default: budget / 10)")
+LlmOpt = OPTION["llm"].annotated("LLM of agent-llm (openai:M, replay:F)")
+DatasetOpt = OPTION["dataset"].annotated("dataset (default: the space's)")
+AccuracyOpt = OPTION["accuracy"].annotated("table | zero-cost | backend")
+ObjectivesOpt = OPTION["objectives"].annotated(
+    "comma list (default: the space's; accuracy,latency,energy on pi5)"
+)
+BackendOptionOpt = OPTION["backend_option"].annotated(
+    "KEY=VALUE for simulating backends (repeatable)"
+)
+SpaceOpt = OPTION["space"].annotated(
+    "search space, e.g. package.module:Class (default: each device's own)"
+)
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -32,20 +49,14 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             "agent-no-reflection, agent-single-designer, agent-warm; METHOD@B runs at B only",
         ),
         out: str = typer.Option("bench-search", help="output folder (run again to resume)"),
-        rounds: int = typer.Option(None, help="agent rounds (default: budget / 10)"),
-        llm: str = typer.Option("offline", help="LLM of agent-llm (openai:M, replay:F)"),
-        dataset: str = typer.Option(None, help="dataset (default: the space's)"),
-        accuracy: str = typer.Option("table", help="table | zero-cost | backend"),
-        objectives: str = typer.Option(
-            None, help="comma list (default: the space's; accuracy,latency,energy on pi5)"
-        ),
-        backend_option: list[str] = typer.Option(
-            [], "--backend-option", help="KEY=VALUE for simulating backends (repeatable)"
-        ),
+        rounds: RoundsOpt = None,
+        llm: LlmOpt = "offline",
+        dataset: DatasetOpt = None,
+        accuracy: AccuracyOpt = "table",
+        objectives: ObjectivesOpt = None,
+        backend_option: BackendOptionOpt = None,
         executor: str = typer.Option("local", help="local | processes[:N] | ray[:ADDRESS]"),
-        space: str = typer.Option(
-            None, help="search space, e.g. package.module:Class (default: each device's own)"
-        ),
+        space: SpaceOpt = None,
         reference_budget: int = typer.Option(
             None, help="budget of the long NSGA-II reference run where no exact front exists"
         ),
@@ -69,7 +80,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             dataset=dataset,
             accuracy=accuracy,
             objectives=tuple(o.strip() for o in objectives.split(",")) if objectives else None,
-            backend_options=_options(backend_option),
+            backend_options=_options(backend_option or []),
             executor=executor,
             reference_budget=reference_budget,
             space=space,
