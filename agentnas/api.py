@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from agentnas.graph.config import RunConfig
+from agentnas.graph.config import CAP_FIELDS, RunConfig
 from agentnas.tools.errors import UserError
 from agentnas.tools.objectives import Objective, to_min_matrix
 
@@ -91,7 +91,9 @@ def search(
     ``settings`` are the other fields of :class:`~agentnas.graph.config.RunConfig`
     (``dataset``, ``objectives`` as a list or ``"accuracy,latency"``, ``rounds``,
     ``partitions``, ``accuracy``, ``kb``, ``max_llm_calls``, ``backend_options`` …);
-    ``config`` gives them all at once instead. ``out`` defaults to ``runs/<timestamp>``;
+    ``config`` gives them all at once instead. With ``resume``, only the caps
+    (``max_llm_calls``, ``token_budget``, ``cost_budget``, ``time_budget``) may be given,
+    each at least the run's own. ``out`` defaults to ``runs/<timestamp>``;
     ``executor`` (``local``, ``processes:N``, ``ray[:ADDRESS]`` or a live executor) says
     where evaluations run (results do not depend on it); ``on_steer(round, actions)`` is
     told of each steering action that reaches the run through RUN_DIR/steer.jsonl.
@@ -100,13 +102,19 @@ def search(
     from agentnas.graph.runner import resume_run, start_run
 
     if resume is not None:
+        caps = {k: settings.pop(k) for k in CAP_FIELDS if k in settings}
         given = {"space": space, "hardware": hardware, "budget": budget, "llm": llm,
                  "seed": seed, "out": out, "config": config, **settings}  # fmt: skip
         extra = [k for k, v in given.items() if v is not None]
         if extra:
-            raise UserError(f"resume continues with the run's own settings; drop {extra}")
+            raise UserError(
+                f"resume continues with the run's own settings (only its caps may be "
+                f"raised: {', '.join(CAP_FIELDS)}); drop {extra}"
+            )
         run_dir = Path(resume)
-        summary = resume_run(run_dir, on_round=on_round, executor=executor, on_steer=on_steer)
+        summary = resume_run(
+            run_dir, on_round=on_round, executor=executor, on_steer=on_steer, caps=caps
+        )
     else:
         if config is None:
             named = {"space": name_of(space), "hardware": name_of(hardware)}

@@ -79,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv, prog_name="agentnas")
     except UserError as exc:
         # escaped: a message may hold brackets ("[run]", "[0, 1]") that are not markup
-        _err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        return getattr(exc, "exit_code", 2)  # EndpointError: 3
+        prefix = getattr(exc, "prefix", "error")  # CapReached: "stopped"
+        _err.print(f"[bold red]{prefix}:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return getattr(exc, "exit_code", 2)  # EndpointError: 3, CapReached: 4
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)

@@ -53,7 +53,8 @@ def redact(text: str) -> str:
 
 
 class LLMBudgetExhausted(Exception):
-    """The run's ``--max-llm-calls`` is spent; agents fall back to the offline policy.
+    """A cap of the run (``--max-llm-calls``, tokens, cost, time) is spent: no request is
+    sent, and the role falls back to the offline policy for this call.
     ``tries``: requests this call had sent before the budget ran out."""
 
     def __init__(self, message: str, *, tries: int = 0) -> None:
@@ -126,11 +127,13 @@ class LLMBackend:
     """What the agents call. Subclasses implement :meth:`request`.
 
     ``calls`` counts the requests sent, retries included, and enforces ``max_calls`` under
-    a lock, so parallel Designers never overrun it. It starts from the run's earlier
-    requests (:meth:`resume_from`) so a resumed run shares one budget with the process
-    that was killed. ``on_request`` (set by the graph) journals each request before it is
-    sent. The run's accounting is :mod:`agentnas.agents.usage`; these counters only guard
-    the budget and describe this process."""
+    a lock, so parallel Designers never overrun it; ``caps`` (set by the graph:
+    :class:`~agentnas.agents.usage.Caps`) adds the token, cost and time limits, checked
+    before each request against these counters and ``clock()`` (the run's wall seconds).
+    The counters start from the run's earlier requests and tokens (:meth:`resume_from`)
+    so a resumed run shares one budget with the process that was killed. ``on_request``
+    (set by the graph) journals each request before it is sent. The run's accounting is
+    :mod:`agentnas.agents.usage`; these counters only guard the caps."""
 
     label: str = ""
     is_llm: bool = True
@@ -142,19 +145,38 @@ class LLMBackend:
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.on_request: Callable[[CallKey], None] | None = None
+        self.caps: Any = None  # agents.usage.Caps of the run, or None
+        self.clock: Callable[[], float] = lambda: 0.0
         self._lock = threading.Lock()
 
-    def resume_from(self, calls: int) -> None:
-        """Count ``calls`` requests an earlier process of the same run already sent."""
+    def resume_from(self, calls: int, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
+        """Count the requests and tokens an earlier process of the same run already spent."""
         with self._lock:
             self.calls = max(self.calls, int(calls))
+            self.prompt_tokens = max(self.prompt_tokens, int(prompt_tokens))
+            self.completion_tokens = max(self.completion_tokens, int(completion_tokens))
+
+    def spent(self) -> dict[str, int]:
+        """Run-wide requests and tokens as far as this process knows them."""
+        return {
+            "calls": self.calls,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+        }
+
+    def cap_reached(self) -> str | None:
+        """The cap (``max_calls`` or one of ``caps``) that is spent, in words, or None."""
+        if self.max_calls is not None and self.calls >= self.max_calls:
+            return f"LLM call budget of {self.max_calls} calls is spent"
+        if self.caps is None:
+            return None
+        return self.caps.reached(self.spent(), self.clock())
 
     def _reserve_call(self, key: CallKey, tries: int = 0) -> None:
         with self._lock:
-            if self.max_calls is not None and self.calls >= self.max_calls:
-                raise LLMBudgetExhausted(
-                    f"LLM call budget of {self.max_calls} calls is spent", tries=tries
-                )
+            spent = self.cap_reached()
+            if spent is not None:
+                raise LLMBudgetExhausted(spent, tries=tries)
             self.calls += 1
             if self.on_request is not None:
                 self.on_request(key)

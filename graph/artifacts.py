@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from agentnas.agents.hard_rules import Constraint, status_of
-from agentnas.agents.usage import add_usage, zero_usage
+from agentnas.agents.usage import Caps, add_usage, zero_usage
+from agentnas.graph.config import CAP_FIELDS
 from agentnas.graph.state import Candidate
-from agentnas.graph.trace import count_requests
+from agentnas.graph.trace import journal_usage
 from agentnas.tools.atomic_io import write_csv_atomic, write_json_atomic
 from agentnas.tools.csv_units import cell, column
 
@@ -120,9 +121,9 @@ def write_front(path: Path, front: list[Candidate], evaluator: Any) -> None:
 
 
 def rebuild_outputs(rt: Any, state: dict[str, Any]) -> None:
-    """``candidates.csv`` and ``front.csv`` from a checkpoint's values (the state is the
-    truth; these files are views of it). Files that already hold the right bytes are left
-    alone."""
+    """``candidates.csv``, ``front.csv`` and ``rounds.csv`` from a checkpoint's values (the
+    state is the truth; these files are views of it). Files that already hold the right
+    bytes are left alone."""
     cands = state.get("candidates", [])
     failed = state.get("failed", [])
     on_front = set(state.get("front", []))
@@ -137,6 +138,11 @@ def rebuild_outputs(rt: Any, state: dict[str, Any]) -> None:
     for name, members in outputs:
         rows = [c for c in cands if c["arch"] in members]
         _write_if_changed(rt.run_dir / name, lambda p, r=rows: write_front(p, r, rt.evaluator))
+    if state.get("history"):
+        _write_if_changed(
+            rt.run_dir / "rounds.csv",
+            lambda p: write_rounds(p, state["history"], state.get("llm_usage_split"), rt.config),
+        )
 
 
 def _write_if_changed(path: Path, write: Any) -> None:
@@ -160,7 +166,8 @@ def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
     last = state["history"][-1] if state.get("history") else {}
     usage = add_usage(zero_usage(), state.get("llm_usage"))
     if rt.llm.is_llm:  # requests of work a kill interrupted are only in the trace's journal
-        usage["calls"] = max(usage["calls"], count_requests(rt.trace.path))
+        for k, v in journal_usage(rt.trace.path).items():
+            usage[k] = max(usage[k], v)  # type: ignore[literal-required]
     summary: dict[str, Any] = {
         "space": rt.config.space,
         "dataset": ev.dataset,
@@ -180,6 +187,7 @@ def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
         "prompt_tokens": usage["prompt_tokens"],
         "completion_tokens": usage["completion_tokens"],
         "llm_usage": usage,
+        **_costs(rt.config, usage, state),
         "designer_fallbacks": len(state.get("fallbacks", [])),
         "heuristics_in_kb": len(state.get("heuristics", [])),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -211,6 +219,36 @@ def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
+def _costs(cfg: Any, usage: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    """Tokens (and USD, with a price table) per role, the total cost, the caps in force,
+    the caps reached (the offline policy went on after them) and the run's wall time."""
+    caps = Caps.of(cfg)
+    roles = {}
+    for role, u in sorted(((state.get("llm_usage_split") or {}).get("roles") or {}).items()):
+        row: dict[str, Any] = {"tokens_in": u.get("prompt_tokens", 0),
+                               "tokens_out": u.get("completion_tokens", 0), **u}  # fmt: skip
+        cost = caps.cost(u)
+        if cost is not None:
+            row["cost_usd"] = round(cost, 6)
+        roles[role] = row
+    out: dict[str, Any] = {
+        "tokens_in": usage["prompt_tokens"],
+        "tokens_out": usage["completion_tokens"],
+        "llm_usage_by_role": roles,
+        "wall_s": round(float(state.get("wall_s") or 0.0), 3),
+    }
+    cost = caps.cost(usage)
+    if cost is not None:
+        out["cost_usd"] = round(cost, 6)
+        out["prices_usd_per_million"] = {"input": cfg.price_in, "output": cfg.price_out}
+    limits = {k: getattr(cfg, k) for k in CAP_FIELDS if getattr(cfg, k) is not None}
+    if limits:
+        out["caps"] = limits
+    if state.get("caps_reached"):
+        out["caps_reached"] = state["caps_reached"]
+    return out
+
+
 ROUND_COLUMNS = (
     "round",
     "evaluations",
@@ -224,24 +262,47 @@ ROUND_COLUMNS = (
     "completion_tokens",
     "fallbacks",
     "seconds",
+    "tokens_in",
+    "tokens_out",
 )
-"""``rounds.csv`` layout. ``evaluations``, ``llm_calls`` and the tokens are totals so far;
-``new_evaluations`` is what the round added; ``constraint`` is what was in force while
-the round was designed ("" = none). Other slices add columns after these."""
+"""``rounds.csv`` layout. ``evaluations``, ``llm_calls``, ``prompt_tokens`` and
+``completion_tokens`` are totals so far; ``new_evaluations`` is what the round added;
+``constraint`` is what was in force while the round was designed ("" = none);
+``tokens_in`` / ``tokens_out`` are the round's own tokens (its Designers, its Reflector,
+the steering after it; round 0: the Partitioner), followed by ``cost_usd`` when the run
+has a price table. Other slices add columns after these."""
 
 
-def write_rounds(path: Path, history: list[dict[str, Any]]) -> None:
+def write_rounds(
+    path: Path,
+    history: list[dict[str, Any]],
+    split: dict[str, Any] | None = None,
+    cfg: Any = None,
+) -> None:
     """One row per round of ``history`` (RoundStats dicts, oldest first; a round given
-    twice keeps its last row). Keys beyond :data:`ROUND_COLUMNS` become extra columns."""
+    twice keeps its last row), with each round's tokens from ``split`` (the state's
+    ``llm_usage_split``) and, when ``cfg`` has prices, their cost. Keys beyond
+    :data:`ROUND_COLUMNS` become extra columns."""
     by_round: dict[int, dict[str, Any]] = {}
     for h in history:
         by_round[int(h["round"])] = h
     rows = [by_round[r] for r in sorted(by_round)]
-    extra = sorted({k for h in rows for k in h} - set(ROUND_COLUMNS))
-    header = [*ROUND_COLUMNS, *extra]
+    caps = Caps.of(cfg) if cfg is not None else Caps()
+    priced = ["cost_usd"] if caps.priced else []
+    extra = sorted({k for h in rows for k in h} - set(ROUND_COLUMNS) - set(priced))
+    header = [*ROUND_COLUMNS, *priced, *extra]
+    spent = (split or {}).get("rounds") or {}
     out, before = [], 0
     for h in rows:
-        row = {**h, "new_evaluations": h["evaluations"] - before}
+        u = spent.get(str(h["round"])) or {}
+        row = {
+            **h,
+            "new_evaluations": h["evaluations"] - before,
+            "tokens_in": int(u.get("prompt_tokens", 0)),
+            "tokens_out": int(u.get("completion_tokens", 0)),
+        }
+        if priced:
+            row["cost_usd"] = round(caps.cost(u) or 0.0, 6)
         before = h["evaluations"]
         out.append(["" if row.get(k) is None else row.get(k, "") for k in header])
     write_csv_atomic(path, header, out)

@@ -34,7 +34,15 @@ LIMITS: dict[str, tuple[float, float]] = {
     "max_concurrency": (1, 256),
     "max_repairs": (0, 100),
     "llm_timeout_s": (0.001, 86_400),
+    "token_budget": (0, 10**15),
+    "cost_budget": (0, 10**9),
+    "time_budget": (0, 10**9),
+    "price_in": (0, 10**6),
+    "price_out": (0, 10**6),
 }
+
+CAP_FIELDS = ("max_llm_calls", "token_budget", "cost_budget", "time_budget")
+"""The run-wide limits on model use; the only settings a ``--resume`` may change (raise)."""
 
 
 class RunConfig(BaseModel):
@@ -54,6 +62,15 @@ class RunConfig(BaseModel):
     partitions: int = 6  # K
     seed_per_partition: int = 2
     max_llm_calls: int | None = None
+    # run-wide caps (agents.usage.Caps): input+output tokens, USD at the price table, wall
+    # seconds; reaching one stops the run at a round boundary (or, with on_llm_failure
+    # "fallback", the offline policy goes on)
+    token_budget: int | None = None
+    cost_budget: float | None = None
+    time_budget: float | None = None
+    # the price table of the run's model: USD per million input / output tokens
+    price_in: float | None = None
+    price_out: float | None = None
     max_concurrency: int = 4
     max_repairs: int = 2  # the Designer's repairs after an invalid answer
     # any role's repairs, e.g. {"partitioner": 2}; unset roles use DEFAULT_MAX_REPAIRS
@@ -147,6 +164,15 @@ class RunConfig(BaseModel):
         if v not in KNOWLEDGE_CHOICES:
             raise ValueError(f"must be one of {', '.join(KNOWLEDGE_CHOICES)}")
         return v
+
+    @model_validator(mode="after")
+    def _cost_needs_prices(self) -> RunConfig:
+        if self.cost_budget is not None and self.price_in is None and self.price_out is None:
+            raise ValueError(
+                "a cost budget needs the model's prices: --price-in and --price-out (USD per "
+                "million input / output tokens), or a [prices] table in --config"
+            )
+        return self
 
     @model_validator(mode="after")
     def _accuracy_fits_space(self) -> RunConfig:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agentnas.agents.schemas import Partition, partition_of
+from agentnas.graph.budgets import RunClock
 from agentnas.graph.config import RunConfig
 from agentnas.graph.trace import TraceWriter
 from agentnas.tools.evaluation import Evaluator
@@ -38,6 +39,7 @@ class RunContext:
     kb_lock: threading.Lock = field(default_factory=threading.Lock)
     run_lock: Any = None  # open RUN_DIR/.lock file holding this process's flock
     executor: Any = None  # tools.executor.Executor evaluating batches (None: in-process)
+    clock: RunClock = field(default_factory=RunClock)  # the run's wall seconds, run-wide
 
     @cached_property
     def space(self) -> Any:

@@ -29,6 +29,7 @@ from agentnas.agents.schemas import (
     ReflectorContext,
 )
 from agentnas.agents.steering import parse_command
+from agentnas.agents.usage import split_usage
 from agentnas.graph.allocation import allocate_children
 from agentnas.graph.artifacts import (
     FRONT_CONSTRAINED,
@@ -38,6 +39,7 @@ from agentnas.graph.artifacts import (
     write_rounds,
     write_summary,
 )
+from agentnas.graph.budgets import at_boundary
 from agentnas.graph.candidates import deltas, evaluate_candidates, scored
 from agentnas.graph.context import RunContext
 from agentnas.graph.knowledge import (
@@ -148,6 +150,7 @@ def partition_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str
         "rules": [],
         "paused": False,
         "llm_usage": usage,
+        "llm_usage_split": split_usage("partitioner", 0, usage),
         "done": False,
     }
 
@@ -208,7 +211,12 @@ def select_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, A
     constraints = constraints_of(state)
     front_c, constrained = constrained_front(rt, cands, constraints)
     stats.update(constrained, seconds=round(time.perf_counter() - t0, 3))
-    write_rounds(rt.run_dir / "rounds.csv", [*state.get("history", []), stats])
+    write_rounds(
+        rt.run_dir / "rounds.csv",
+        [*state.get("history", []), stats],
+        state.get("llm_usage_split"),
+        rt.config,
+    )
     write_candidates(
         rt.run_dir / "candidates.csv", cands, rt.evaluator, state.get("failed", []), constraints
     )
@@ -235,6 +243,7 @@ def select_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, A
         "archives": archives,
         "history": [stats],
         "done": done,
+        "wall_s": rt.clock(),
     }
 
 
@@ -242,9 +251,10 @@ def reflect_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, 
     rt = runtime.context
     cfg = rt.config
     rnd = state["round"]
+    capped = at_boundary(rt, state)  # a spent cap stops the run here (or is recorded)
     if cfg.knowledge != "on":  # ablations: the knowledge base is never updated
         rt.trace.write("reflect_skipped", round=rnd, knowledge=cfg.knowledge)
-        return {}
+        return {**capped, "wall_s": rt.clock()}
     by_arch = {c["arch"]: c for c in state["candidates"]}
     front = set(state["front"])
     outcomes = []
@@ -296,7 +306,13 @@ def reflect_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, 
         decided_by=rt.llm.label,
         fallback_used=result.fallback_used,
     )
-    return {"heuristics": records, "llm_usage": usage}
+    return {
+        **capped,
+        "heuristics": records,
+        "llm_usage": usage,
+        "llm_usage_split": split_usage("reflector", rnd, usage),
+        "wall_s": rt.clock(),
+    }
 
 
 def steer_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -307,6 +323,7 @@ def steer_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, An
     cfg = rt.config
     rnd = state["round"]
     steering_usage = None
+    capped = at_boundary(rt, state)  # a spent cap stops the run here (or is recorded)
     commands, seen = _read_steering(rt, rnd, state.get("instructions_seen", 0))
     if rt.interactive:
         answer = interrupt(
@@ -330,6 +347,7 @@ def steer_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, An
         updates, kb_changes = apply_commands(state, commands, len(state["partitions"]))
     if steering_usage:
         updates["llm_usage"] = steering_usage
+        updates["llm_usage_split"] = split_usage("steering", rnd, steering_usage)
     for c in commands:
         rt.trace.write("steer", round=rnd, command=c.model_dump(mode="json"))
     if kb_changes.add or kb_changes.revise or kb_changes.retire:
@@ -339,7 +357,7 @@ def steer_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, An
             )
         rt.trace.write("kb_changes", round=rnd, changes=changes, decided_by="user")
         updates["heuristics"] = records
-    return {**updates, "round": rnd + 1, "instructions_seen": seen}
+    return {**capped, **updates, "round": rnd + 1, "instructions_seen": seen, "wall_s": rt.clock()}
 
 
 def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -429,6 +447,7 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
         "candidates": redact(out),
         "failed": redact(failed),
         "llm_usage": usage,
+        "llm_usage_split": split_usage("designer", rnd, usage),
         "fallbacks": redact(fallbacks),
         "barren": barren,
     }

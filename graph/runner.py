@@ -21,9 +21,9 @@ from pydantic import ValidationError
 from agentnas.graph.build import CHECKPOINT_FILE, THREAD, build_graph, open_checkpointer
 from agentnas.graph.config import RunConfig, describe_error
 from agentnas.graph.context import RunContext
-from agentnas.graph.trace import TraceWriter, count_requests
+from agentnas.graph.trace import TraceWriter, journal_usage
 from agentnas.tools.atomic_io import write_json_atomic, write_text_atomic
-from agentnas.tools.errors import EndpointError, UserError
+from agentnas.tools.errors import CapReached, EndpointError, UserError
 from agentnas.tools.evaluation import Evaluator
 from agentnas.tools.folder_format import check_format, write_format
 from agentnas.tools.spaces.registry import default_objectives
@@ -55,7 +55,7 @@ def make_runtime(
     trace = TraceWriter(run_dir / "trace.jsonl")
     if llm.is_llm:  # journal each request before it is sent (see _count_spent_calls)
         llm.on_request = lambda key: trace.write("llm_request", **key.model_dump())
-    return RunContext(
+    rt = RunContext(
         config=cfg,
         run_dir=run_dir,
         evaluator=evaluator,
@@ -65,6 +65,11 @@ def make_runtime(
         on_round=on_round,
         executor=executor,
     )
+    from agentnas.agents.usage import Caps
+
+    llm.caps = Caps.of(cfg)  # token, cost and time caps, checked before each request
+    llm.clock = rt.clock
+    return rt
 
 
 def _open_executor(spec: Any, evaluator: Evaluator) -> Any:
@@ -231,12 +236,17 @@ def _resumed_runtime(
     on_round: Callable[[dict[str, Any]], None] | None,
     llm: Any,
     executor: Any = None,
+    caps: dict[str, Any] | None = None,
     **trace_fields: Any,
 ) -> RunContext:
     """Check the folder (config, checkpoint) before touching it: a refused resume writes
-    nothing, not even a trace line."""
+    nothing, not even a trace line. ``caps``: larger caps for the rest of the run
+    (:func:`~agentnas.graph.budgets.raise_caps`), stored in ``config.json``."""
+    from agentnas.graph.budgets import raise_caps
+
     run_dir = Path(run_dir)
-    cfg = read_config(run_dir)
+    old = read_config(run_dir)
+    cfg = raise_caps(old, caps or {})
     check_checkpoint(run_dir)
     evaluator, llm = _validated(cfg, llm)  # e.g. a replay file that has gone since
     ex = _open_executor(executor, evaluator)
@@ -257,6 +267,10 @@ def _resumed_runtime(
             ex.close()
         raise
     rt.run_lock = lock
+    raised = {k: v for k, v in cfg.model_dump().items() if v != getattr(old, k)}
+    if raised:
+        write_json_atomic(run_dir / CONFIG_FILE, cfg.model_dump(mode="json"))
+        rt.trace.write("caps_raised", caps=raised)
     rt.trace.write("run_resume", llm=rt.llm.label, **trace_fields)
     return rt
 
@@ -317,10 +331,12 @@ def resume_run(
     llm: Any = None,
     executor: Any = None,
     on_steer: OnSteer | None = None,
+    caps: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Continue a run; the executor may differ from the one it started on (results do
-    not depend on it)."""
-    rt = _resumed_runtime(run_dir, on_round, llm, executor)
+    not depend on it). ``caps``: larger run-wide caps (``max_llm_calls``,
+    ``token_budget``, ``cost_budget``, ``time_budget``) for a run a cap stopped."""
+    rt = _resumed_runtime(run_dir, on_round, llm, executor, caps)
     rt.on_steer = on_steer
     return _drive(rt, _first_input_of_resume(rt), executor)
 
@@ -341,7 +357,7 @@ def _drive(rt: RunContext, first_input: dict[str, Any] | None, given: Any = None
         config = {**THREAD, "max_concurrency": rt.config.max_concurrency, "recursion_limit": 10_000}
         _count_spent_calls(rt, graph, config)
         if first_input is not None or unfinished(graph.get_state(config)):
-            with _endpoint_stop(rt):
+            with _endpoint_stop(rt), _clock(rt, graph, config):
                 graph.invoke(first_input, config, context=rt, durability=DURABILITY)
         return _final_summary(rt, graph, config)
     except BaseException:
@@ -364,14 +380,26 @@ def _is_executor(value: Any) -> bool:
 
 @contextmanager
 def _endpoint_stop(rt: RunContext) -> Iterator[None]:
-    """A dead LLM endpoint stops the run where it is: the last checkpoint stays the resume
-    point, the trace says why, and the one-line error names the folder to resume."""
+    """A dead LLM endpoint, or a spent cap at a round boundary, stops the run where it
+    is: the last checkpoint stays the resume point, the trace says why, and the one-line
+    message names the folder to resume."""
     try:
         yield
-    except EndpointError as exc:
+    except (EndpointError, CapReached) as exc:
         message = str(exc).replace("RUN_DIR", str(rt.run_dir))
         rt.trace.write("run_stopped", reason=message, exit_status=exc.exit_code)
-        raise EndpointError(message) from None
+        raise type(exc)(message) from None
+
+
+@contextmanager
+def _clock(rt: RunContext, graph: Any, config: dict[str, Any]) -> Iterator[None]:
+    """Run the run's wall clock (``--time-budget``) while the graph runs, from the
+    checkpointed ``wall_s``."""
+    rt.clock.start(graph.get_state(config).values.get("wall_s") or 0.0)
+    try:
+        yield
+    finally:
+        rt.clock.stop()
 
 
 def unfinished(snap: Any) -> bool:
@@ -383,13 +411,19 @@ def unfinished(snap: Any) -> bool:
 
 
 def _count_spent_calls(rt: RunContext, graph: Any, config: dict[str, Any]) -> None:
-    """Start the backend's budget where the run stands: the requests its checkpointed
-    usage counts, or more if the trace journalled requests of work a kill interrupted
-    before it reached the checkpoint. ``--max-llm-calls`` is thus one budget per run."""
+    """Start the backend's caps where the run stands: the requests and tokens its
+    checkpointed usage counts, or more if the trace journalled work a kill interrupted
+    before it reached the checkpoint. Every cap is thus one budget per run."""
     if not rt.llm.is_llm:
         return
     usage = graph.get_state(config).values.get("llm_usage") or {}
-    rt.llm.resume_from(max(int(usage.get("calls", 0)), count_requests(rt.trace.path)))
+    journal = journal_usage(rt.trace.path)
+    rt.llm.resume_from(
+        *(
+            max(int(usage.get(k, 0)), journal[k])
+            for k in ("calls", "prompt_tokens", "completion_tokens")
+        )
+    )
 
 
 def _final_summary(rt: RunContext, graph: Any, config: dict[str, Any]) -> dict[str, Any]:
@@ -457,8 +491,9 @@ class RunSession:
         run_dir: Path,
         llm: Any = None,
         on_round: Callable[[dict[str, Any]], None] | None = None,
+        caps: dict[str, Any] | None = None,
     ) -> RunSession:
-        rt = _resumed_runtime(run_dir, on_round, llm, interactive=True)
+        rt = _resumed_runtime(run_dir, on_round, llm, caps=caps, interactive=True)
         return cls(rt, _first_input_of_resume(rt))
 
     def advance(
@@ -487,7 +522,7 @@ class RunSession:
         else:
             self.finished = True
             return {"paused": False, "summary": self._summary()}
-        with _endpoint_stop(self.rt):
+        with _endpoint_stop(self.rt), _clock(self.rt, self.graph, self.config):
             self.graph.invoke(arg, self.config, context=self.rt, durability=DURABILITY)
         snap = self.graph.get_state(self.config)
         if snap.interrupts:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, NotRequired, TypedDict
 
-from agentnas.agents.usage import LLMUsage, add_usage
+from agentnas.agents.usage import LLMUsage, UsageSplit, add_split, add_usage
 
 
 class Candidate(TypedDict):
@@ -58,6 +58,11 @@ class SearchState(TypedDict, total=False):
     # run-wide model requests, retries, repairs, fallbacks and tokens (agents/usage.py):
     # checkpointed, so a resumed run keeps counting where the killed one stopped
     llm_usage: Annotated[LLMUsage, add_usage]
+    # the same figures by role and by round ({"roles": {...}, "rounds": {"3": ...}})
+    llm_usage_split: Annotated[UsageSplit, add_split]
+    wall_s: float  # wall seconds the run has been driven, every process (graph.budgets)
+    # caps reached while the offline policy went on (on_llm_failure "fallback")
+    caps_reached: Annotated[list[dict[str, Any]], operator.add]
     instructions_seen: int  # lines of RUN_DIR/steer.jsonl already applied
     limits: dict[str, int]  # {"budget", "rounds"}: config values, extended by steering
     focus: list[int]  # partitions that get the budget (empty = all)

@@ -158,3 +158,22 @@ def count_requests(path: Path) -> int:
     request is sent): what a run has spent of its ``--max-llm-calls``, including requests
     of work a kill interrupted before its result reached the checkpoint."""
     return sum(1 for e in read_trace(path) if e.get("event") == "llm_request")
+
+
+def journal_usage(path: Path) -> dict[str, int]:
+    """Run-wide ``calls`` and tokens as the trace records them: requests journalled before
+    they were sent, tokens of every answer in its ``llm_call`` record (written when its
+    role finished). They include work a kill interrupted before its result reached the
+    checkpoint, which the checkpointed usage lacks."""
+    calls = prompt = completion = 0
+    for e in read_trace(path):
+        kind = e.get("event")
+        if kind == "llm_request":
+            calls += 1
+        elif kind == "llm_call" and isinstance(e.get("answer"), dict):
+            try:
+                prompt += int(e["answer"].get("prompt_tokens", 0))
+                completion += int(e["answer"].get("completion_tokens", 0))
+            except (TypeError, ValueError):
+                continue
+    return {"calls": calls, "prompt_tokens": prompt, "completion_tokens": completion}

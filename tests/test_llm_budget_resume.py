@@ -52,6 +52,7 @@ def _cfg() -> RunConfig:
         seed=3,
         max_concurrency=1,
         max_llm_calls=BUDGET,
+        on_llm_failure="fallback",  # the offline policy goes on once the budget is spent
         llm="openai:stands-for-the-fake",  # what config.json records; the fake is passed in
     )
 

@@ -19,3 +19,13 @@ class EndpointError(UserError):
     (bad input is 2), and ``--resume`` continues once the endpoint is back."""
 
     exit_code = 3
+
+
+class CapReached(UserError):
+    """A cap on model use (``--max-llm-calls``, ``--token-budget``, ``--cost-budget``,
+    ``--time-budget``) is spent: the run stopped at a round boundary, checkpointed, with
+    exit status 4; ``--resume`` with a larger cap continues it. Not an error of the user's
+    input, so the CLI says "stopped:" rather than "error:"."""
+
+    exit_code = 4
+    prefix = "stopped"
