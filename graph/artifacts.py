@@ -177,6 +177,8 @@ def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
         "llm": rt.llm.label,
         "is_llm": rt.llm.is_llm,
         "evaluations": len(cands),
+        # every attempt spends budget: the evaluated cells plus failed/infeasible ones
+        "attempted": len(cands) + len(state.get("failed", [])),
         "budget": state.get("limits", {}).get("budget", rt.config.budget),
         "rounds": last.get("round", 0),
         "front_size": len(state.get("front", [])),

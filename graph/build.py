@@ -1,8 +1,9 @@
 """Wiring: the StateGraph and its SQLite checkpointer.
 
-partition → seed → select → steer → design[p] (Send) → select → reflect → steer → …
-→ report. ``select`` decides when the budget or the rounds are spent; ``steer`` either
-fans out one Designer per partition or goes to ``report``.
+partition → seed → select → steer → design[p] (Send) → refill → select → reflect →
+steer → … → report. ``select`` decides when the budget or the rounds are spent; ``steer``
+either fans out one Designer per partition or goes to ``report``; ``refill`` sends a
+share that barren partitions left unused back to ``design`` (other partitions).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def build_graph(checkpointer: SqliteSaver | None) -> Any:
     g.add_node("reflect", nodes.reflect_node)
     g.add_node("steer", nodes.steer_node)
     g.add_node("design", nodes.design_node)
+    g.add_node("refill", nodes.refill_node)
     g.add_node("report", nodes.report_node)
     g.add_edge(START, "partition")
     g.add_edge("partition", "seed")
@@ -58,6 +60,7 @@ def build_graph(checkpointer: SqliteSaver | None) -> Any:
     g.add_conditional_edges("select", nodes.route_after_select, ["steer", "reflect"])
     g.add_edge("reflect", "steer")
     g.add_conditional_edges("steer", nodes.route_after_steer, ["design", "report"])
-    g.add_edge("design", "select")
+    g.add_edge("design", "refill")
+    g.add_conditional_edges("refill", nodes.route_after_design, ["design", "select"])
     g.add_edge("report", END)
     return g.compile(checkpointer=checkpointer)

@@ -64,6 +64,14 @@ def evaluate_candidates(
     return cands, failed
 
 
+def attempts(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every evaluation attempted so far: the evaluated candidates (``ok`` or flagged for a
+    constraint), then those that failed after their retries or that the hardware refused
+    (``infeasible``). Each spends one unit of the budget and fills its partition; an
+    invalid architecture (refused before any evaluation) is not an attempt."""
+    return [*state.get("candidates", []), *state.get("failed", [])]
+
+
 def _candidate(arch: str, metrics: dict[str, float], info: dict[str, Any]) -> Candidate:
     cand: Candidate = {
         "arch": arch,

@@ -1,7 +1,8 @@
 """The graph's nodes: small functions over the state that call agents and tools.
 
-partition -> seed -> select -> steer -> design[p] (Send, in parallel) -> select ->
-reflect -> steer -> … -> report. Each node returns only what it changes; every decision
+partition -> seed -> select -> steer -> design[p] (Send, in parallel) -> refill ->
+(design[p] again for a share left unused under the user's rules) -> select -> reflect ->
+steer -> … -> report. Each node returns only what it changes; every decision
 goes to the trace. Nodes are module-level functions of the state and LangGraph's
 ``runtime``, whose ``context`` is the run's :class:`RunContext` (LLM, KB, evaluator,
 trace); the routing functions that follow ``select`` and ``steer`` sit beside them.
@@ -40,7 +41,7 @@ from agentnas.graph.artifacts import (
     write_summary,
 )
 from agentnas.graph.budgets import at_boundary
-from agentnas.graph.candidates import deltas, evaluate_candidates, scored
+from agentnas.graph.candidates import attempts, deltas, evaluate_candidates, scored
 from agentnas.graph.context import RunContext
 from agentnas.graph.knowledge import (
     apply_reflection,
@@ -198,6 +199,7 @@ def select_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, A
     stats = {
         "round": rnd,
         "evaluations": len(cands),
+        "attempted": len(attempts(state)),  # what the budget counts (failures included)
         "front_size": len(front),
         "hv_ratio": hv,
         "igd": igd,
@@ -232,9 +234,9 @@ def select_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, A
         rt.on_round(stats)
     limits = state["limits"]
     done = (
-        len(cands) >= limits["budget"]
+        stats["attempted"] >= limits["budget"]
         or rnd >= limits["rounds"]
-        or _exhausted(state, cands)
+        or _exhausted(state)
         or bool(state.get("done"))
     )
     return {
@@ -437,11 +439,17 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
     ]
     out, failed = evaluate_candidates(rt, proposals)  # one batch on the executor
     barren = []
-    if (ctx.constraints or ctx.rules) and len(result.children) < task["n_children"]:
-        # no cell of this partition keeps the user's rules: its budget goes elsewhere
-        barren.append({"round": rnd, "partition": p.id})
-        rt.trace.write("partition_barren", round=rnd, partition=p.id,
-                       asked=task["n_children"], proposed=len(result.children))  # fmt: skip
+    wave = task.get("wave", 0)
+    proposed = min(len(result.children), task["n_children"])
+    if (ctx.constraints or ctx.rules) and proposed < task["n_children"]:
+        # no cell of this partition keeps the user's rules: the refill node hands its
+        # unused share to the partitions that can still take it, this round
+        barren.append(
+            {"round": rnd, "partition": p.id, "wave": wave,
+             "asked": task["n_children"], "proposed": proposed}
+        )  # fmt: skip
+        rt.trace.write("partition_barren", round=rnd, partition=p.id, wave=wave,
+                       asked=task["n_children"], proposed=proposed)  # fmt: skip
     # model text (reasons, rationales) reaches the checkpoint: no secret may ride along
     return {
         "candidates": redact(out),
@@ -450,6 +458,7 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
         "llm_usage_split": split_usage("designer", rnd, usage),
         "fallbacks": redact(fallbacks),
         "barren": barren,
+        "waves": [{"round": rnd, "wave": wave}],
     }
 
 
@@ -472,15 +481,63 @@ def route_after_steer(state: SearchState, runtime: Runtime[RunContext]) -> Any:
     return tasks or "report"
 
 
-def plan_round(rt: RunContext, state: SearchState) -> list[Send]:
+def route_after_design(state: SearchState, runtime: Runtime[RunContext]) -> Any:
+    """After a round's Designers: a refill wave when some partition could not use its
+    share under the user's constraints and rules, else ``select``."""
+    return refill_round(runtime.context, state) or "select"
+
+
+def refill_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Join point after the round's Designers (parallel branches end here once); the
+    decision is :func:`route_after_design`'s."""
+    return {}
+
+
+def refill_round(rt: RunContext, state: SearchState) -> list[Send]:
+    """The share the last wave of this round's Designers left unused (partitions that
+    found no cell keeping the constraints and rules proposed fewer children than asked),
+    spread over the open partitions that have not run dry, as one more wave. Each wave
+    that leaves a share unused marks at least one more partition barren, so the waves
+    end; without constraints or rules there is never a second wave."""
+    rnd = state["round"]
+    waves = [w["wave"] for w in state.get("waves") or [] if w["round"] == rnd]
+    if not waves or rt.config.single_designer:
+        return []
+    wave = max(waves)  # the wave that just ended
+    short = sum(
+        b["asked"] - b["proposed"]
+        for b in state.get("barren") or []
+        if b["round"] == rnd and b.get("wave") == wave
+    )
+    if short <= 0:
+        return []
+    tried = len(attempts(state))
+    limits = {"budget": min(state["limits"]["budget"], tried + short), "rounds": rnd}
+    sends = plan_round(rt, state, limits, wave + 1)
+    given = {s.arg["partition"]["id"]: s.arg["n_children"] for s in sends}
+    rt.trace.write("refill", round=rnd, wave=wave + 1, unused=short, children=given)
+    return sends
+
+
+def plan_round(
+    rt: RunContext, state: SearchState, limits: dict[str, int] | None = None, wave: int = 0
+) -> list[Send]:
     """Split this round's share of the remaining budget across partitions (rotating who
-    gets the remainder, skipping exhausted partitions) and fan out one Designer each."""
+    gets the remainder, skipping exhausted, frozen and barren partitions) and fan out one
+    Designer each. ``limits`` (default: the run's) sets the share; ``wave`` > 0 is a
+    refill of the same round (:func:`refill_round`)."""
     cands = state["candidates"]
     rnd = state["round"]
     frozen = set(state.get("frozen") or []) | barren_partitions(state)
     open_parts = [p for p in state["partitions"] if p["id"] not in frozen]
+    # failed and infeasible attempts spend the budget and fill their partition too
     alloc = allocate_children(
-        open_parts, cands, rnd, state["limits"], state.get("focus"), state.get("front")
+        open_parts,
+        attempts(state),
+        rnd,
+        limits or state["limits"],
+        state.get("focus"),
+        state.get("front"),
     )
     # refused designs count as tried, so Designers do not propose them again
     evaluated = [c["arch"] for c in cands] + [
@@ -503,6 +560,7 @@ def plan_round(rt: RunContext, state: SearchState) -> list[Send]:
             "partitions": state["partitions"],
             "constraints": state.get("constraints") or [],
             "rules": state.get("rules") or [],
+            "wave": wave,
         }
         sends.append(task)
     if rt.config.single_designer and sends:
@@ -517,6 +575,6 @@ def barren_partitions(state: SearchState) -> set[int]:
     return {b["partition"] for b in state.get("barren") or [] if b["round"] >= since}
 
 
-def _exhausted(state: SearchState, cands: list[Candidate]) -> bool:
-    counts = Counter(c["partition"] for c in cands)
+def _exhausted(state: SearchState) -> bool:
+    counts = Counter(c["partition"] for c in attempts(state))
     return all(counts[p["id"]] >= p["size"] for p in state["partitions"])

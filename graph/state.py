@@ -30,7 +30,8 @@ class Candidate(TypedDict):
 
 class RoundStats(TypedDict):
     round: int
-    evaluations: int
+    evaluations: int  # evaluated cells so far (status ok or constraint)
+    attempted: int  # evaluations attempted so far, failed/infeasible included: the budget
     front_size: int
     hv_ratio: float | None
     igd: float | None
@@ -72,8 +73,10 @@ class SearchState(TypedDict, total=False):
     front_constrained: list[str]  # the front of the cells that satisfy the constraints
     paused: bool  # an autonomous run waits at the boundary for "resume"
     rules_round: int  # first round designed under the constraints/rules in force
-    # partitions whose Designer found no cell keeping the user's rules: {"round", "partition"}
+    # partitions whose Designer found no cell keeping the user's rules:
+    # {"round", "partition", "wave", "asked", "proposed"} (refill hands on asked - proposed)
     barren: Annotated[list[dict[str, int]], operator.add]
+    waves: Annotated[list[dict[str, int]], operator.add]  # {"round", "wave"} per Designer task
     done: bool
 
 
@@ -90,3 +93,4 @@ class DesignTask(TypedDict):
     rules: list[dict[str, Any]]
     # every partition of the run: the membership rule needs them (Partition.contains)
     partitions: NotRequired[list[dict[str, Any]]]
+    wave: NotRequired[int]  # 0: the round's first Designers; > 0: a refill of the round

@@ -65,8 +65,8 @@ def status_line(pause: dict[str, Any], ctx: SteerContext) -> str:
     """The round's figures at a pause (rich markup): evaluations, rounds, front, HV, IGD."""
     s = pause.get("stats") or {}
     line = (
-        f"[bold]round {pause['round']}[/] · {s.get('evaluations', ctx.evaluations)}/"
-        f"{ctx.budget} evaluations · {ctx.round}/{ctx.rounds} rounds · front "
+        f"[bold]round {pause['round']}[/] · {s.get('attempted', ctx.evaluations)}/"
+        f"{ctx.budget} evaluations{failed_note(s)} · {ctx.round}/{ctx.rounds} rounds · front "
         f"{s.get('front_size', len(ctx.front))} · HV ratio {fmt_value(s.get('hv_ratio'), '.4f')} · "
         f"IGD {fmt_value(s.get('igd'), '.4f')} · LLM calls {s.get('llm_calls', 0)}"
     )
@@ -90,6 +90,12 @@ def status_line(pause: dict[str, Any], ctx: SteerContext) -> str:
     if pause.get("done"):
         line += "\n[yellow]limits reached: the run ends here unless you extend them[/]"
     return line
+
+
+def failed_note(stats: dict[str, Any]) -> str:
+    """`` (2 failed or infeasible)`` when some attempts spent budget without a result."""
+    lost = int(stats.get("attempted", 0)) - int(stats.get("evaluations", 0))
+    return f" ({lost} failed or infeasible)" if lost > 0 else ""
 
 
 def steering_status(ctx: SteerContext) -> str:

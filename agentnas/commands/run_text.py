@@ -32,9 +32,12 @@ def start_line(command: str, cfg: Any, run_dir: Path) -> str:
 
 
 def done_line(summary: dict[str, Any], run_dir: Path) -> str:
-    """The figures of a finished run (``summary.json``) in one line."""
+    """The figures of a finished run (``summary.json``) in one line; attempts that failed
+    or were infeasible (they spent budget too) are counted beside the evaluations."""
+    lost = int(summary.get("attempted", summary["evaluations"])) - int(summary["evaluations"])
+    failed = f" (+{lost} failed or infeasible)" if lost > 0 else ""
     return (
-        f"done: {summary['evaluations']} evaluations, front {summary['front_size']}, "
+        f"done: {summary['evaluations']} evaluations{failed}, front {summary['front_size']}, "
         f"HV ratio {fmt_value(summary['hv_ratio'], '.4f')}, "
         f"IGD {fmt_value(summary['igd'], '.4f')}, LLM: {summary['llm']}, files in {run_dir}/"
     )

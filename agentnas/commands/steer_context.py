@@ -18,6 +18,7 @@ from agentnas.agents.hard_rules import Constraint, OpRule, vocabulary
 from agentnas.agents.steering import SteerContext, SteerPartition
 from agentnas.agents.steering_commands import Achievable
 from agentnas.commands.chat_view import front_rows
+from agentnas.graph.candidates import attempts
 from agentnas.graph.nodes import barren_partitions
 
 CONTEXT_FRONT_ROWS = 8  # front members the steering agent sees
@@ -71,7 +72,7 @@ def context_from_state(values: dict[str, Any], rt: Any) -> SteerContext:
         front=rows,
         budget=int(limits.get("budget", cfg.get("budget", 0))),
         rounds=int(limits.get("rounds", cfg.get("rounds", 0))),
-        evaluations=len(cands),
+        evaluations=len(attempts(values)),  # what the budget counts
         heuristics=len(heuristics),
         heuristic_ids=[str(h.get("id", "")) for h in heuristics],
         focus=list(values.get("focus") or []),
@@ -79,7 +80,7 @@ def context_from_state(values: dict[str, Any], rt: Any) -> SteerContext:
         constraints=[Constraint.model_validate(c) for c in values.get("constraints") or []],
         rules=[OpRule.model_validate(r) for r in values.get("rules") or []],
         metrics=metric_ranges(rt.evaluator, [c["metrics"] for c in cands]),
-        full_partitions=sorted(set(_full(parts, cands)) | barren_partitions(values)),
+        full_partitions=sorted(set(_full(parts, attempts(values))) | barren_partitions(values)),
         **_vocab(rt.space),
     )
 
@@ -166,7 +167,7 @@ def context_from_trace(run_dir: Path) -> SteerContext:
         front=front,
         budget=state["limits"]["budget"],
         rounds=state["limits"]["rounds"],
-        evaluations=int(last_select.get("evaluations", 0)),
+        evaluations=int(last_select.get("attempted", last_select.get("evaluations", 0))),
         heuristics=len(heuristics),
         heuristic_ids=list(heuristics),
         focus=list(state.get("focus") or []),
