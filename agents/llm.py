@@ -132,7 +132,8 @@ class LLMBackend:
     before each request against these counters and ``clock()`` (the run's wall seconds).
     The counters start from the run's earlier requests and tokens (:meth:`resume_from`)
     so a resumed run shares one budget with the process that was killed. ``on_request``
-    (set by the graph) journals each request before it is sent. The run's accounting is
+    and ``on_answer`` (set by the graph) journal each request before it is sent and the
+    tokens of each answer as it arrives. The run's accounting is
     :mod:`agentnas.agents.usage`; these counters only guard the caps."""
 
     label: str = ""
@@ -145,6 +146,7 @@ class LLMBackend:
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.on_request: Callable[[CallKey], None] | None = None
+        self.on_answer: Callable[[int, int], None] | None = None
         self.caps: Any = None  # agents.usage.Caps of the run, or None
         self.clock: Callable[[], float] = lambda: 0.0
         self._lock = threading.Lock()
@@ -186,6 +188,8 @@ class LLMBackend:
         with self._lock:
             self.prompt_tokens += p
             self.completion_tokens += c
+            if self.on_answer is not None:
+                self.on_answer(p, c)
         return p, c
 
     def request(

@@ -24,10 +24,13 @@ from agentnas.tools.errors import CapReached, UserError
 class RunClock:
     """Wall seconds the run has been driven, over every process: the checkpointed
     ``wall_s`` a process started from plus the time its graph has been running since.
-    Only time inside ``graph.invoke`` counts (a chat session's pauses do not)."""
+    Only time inside ``graph.invoke`` counts (a chat session's pauses do not).
+    ``floor``: the wall seconds a process that a cap stopped journalled (it ran past its
+    last checkpoint); a resume starts from at least that."""
 
     def __init__(self) -> None:
         self.base = 0.0
+        self.floor = 0.0
         self.started: float | None = None
 
     def start(self, base: float) -> None:
@@ -172,3 +175,19 @@ def expected_line(cfg: RunConfig, usage: dict[str, Any] | None = None, done_roun
     if caps:
         line += f"; caps: {', '.join(caps)}"
     return line
+
+
+def remaining_line(run_dir: Any, cfg: RunConfig) -> str:
+    """:func:`expected_line` for the rest of a run being resumed: from its last finished
+    round on, at its own mean tokens per call (both read from its trace)."""
+    from pathlib import Path
+
+    from agentnas.graph.trace import journal_usage, read_trace
+
+    path = Path(run_dir) / "trace.jsonl"
+    rounds = [int(e.get("round", 0)) for e in read_trace(path) if e.get("event") == "select"]
+    done = max(rounds, default=0)
+    usage = journal_usage(path)
+    total = usage["prompt_tokens"] + usage["completion_tokens"]
+    spent = f"spent so far: {usage['calls']} calls, {total:,} tokens"
+    return f"{spent}; rest of the run, {expected_line(cfg, usage, done)}"

@@ -207,8 +207,12 @@ def reproduce_command(config: dict[str, Any], run_dir: Path | None = None) -> st
     for key in ("accuracy", "llm", "rounds", "budget", "seed", "partitions"):
         if config.get(key) is not None:
             parts.append(f"--{key.replace('_', '-')} {config[key]}")
-    if config.get("max_llm_calls") is not None:
-        parts.append(f"--max-llm-calls {config['max_llm_calls']}")
+    for key in ("max_llm_calls", "token_budget", "cost_budget", "time_budget", "price_in",
+                "price_out"):  # fmt: skip
+        if config.get(key) is not None:
+            parts.append(f"--{key.replace('_', '-')} {config[key]}")
+    if config.get("on_llm_failure", "stop") != "stop":
+        parts.append(f"--on-llm-failure {config['on_llm_failure']}")
     if config.get("dedupe_isomorphic"):
         parts.append("--dedupe-isomorphic")
     for k, v in (config.get("backend_options") or {}).items():

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from agentnas.graph.build import CHECKPOINT_FILE, THREAD, build_graph, open_checkpointer
 from agentnas.graph.config import RunConfig, describe_error
 from agentnas.graph.context import RunContext
-from agentnas.graph.trace import TraceWriter, journal_usage
+from agentnas.graph.trace import TraceWriter, journal_usage, journal_wall_s
 from agentnas.tools.atomic_io import write_json_atomic, write_text_atomic
 from agentnas.tools.errors import CapReached, EndpointError, UserError
 from agentnas.tools.evaluation import Evaluator
@@ -55,6 +55,7 @@ def make_runtime(
     trace = TraceWriter(run_dir / "trace.jsonl")
     if llm.is_llm:  # journal each request before it is sent (see _count_spent_calls)
         llm.on_request = lambda key: trace.write("llm_request", **key.model_dump())
+        llm.on_answer = lambda p, c: trace.write("llm_tokens", prompt_tokens=p, completion_tokens=c)
     rt = RunContext(
         config=cfg,
         run_dir=run_dir,
@@ -387,15 +388,16 @@ def _endpoint_stop(rt: RunContext) -> Iterator[None]:
         yield
     except (EndpointError, CapReached) as exc:
         message = str(exc).replace("RUN_DIR", str(rt.run_dir))
-        rt.trace.write("run_stopped", reason=message, exit_status=exc.exit_code)
+        # wall_s: the time this process ran past its last checkpoint counts on resume
+        rt.trace.write("run_stopped", reason=message, exit_status=exc.exit_code, wall_s=rt.clock())
         raise type(exc)(message) from None
 
 
 @contextmanager
 def _clock(rt: RunContext, graph: Any, config: dict[str, Any]) -> Iterator[None]:
     """Run the run's wall clock (``--time-budget``) while the graph runs, from the
-    checkpointed ``wall_s``."""
-    rt.clock.start(graph.get_state(config).values.get("wall_s") or 0.0)
+    checkpointed ``wall_s`` (or the later time a stopped process journalled)."""
+    rt.clock.start(max(graph.get_state(config).values.get("wall_s") or 0.0, rt.clock.floor))
     try:
         yield
     finally:
@@ -418,6 +420,7 @@ def _count_spent_calls(rt: RunContext, graph: Any, config: dict[str, Any]) -> No
         return
     usage = graph.get_state(config).values.get("llm_usage") or {}
     journal = journal_usage(rt.trace.path)
+    rt.clock.floor = journal_wall_s(rt.trace.path)
     rt.llm.resume_from(
         *(
             max(int(usage.get(k, 0)), journal[k])

@@ -161,19 +161,26 @@ def count_requests(path: Path) -> int:
 
 
 def journal_usage(path: Path) -> dict[str, int]:
-    """Run-wide ``calls`` and tokens as the trace records them: requests journalled before
-    they were sent, tokens of every answer in its ``llm_call`` record (written when its
-    role finished). They include work a kill interrupted before its result reached the
-    checkpoint, which the checkpointed usage lacks."""
+    """Run-wide ``calls`` and tokens as the trace journals them: each request before it
+    was sent (``llm_request``), the tokens of each answer as it arrived (``llm_tokens``).
+    They include work a kill interrupted before its result reached the checkpoint, which
+    the checkpointed usage lacks."""
     calls = prompt = completion = 0
     for e in read_trace(path):
         kind = e.get("event")
         if kind == "llm_request":
             calls += 1
-        elif kind == "llm_call" and isinstance(e.get("answer"), dict):
+        elif kind == "llm_tokens":
             try:
-                prompt += int(e["answer"].get("prompt_tokens", 0))
-                completion += int(e["answer"].get("completion_tokens", 0))
+                prompt += int(e.get("prompt_tokens", 0))
+                completion += int(e.get("completion_tokens", 0))
             except (TypeError, ValueError):
                 continue
     return {"calls": calls, "prompt_tokens": prompt, "completion_tokens": completion}
+
+
+def journal_wall_s(path: Path) -> float:
+    """The largest ``wall_s`` a stopped process journalled (``run_stopped`` lines), 0.0
+    when none did."""
+    seen = [e.get("wall_s") for e in read_trace(path) if e.get("event") == "run_stopped"]
+    return max((float(w) for w in seen if isinstance(w, int | float)), default=0.0)

@@ -279,9 +279,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
         lines = read_script(script) if script is not None else None
         if resume is not None:
-            refuse_with_resume(settings)
+            caps = refuse_with_resume(settings)
             console.print(f"resuming [bold]{resume}[/]")
-            session = RunSession.resume(resume)
+            session = RunSession.resume(resume, caps=caps)
             run_dir = resume
         else:
             cfg = run_config(settings)

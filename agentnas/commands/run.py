@@ -18,6 +18,7 @@ from agentnas.commands.run_options import (
     with_run_options,
 )
 from agentnas.commands.run_text import done_line, fmt_value, new_run_dir, start_line
+from agentnas.graph.budgets import cap_line, expected_line
 from agentnas.tools.errors import UserError
 
 console = Console()
@@ -126,13 +127,17 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
         check_executor(executor)  # an unknown executor is refused before anything else
         if resume is not None:
-            refuse_with_resume(settings)
+            caps = refuse_with_resume(settings)
             console.print(f"resuming [bold]{resume}[/]")
             run_dir = resume
+            line = resume_estimate(resume, caps)
         else:
             cfg = run_config(settings)
             run_dir = new_run_dir(settings["out"])
             console.print(start_line("agentnas run", cfg, run_dir))
+            line = expected_line(cfg) if cfg.llm != "offline" else None
+        if line:  # the calls and tokens an LLM run expects, before it starts
+            console.print(line, highlight=False, markup=False)
         console.print(COLUMNS_HELP, highlight=False)
         try:
             with live_progress(console):
@@ -142,6 +147,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                         on_round=RoundTable(f"agentnas run {resume}"),
                         executor=executor,
                         on_steer=print_steer,
+                        **caps,
                     )
                 else:
                     result = search(
@@ -162,6 +168,34 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         console.print(results_help(run_dir, summary.get("objectives") or []), highlight=False)
         from agentnas.graph.llm_usage import usage_line
 
-        usage = usage_line(summary)
-        if usage:
-            console.print(usage, highlight=False, markup=False)
+        for extra in (usage_line(summary), cap_line(summary), cost_line(summary)):
+            if extra:
+                console.print(extra, highlight=False, markup=False)
+
+
+def resume_estimate(run_dir: Path, caps: dict[str, Any]) -> str | None:
+    """The expected use of the rest of an LLM run (with the caps as raised), or None for
+    an offline run or a folder that is no run (the resume itself then says why)."""
+    from agentnas.graph.budgets import raise_caps, remaining_line
+    from agentnas.graph.runner import read_config
+
+    try:
+        cfg = raise_caps(read_config(run_dir), caps)
+    except UserError:
+        return None
+    return remaining_line(run_dir, cfg) if cfg.llm != "offline" else None
+
+
+def cost_line(summary: dict[str, Any]) -> str | None:
+    """An LLM run's tokens per role (and its cost, with a price table) in one line."""
+    if not summary.get("is_llm"):
+        return None
+    roles = ", ".join(
+        f"{r} {u['tokens_in'] + u['tokens_out']:,}"
+        for r, u in (summary.get("llm_usage_by_role") or {}).items()
+    )
+    line = f"tokens: {summary.get('tokens_in', 0):,} in, {summary.get('tokens_out', 0):,} out"
+    line += f" ({roles})" if roles else ""
+    if summary.get("cost_usd") is not None:
+        line += f", ${summary['cost_usd']:.4f} at the price table"
+    return line

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import typer
 
 from agentnas.config import load_config
-from agentnas.graph.config import RunConfig
+from agentnas.graph.config import CAP_FIELDS, RunConfig
 from agentnas.tools.errors import UserError
 
 
@@ -94,7 +94,29 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
     RunOption("budget", int, "distinct architectures evaluated (default 100)", "budget"),
     RunOption("seed", int, "random seed (default 0)", "seed"),
     RunOption("partitions", int, "number of partitions K (default 6)", "partitions"),
-    RunOption("max_llm_calls", int, "stop calling the LLM after N calls", "max_llm_calls"),
+    RunOption(
+        "max_llm_calls",
+        int,
+        "cap: model requests over the whole run, retries included",
+        "max_llm_calls",
+    ),
+    RunOption("token_budget", int, "cap: input + output tokens over the whole run", "token_budget"),
+    RunOption(
+        "cost_budget",
+        float,
+        "cap: USD over the whole run, at --price-in/--price-out (or a prices table in --config)",
+        "cost_budget",
+    ),
+    RunOption(
+        "time_budget",
+        float,
+        "cap: seconds of wall time over the whole run, every --resume counted. A cap that "
+        "is reached stops the run at the next round boundary (exit 4; --resume with a larger "
+        "cap continues); with --on-llm-failure fallback the offline policy goes on instead",
+        "time_budget",
+    ),
+    RunOption("price_in", float, "USD per million input tokens of the model", "price_in"),
+    RunOption("price_out", float, "USD per million output tokens of the model", "price_out"),
     RunOption(
         "on_llm_failure",
         str,
@@ -169,14 +191,19 @@ def run_config(settings: dict[str, Any]) -> RunConfig:
     return load_config(settings.get("config"), overrides)
 
 
-def refuse_with_resume(settings: dict[str, Any]) -> None:
+def refuse_with_resume(settings: dict[str, Any]) -> dict[str, Any]:
     """``--resume`` continues with the settings in RUN_DIR/config.json; an option given
-    with it would be silently ignored, so it is refused instead."""
-    given = [k for k, v in settings.items() if v not in (None, [], ())]
+    with it would be silently ignored, so it is refused instead. Only the caps on model
+    use (:data:`~agentnas.graph.config.CAP_FIELDS`) may be given, to raise them; they are
+    returned as ``{field: value}`` (the resume checks that each is at least the run's)."""
+    caps = {k: settings[k] for k in CAP_FIELDS if settings.get(k) is not None}
+    given = [k for k, v in settings.items() if v not in (None, [], ()) and k not in caps]
     if given:
         names = ", ".join("--" + k.replace("_", "-") for k in given)
         raise UserError(
             f"--resume continues with the settings in RUN_DIR/config.json; drop {names} "
-            f"(to give a run more budget or rounds: agentnas steer RUN_DIR 'add 50 "
-            f"evaluations', then --resume)"
+            f"(only a larger --max-llm-calls, --token-budget, --cost-budget or --time-budget "
+            f"may be given; to give a run more budget or rounds: agentnas steer RUN_DIR "
+            f"'add 50 evaluations', then --resume)"
         )
+    return caps
