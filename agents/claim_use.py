@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from agentnas.agents.schemas import HeuristicView, maximized
+from agentnas.agents.schemas import HeuristicView
 from agentnas.memory.claim import Claim
+from agentnas.tools.objectives import is_maximized
 
 EDGE_LABELS = ("1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2")
 OTHER_DATASET_WEIGHT = 0.5
@@ -120,7 +121,7 @@ def word_support(
         if not _follows(c, parent, child):
             continue
         metric = next((m for m in objectives if c.applies_to(m)), None)
-        good = c.good(maximized(metric) if metric else True)
+        good = c.good(is_maximized(metric) if metric else True)
         weight = (h.evidence_for + 1) / (h.evidence_for + h.evidence_against + 2)
         score += weight if good else -weight
         if good:

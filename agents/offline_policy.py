@@ -203,7 +203,7 @@ def _candidate_pools(
 ) -> tuple[Pools, Pools, Pools]:
     """Mutation, crossover, front-pattern and (when those are few) random-seed
     candidates, drawn in a fixed order from ``rng`` so a run is reproducible."""
-    objs = ctx.objectives
+    objs = ctx.objective_metrics
     mutation: Pools = {}
     crossover: Pools = {}
     if in_part:
@@ -379,7 +379,7 @@ def design_offline(
     are those of the cells that satisfy the constraints, so the search improves the
     constrained front."""
     rng = stable_rng("design", ctx.seed, ctx.round, ctx.partition.id)
-    objs = ctx.objectives
+    objs = ctx.objective_metrics
     seen: dict[str, ScoredArch] = {}
     for s in [*ctx.history, *ctx.parents]:
         if all(o in s.metrics for o in objs):
@@ -482,7 +482,7 @@ def _proposal(
 ) -> Proposal:  # fmt: skip
     """A chosen candidate with its rationale: how it was made, the edits, the prediction."""
     parents_of, how = origin
-    guess = ", ".join(f"{o}≈{predicted[j]:.4g}" for j, o in enumerate(ctx.objectives))
+    guess = ", ".join(f"{o}≈{predicted[j]:.4g}" for j, o in enumerate(ctx.objective_metrics))
     edits = ", ".join(edit_tokens(space, parents_of[0], arch)) if parents_of else ""
     return Proposal(
         arch=arch, operator=op, parents=list(parents_of), heuristics_used=used,

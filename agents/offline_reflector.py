@@ -36,8 +36,8 @@ from agentnas.agents.schemas import (
     Outcome,
     ReflectorContext,
     Revision,
-    maximized,
 )
+from agentnas.tools.objectives import Objective, is_maximized
 from agentnas.tools.spaces.base import SlotSpace
 
 RULE_TAG = re.compile(r"\[rule p(?P<part>\d+|\*): (?P<token>[^\]]+)\]")
@@ -62,15 +62,15 @@ def parse_rule(h: HeuristicView) -> tuple[int | None, str] | None:
     return (h.partition if h.partition is not None else part), m["token"].strip()
 
 
-def _verdict(o: Outcome, objectives: Sequence[str]) -> int:
+def _verdict(o: Outcome, objectives: Sequence[Objective]) -> int:
     """+1 Pareto-better than the parent (or on the global front), −1 worse in every
     objective that changed, 0 a trade-off."""
     better = worse = 0
     for obj in objectives:
-        d = o.deltas.get(obj)
+        d = o.deltas.get(obj.metric)
         if d is None or abs(d) < 1e-12:
             continue
-        if (d > 0) == maximized(obj):
+        if (d > 0) == (obj.direction == "max"):
             better += 1
         else:
             worse += 1
@@ -112,19 +112,20 @@ def claim_observations(
         for e, old, new in edits:
             op, instead, sign = (new, old, 1.0) if new < old else (old, new, -1.0)
             for obj in ctx.objectives:
-                d = o.deltas.get(obj)
+                m = obj.metric
+                d = o.deltas.get(m)
                 if d is None:
                     continue
-                if maximized(obj):  # see ACCURACY_CLIP
-                    clip = ACCURACY_CLIP * (1.0 if o.child_metrics.get(obj, 0.0) > 1.0 else 0.01)
+                if obj.direction == "max":  # see ACCURACY_CLIP
+                    clip = ACCURACY_CLIP * (1.0 if o.child_metrics.get(m, 0.0) > 1.0 else 0.01)
                     d = max(-clip, min(clip, d))
-                out[(slots[e], op, instead, obj)].append(sign * d / len(edits))
+                out[(slots[e], op, instead, m)].append(sign * d / len(edits))
     return out
 
 
 def _objective_name(metric: str) -> str:
     """The claim's objective word for a metric (``latency_ms`` -> ``latency``)."""
-    return "accuracy" if maximized(metric) else metric.removesuffix("_ms").removesuffix("_mj")
+    return "accuracy" if is_maximized(metric) else metric.removesuffix("_ms").removesuffix("_mj")
 
 
 PATTERN_MIN_SHARE = 0.2  # rarer ops on a front's edge make no front-pattern claim
@@ -180,12 +181,12 @@ def reflect_claims(ctx: ReflectorContext, space: Any) -> tuple[list[NewHeuristic
             op=op, instead_of=instead, edges=(edge,), objective=_objective_name(obj),
             direction="up" if up else "down", effect=mean, evidence=len(values),
             devices=(ctx.hardware,), datasets=(ctx.dataset,) if ctx.dataset else (),
-            source="reflector", hardware_independent=maximized(obj),
+            source="reflector", hardware_independent=is_maximized(obj),
         )  # fmt: skip
         agree = sum(1 for v in values if (v > 0) == up and abs(v) > 1e-12)
         add.append(NewHeuristic(
             text=describe(claim), claim=claim, partition=None,
-            polarity="positive" if claim.good(maximized(obj)) else "negative",
+            polarity="positive" if claim.good(is_maximized(obj)) else "negative",
             evidence_for=agree, evidence_against=len(values) - agree,
         ))  # fmt: skip
     add.sort(key=lambda h: (-(h.claim.evidence if h.claim else 0), h.text))
@@ -258,7 +259,9 @@ def _rule_evidence(
         for (p, t), s in stats.items():
             if t not in tokens or (part is not None and part != p):
                 continue
-            metric = next((m for m in ctx.objectives if claim and claim.applies_to(m)), None)
+            metric = next(
+                (o.metric for o in ctx.objectives if claim and claim.applies_to(o.metric)), None
+            )
             if metric is not None and claim is not None:
                 up, down = s["up"][metric], s["down"][metric]
                 good, bad = (up, down) if claim.direction == "up" else (down, up)

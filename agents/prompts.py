@@ -21,10 +21,10 @@ from agentnas.agents.schemas import (
     ReflectionAnswer,
     ReflectorContext,
     ScoredArch,
-    maximized,
 )
 from agentnas.agents.steering_commands import SteerAnswer, SteerContext
 from agentnas.agents.structured import schema_text
+from agentnas.tools.objectives import Objective
 
 ROBUSTNESS_METRICS = ("clean_accuracy", "robust_accuracy", "degradation")
 
@@ -58,18 +58,22 @@ STEER_SYSTEM = (
 )
 
 
+_VERB = {"max": "maximise", "min": "minimise"}
+
+
 def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def metrics_line(metrics: dict[str, float], objectives: Sequence[str]) -> str:
+def metrics_line(metrics: dict[str, float], objectives: Sequence[Objective]) -> str:
     """Objectives first (with their direction), then robustness figures when present."""
     parts = []
     for o in objectives:
-        if o in metrics:
-            parts.append(f"{o}={_fmt(metrics[o])} ({'max' if maximized(o) else 'min'})")
+        if o.metric in metrics:
+            parts.append(f"{o.metric}={_fmt(metrics[o.metric])} ({o.direction})")
+    names = {o.metric for o in objectives}
     for m in ROBUSTNESS_METRICS:
-        if m in metrics and m not in objectives:
+        if m in metrics and m not in names:
             parts.append(f"{m}={_fmt(metrics[m])}")
     if (
         "clean_accuracy" in metrics
@@ -106,7 +110,7 @@ def heuristics_block(heuristics: Sequence[HeuristicView]) -> str:
     )
 
 
-def parents_block(parents: Sequence[ScoredArch], objectives: Sequence[str]) -> str:
+def parents_block(parents: Sequence[ScoredArch], objectives: Sequence[Objective]) -> str:
     if not parents:
         return "(no parents yet: propose diverse seeds inside the partition)"
     return "\n".join(f"- {p.arch}: {metrics_line(p.metrics, objectives)}" for p in parents)
@@ -147,7 +151,7 @@ def designer_prompt(ctx: DesignerContext, space_description: str, tool_names: Se
     return (
         f"Search space: {ctx.space}. {space_description}\n"
         f"Hardware: {ctx.hardware}. Objectives: "
-        + ", ".join(f"{o} ({'maximise' if maximized(o) else 'minimise'})" for o in ctx.objectives)
+        + ", ".join(f"{o.metric} ({_VERB[o.direction]})" for o in ctx.objectives)
         + f". Round {ctx.round}.\n"
         f"Partition constraint: every child must have {p.feature} between {p.low:g} and "
         f"{p.high:g} (inclusive) — partition {p.id}.\n"
@@ -179,7 +183,7 @@ def reflector_prompt(ctx: ReflectorContext) -> str:
         )
     return (
         f"Search space: {ctx.space}. Hardware: {ctx.hardware}. Objectives: "
-        + ", ".join(f"{o} ({'max' if maximized(o) else 'min'})" for o in ctx.objectives)
+        + ", ".join(f"{o.metric} ({o.direction})" for o in ctx.objectives)
         + f". Round {ctx.round}.\n"
         f"What the designers tried this round:\n" + ("\n".join(lines) or "(nothing)") + "\n"
         f"Current heuristics:\n{heuristics_block(ctx.heuristics)}\n"
@@ -223,7 +227,7 @@ def _steer_context_text(ctx: SteerContext) -> str:
     )
     return (
         f"Search space {ctx.space or '?'} on {ctx.hardware or '?'}; objectives: "
-        f"{', '.join(ctx.objectives) or '?'}.\n"
+        f"{', '.join(o.metric for o in ctx.objectives) or '?'}.\n"
         f"Round {ctx.round} just finished: {ctx.evaluations} of {ctx.budget} evaluations "
         f"used, {ctx.rounds} rounds planned, {ctx.heuristics} heuristics in the knowledge "
         f"base, focus: {ctx.focus or 'all partitions'}.\n"

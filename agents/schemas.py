@@ -9,22 +9,36 @@ are optional extensions with defaults, so a caller that ignores them still works
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from agentnas.agents.hard_rules import Constraint, OpRule
 from agentnas.memory.claim import Claim
+from agentnas.tools.objectives import Objective, objective_of
 
 Role = Literal["partitioner", "designer", "reflector", "steering"]
 Polarity = Literal["positive", "negative"]
 
 
-def maximized(objective: str) -> bool:
-    """Whether an objective is maximised: every ``*accuracy*`` metric (accuracy,
-    clean/robust accuracy, %); every other metric (latency_ms, energy_mj, params, flops,
-    mzi_count, degradation) is a cost and is minimised."""
-    return "accuracy" in objective
+def _objectives(value: Any) -> Any:
+    """Objectives as :class:`Objective` objects; a name or metric (``"latency_ms"``) is
+    looked up in the registry, so a caller may still pass strings."""
+    if not isinstance(value, list | tuple):
+        return value
+    out = []
+    for item in value:
+        if isinstance(item, str):
+            found = objective_of(item)
+            if found is None:
+                raise ValueError(f"unknown objective {item!r}")
+            item = found
+        out.append(item)
+    return out
+
+
+Objectives = Annotated[list[Objective], BeforeValidator(_objectives)]
+"""The run's objectives (name, metric, direction, unit), in the run's order."""
 
 
 # ---------------------------------------------------------------- LLM bookkeeping
@@ -172,7 +186,7 @@ class HeuristicView(BaseModel):
 class DesignerContext(BaseModel):
     space: str
     hardware: str
-    objectives: list[str]
+    objectives: Objectives
     round: int
     partition: Partition
     # every partition of the run, so membership follows the one rule (Partition.contains)
@@ -192,6 +206,11 @@ class DesignerContext(BaseModel):
     constraints: list[Constraint] = Field(default_factory=list)
     rules: list[OpRule] = Field(default_factory=list)
     dataset: str = ""  # added: claims measured on another dataset count less
+
+    @property
+    def objective_metrics(self) -> list[str]:
+        """The objectives' metric keys (``accuracy``, ``latency_ms``), in order."""
+        return [o.metric for o in self.objectives]
 
 
 class Proposal(BaseModel):
@@ -246,7 +265,7 @@ class Outcome(BaseModel):
 class ReflectorContext(BaseModel):
     space: str
     hardware: str
-    objectives: list[str]
+    objectives: Objectives
     round: int
     outcomes: list[Outcome]
     heuristics: list[HeuristicView] = Field(default_factory=list)

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter
 
 from agentnas.agents.hard_rules import UNITS, Comparison, Constraint, OpRule
+from agentnas.agents.schemas import Objectives
 
 
 class _Action(BaseModel):
@@ -200,7 +201,7 @@ class SteerContext(BaseModel):
     round: int = 0
     space: str = ""
     hardware: str = ""
-    objectives: list[str] = Field(default_factory=list)
+    objectives: Objectives = Field(default_factory=list)
     partitions: list[SteerPartition] = Field(default_factory=list)
     front: list[dict[str, Any]] = Field(default_factory=list)  # a few rows: arch + metrics
     budget: int = 0  # current limit (distinct evaluations, seeds included)
@@ -261,7 +262,7 @@ def _check_one(c: Any, ctx: SteerContext) -> list[str]:
         if ids and ids <= set(ctx.frozen) | set(c.partitions):
             return ["freezing every partition would stop the search; say 'stop' instead"]
     if a == "constrain":
-        known = set(ctx.metrics) | set(ctx.objectives)
+        known = set(ctx.metrics) | {o.metric for o in ctx.objectives}
         if known and c.metric not in known:
             return [f"no metric {c.metric!r} in this run (metrics: {', '.join(sorted(known))})"]
         why = impossible(c, ctx)

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from agentnas.agents.schemas import maximized
 from agentnas.tools import metrics
 from agentnas.tools.metrics import pareto_indices
+from agentnas.tools.objectives import is_maximized
 from agentnas.tools.spaces.base import SlotSpace, SurrogateSpace
 
 GENERIC_RIDGE = 1.0
@@ -71,7 +71,7 @@ def penalties(space: Any, dim: int) -> np.ndarray:
 
 def prior(space: Any, arch: str, objective: str) -> float:
     """The space's guess of ``objective`` before data (zero for spaces without priors)."""
-    return float(model_inputs(space).prior(arch, maximized(objective)))
+    return float(model_inputs(space).prior(arch, is_maximized(objective)))
 
 
 class AdditiveModel:
@@ -116,7 +116,7 @@ def error_transform(objective: str, y: np.ndarray) -> tuple[Any, Any]:
     5 draws): 0.52 raw -> 0.64 log error; among the 200 best cells 0.21 -> 0.28. The
     upper bound is 100 (% accuracies) or 1 (fractions), +0.5 % so the log stays finite.
     Costs and other objectives are modelled as they are (identity maps)."""
-    if not maximized(objective) or len(y) == 0 or np.max(y) > 100.0 or np.min(y) < 0.0:
+    if not is_maximized(objective) or len(y) == 0 or np.max(y) > 100.0 or np.min(y) < 0.0:
         return (lambda v: v), (lambda v: v)
     top = 100.0 if np.max(y) > 1.0 else 1.0
     upper = top * 1.005
@@ -192,7 +192,7 @@ def predict_objectives(
     xs = np.array([x_of(s.arch) for s in data]) if data else None
     rng = np.random.default_rng(seed)
     for j, o in enumerate(objectives):
-        up = maximized(o)
+        up = is_maximized(o)
         pc = np.array([float(inputs.prior(a, up)) for a in cands])
         if not data:
             pred[:, j] = AdditiveModel(pen).predict(xc, pc)
@@ -216,7 +216,7 @@ def predict_objectives(
 
 def to_min(values: np.ndarray, objectives: Sequence[str]) -> np.ndarray:
     """Objective matrix (n, m) turned into minimisation (accuracy negated)."""
-    sign = np.array([-1.0 if maximized(o) else 1.0 for o in objectives])
+    sign = np.array([-1.0 if is_maximized(o) else 1.0 for o in objectives])
     return values * sign
 
 

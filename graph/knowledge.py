@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentnas.agents.schemas import HeuristicView, maximized
+from agentnas.agents.schemas import HeuristicView
 from agentnas.memory.claim import Claim, claim_for_text, claim_id, describe, pool
 from agentnas.memory.heuristic import Heuristic, Scope, heuristic_id
+from agentnas.tools.objectives import is_maximized
 
 
 def check_kb_space(kb_dir: str | None, space: str) -> None:
@@ -240,7 +241,7 @@ def revised_claim(
     if pooled.effect is not None:
         if pooled.direction != old.claim.direction:
             update["evidence_for"], update["evidence_against"] = a, f
-        good = pooled.good(maximized(pooled.objective))
+        good = pooled.good(is_maximized(pooled.objective))
         update["polarity"] = "positive" if good else "negative"
         if pooled.source != "user":
             update["text"] = describe(pooled)

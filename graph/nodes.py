@@ -282,7 +282,7 @@ def reflect_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, 
     ctx = ReflectorContext(
         space=cfg.space,
         hardware=cfg.hardware,
-        objectives=[o.metric for o in rt.evaluator.objectives],
+        objectives=list(rt.evaluator.objectives),
         round=rnd,
         outcomes=outcomes,
         heuristics=heuristic_views(heur),
@@ -382,7 +382,7 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
     fields: dict[str, Any] = {
         "space": cfg.space,
         "hardware": cfg.hardware,
-        "objectives": [o.metric for o in rt.evaluator.objectives],
+        "objectives": list(rt.evaluator.objectives),
         "round": rnd,
         "partition": p,
         # the whole space has no neighbours to lose cells to: its range is the check

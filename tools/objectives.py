@@ -61,6 +61,34 @@ OBJECTIVES: dict[str, Objective] = {
         Objective("mzi_count", "mzi_count", "min", "", "hardware"),
     )
 }
+# Metrics a backend reports that are not objectives of their own, with their direction:
+# claims, deltas and prompts may name them (robustness of optical designs).
+OTHER_METRICS: dict[str, Direction] = {
+    "robust_accuracy": "max",
+    "clean_accuracy": "max",
+    "robust_accuracy_std": "min",
+    "degradation": "min",
+}
+
+
+def objective_of(name: str) -> Objective | None:
+    """The objective called ``name`` or measured as ``name`` (``latency``/``latency_ms``)."""
+    found = OBJECTIVES.get(name)
+    if found is not None:
+        return found
+    return next((o for o in OBJECTIVES.values() if o.metric == name), None)
+
+
+def is_maximized(name: str) -> bool:
+    """Whether the objective or metric ``name`` is maximised: the direction the registry
+    gives it (:data:`OBJECTIVES` by name or metric, then :data:`OTHER_METRICS`); a metric
+    neither knows (a user backend's) is a cost and is minimised."""
+    found = objective_of(name)
+    if found is not None:
+        return found.direction == "max"
+    return OTHER_METRICS.get(name) == "max"
+
+
 DEFAULT_OBJECTIVES = "accuracy,latency"
 MIN_OBJECTIVES, MAX_OBJECTIVES = 2, 3
 

@@ -67,7 +67,7 @@ def context_from_state(values: dict[str, Any], rt: Any) -> SteerContext:
         round=int(values.get("round", 0)),
         space=cfg.get("space", ""),
         hardware=cfg.get("hardware", ""),
-        objectives=[o.metric for o in objectives],
+        objectives=list(objectives),
         partitions=[SteerPartition.model_validate(p) for p in parts],
         front=rows,
         budget=int(limits.get("budget", cfg.get("budget", 0))),
@@ -153,7 +153,7 @@ def context_from_trace(run_dir: Path) -> SteerContext:
     evaluator = _evaluator_or_none(cfg)
     rows = [c.get("metrics") or {} for c in cands.values()]
     if evaluator is not None:
-        objectives = [o.metric for o in evaluator.objectives]
+        objectives = list(evaluator.objectives)
         ranges = metric_ranges(evaluator, rows)
         vocab = _vocab(evaluator.space)
     else:
