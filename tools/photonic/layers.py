@@ -4,7 +4,8 @@ API for the search-space helper (everything else here is detail):
   ``layer = MZILinear(784, 128, mesh="clements", block_size=16, nonideal=preset("realistic"))``;
   ``y = layer(x, generator=g)`` is one Monte-Carlo draw; ``nonideal=None`` is nn.Linear.
   ``set_nonideal(model, ni, generator)`` sets both on every MZILinear of a model. The
-  decomposition is cached until the weights change, so K draws cost K reconstructions.
+  decomposition is cached until the weights change; ``layer.mapped_weights(ni, gens)``
+  realises K draws in one batched reconstruction.
   ``layer.mzi_count``, ``layer.spec()`` (energy LayerSpec), ``layer.mapped_weight(g)``.
 
 Mapping: W (out × in, float32) is zero-padded to multiples of k and cut into k×k blocks;
@@ -91,28 +92,50 @@ def realised_weight(
     in_features: int,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """One draw of the weight the chip realises, [out, in].
+    """One draw of the weight the chip realises, [out, in] (see :func:`realised_weights`)."""
+    return realised_weights(mapping, nonideal, out_features, in_features, [generator])[0]
 
+
+def realised_weights(
+    mapping: BlockMapping,
+    nonideal: NonIdealities,
+    out_features: int,
+    in_features: int,
+    generators: list[torch.Generator | None],
+) -> torch.Tensor:
+    """``len(generators)`` draws of the realised weight at once, [draws, out, in].
+
+    Draw d takes its random numbers from ``generators[d]`` only, in the order one draw
+    uses them (mesh phases, couplers, then attenuators), so it does not depend on which
+    other draws share the batch; the meshes of all draws are then reconstructed in one
+    batched pass, which costs about as many torch calls as one draw (the reconstruction
+    is a loop over mesh columns, so small blocks are dominated by per-call overhead).
     float64 for the ideal set (exact to ~1e-15); otherwise the perturbed phases are
     reconstructed in complex64, twice as fast and far more precise than any noise.
     """
-    noisy = apply(mapping.phases, nonideal, generator)
-    if not nonideal.is_ideal:
-        p = noisy.phases
-        single = p.replace(theta=p.theta.float(), phi=p.phi.float(), out_phase=p.out_phase.float())
-        alpha = None if noisy.alpha is None else noisy.alpha.float()
-        noisy = NoisyMesh(single, alpha, noisy.loss_db)
-    mats = _calibrated(noisy.matrix())
+    noisy = [apply(mapping.phases, nonideal, g) for g in generators]
+    att = torch.stack([perturb_phases(mapping.att_theta, nonideal, g) for g in generators])
+    real = torch.float64 if nonideal.is_ideal else torch.float32
+    p = noisy[0].phases
+    phases = p.replace(
+        theta=torch.stack([m.phases.theta for m in noisy]).to(real),
+        phi=torch.stack([m.phases.phi for m in noisy]).to(real),
+        out_phase=torch.stack([m.phases.out_phase for m in noisy]).to(real),
+    )
+    alpha = None
+    if noisy[0].alpha is not None:
+        alpha = torch.stack([m.alpha for m in noisy if m.alpha is not None]).to(real)
+    mats = _calibrated(NoisyMesh(phases, alpha, noisy[0].loss_db).matrix())
     b = mapping.scale.shape[0]
-    u, vh = mats[:b], mats[b:]
-    att = perturb_phases(mapping.att_theta, nonideal, generator)
+    u, vh = mats[:, :b], mats[:, b:]
     sigma = torch.sin(att / 2).to(u.dtype)  # attenuator loss is calibrated like the meshes
-    blocks = (u * sigma[:, None, :]) @ vh
+    blocks = (u * sigma[..., None, :]) @ vh
     blocks = blocks.real.to(torch.float64) * mapping.scale[:, None, None]
     rb, cb = mapping.grid
     k = mapping.k
-    w = blocks.reshape(rb, cb, k, k).permute(0, 2, 1, 3).reshape(rb * k, cb * k)
-    return w[:out_features, :in_features]
+    d = len(generators)
+    w = blocks.reshape(d, rb, cb, k, k).permute(0, 1, 3, 2, 4).reshape(d, rb * k, cb * k)
+    return w[:, :out_features, :in_features]
 
 
 def _is_deterministic(ni: NonIdealities) -> bool:
@@ -156,7 +179,7 @@ class MZILinear(nn.Module):
         self._fixed_weight: tuple[NonIdealities, torch.Tensor] | None = None
         # noise-aware training: decompose once every ``remap_every`` steps (see forward)
         self.remap_every = 1
-        self._stale: tuple[BlockMapping, torch.Tensor] | None = None
+        self._stale: tuple[torch.Tensor] | None = None  # errors of the coming steps
         self._stale_steps = 0
 
     @classmethod
@@ -193,22 +216,44 @@ class MZILinear(nn.Module):
         w = realised_weight(m, ni, self.out_features, self.in_features, generator)
         return w.to(self.weight.dtype)
 
+    def mapped_weights(
+        self, nonideal: NonIdealities, generators: list[torch.Generator | None]
+    ) -> torch.Tensor:
+        """One realised weight per generator, [draws, out, in] in the weight's dtype (no
+        gradient), from one decomposition and one batched reconstruction
+        (:func:`realised_weights`); draw d equals ``mapped_weight(generators[d])`` up to
+        float rounding. A deterministic set realises one weight, shared by all draws."""
+        m = self.mapping()
+        if _is_deterministic(nonideal):
+            if self._fixed_weight is None or self._fixed_weight[0] != nonideal:
+                w = realised_weight(m, nonideal, self.out_features, self.in_features)
+                self._fixed_weight = (nonideal, w.to(self.weight.dtype))
+            return self._fixed_weight[1].expand(len(generators), -1, -1)
+        w = realised_weights(m, nonideal, self.out_features, self.in_features, generators)
+        return w.to(self.weight.dtype)
+
     def _stale_error(self, generator: torch.Generator | None) -> torch.Tensor:
         """This step's hardware error W_realised − W, drawn on a decomposition at most
         ``remap_every`` steps old. The SVD and mesh decomposition cost far more than a
         training step, and between nearby steps the weights (hence the phases, and the
         error pattern quantization and noise make of them) barely move; the error is
-        detached either way (straight-through), so only its statistics matter. Fresh
-        noise is drawn every step; scoring always decomposes the final weights."""
+        detached either way (straight-through), so only its statistics matter. At each
+        re-map the errors of the next ``remap_every`` steps are drawn together, one
+        fresh draw per step, in one batched reconstruction (:func:`realised_weights`);
+        scoring always decomposes the final weights."""
         ni = self.nonideal if self.nonideal is not None else NonIdealities()
-        if self._stale is None or self._stale_steps >= self.remap_every:
+        if self._stale is None or self._stale_steps >= self._stale[0].shape[0]:
             w0 = self.weight.detach().clone()
-            self._stale = (map_weight(w0, self.mesh, self.block_size), w0)
+            mapping = map_weight(w0, self.mesh, self.block_size)
+            steps = 1 if _is_deterministic(ni) else self.remap_every  # else all alike
+            gens = [generator] * steps  # one generator, consumed draw by draw
+            w = realised_weights(mapping, ni, self.out_features, self.in_features, gens)
+            w = w.expand(self.remap_every, -1, -1)
+            self._stale = ((w.to(w0.dtype) - w0).detach(),)
             self._stale_steps = 0
-        mapping, w0 = self._stale
+        err = self._stale[0][self._stale_steps]
         self._stale_steps += 1
-        w = realised_weight(mapping, ni, self.out_features, self.in_features, generator)
-        return (w.to(w0.dtype) - w0).detach()
+        return err
 
     def mapping_error(self, generator: torch.Generator | None = None) -> float:
         """‖W_realised − W‖_F / ‖W‖_F for one draw."""
