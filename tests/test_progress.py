@@ -62,3 +62,47 @@ def test_live_progress_draws_the_latest_step():
     text = out.getvalue()
     assert "round 2: evaluating 3 cell(s) of p3" in text and "training epoch 2/5" in text
     assert "1/5" in text
+
+
+def test_chat_draws_progress_between_pauses_and_reports_every_evaluation(tmp_path, monkeypatch):
+    from agentnas.cli import main
+    from agentnas.commands import chat
+
+    buf = io.StringIO()
+    monkeypatch.setattr(chat, "console", Console(file=buf, force_terminal=True, width=120))
+    script = tmp_path / "s.txt"
+    script.write_text("keep latency under 3 ms\n", encoding="utf-8")
+    seen, sink = _collect()
+    args = ["--hardware", "hwnasbench:fpga", "--budget", "18", "--rounds", "1", "--seed", "1"]
+    with progress_sink(sink):
+        assert main(["chat", "--out", str(tmp_path / "r"), "--script", str(script), *args]) == 0
+    texts = [t for level, t, _, _ in seen if level == "search"]
+    assert texts[0].startswith("preparing the run")
+    batches = [int(m.group(1)) for t in texts if (m := re.search(r"evaluating (\d+) cell", t))]
+    assert sum(batches) >= 18
+    assert any("proposes" in t for t in texts)
+    # the chat's own display drew the steps (the bars are cleared when the run pauses)
+    assert "evaluating" in buf.getvalue() or "proposes" in buf.getvalue()
+
+
+def test_bench_steering_reports_its_runs_and_their_steps(monkeypatch):
+    from agentnas.cli import main
+
+    seen, sink = _collect()
+    args = ["--seeds", "1", "--budget", "18", "--rounds", "1", "--scenarios", "avoid"]
+    with progress_sink(sink):
+        assert main(["bench", "steering", *args, "--no-baseline"]) == 0
+    texts = [t for level, t, _, _ in seen if level == "search"]
+    assert "bench steering: avoid, seed 1 of 1" in texts
+    assert any(re.search(r"evaluating \d+ cell", t) for t in texts)  # the chat run's steps
+
+
+def test_every_long_bench_command_shows_progress():
+    from agentnas.cli import bench_app
+
+    names = {c.name or c.callback.__name__: c.callback for c in bench_app.registered_commands}
+    # readme writes one file; search draws its job bar with the run steps (progress_into)
+    quiet = {"readme", "search"}
+    assert {"steering", "baselines", "executor", "optical", "proxies"} <= set(names)
+    for name, callback in names.items():
+        assert name in quiet or getattr(callback, "shows_progress", False), name

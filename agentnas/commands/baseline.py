@@ -13,12 +13,14 @@ from rich.console import Console
 from rich.table import Table
 
 from agentnas.commands.front import DatasetOpt, ObjectivesOpt
+from agentnas.commands.progress_view import with_progress
 from agentnas.tools.baselines import METHODS, BaselineSummary, compare, has_exact_front, run_seeds
 from agentnas.tools.benchmark_tables import HWNASBENCH_DEVICES
 from agentnas.tools.errors import UserError
 from agentnas.tools.exact_front import exact_front
 from agentnas.tools.hardware.registry import get_backend
 from agentnas.tools.objectives import DEFAULT_OBJECTIVES, parse_objectives
+from agentnas.tools.progress import progress
 from agentnas.tools.spaces.registry import get_space, resolve_dataset
 
 SeedsOpt = Annotated[int, typer.Option("--seeds", "-s", help="number of seeds (0..n-1)")]
@@ -131,6 +133,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             _print_fronts(summaries, objs)
 
     @bench.command("baselines")
+    @with_progress
     def bench_baselines(
         seeds: SeedsOpt = 10,
         dataset: DatasetOpt = "cifar10",
@@ -140,9 +143,12 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         seed_list = _check_seeds(seeds)
         objs = parse_objectives(objectives)
         rows = []
-        for device in HWNASBENCH_DEVICES:
+        plan = [("random", 100), ("re", 100), ("nsga2", 100), ("nsga2", 500)]
+        for i, device in enumerate(HWNASBENCH_DEVICES):
             backend = get_backend(f"hwnasbench:{device}")
-            for method, budget in [("random", 100), ("re", 100), ("nsga2", 100), ("nsga2", 500)]:
+            for j, (method, budget) in enumerate(plan):
+                step, total = i * len(plan) + j, len(HWNASBENCH_DEVICES) * len(plan)
+                progress(f"bench baselines: {method}@{budget} on {device}", step, total)
                 rows.append(
                     (backend.name, run_seeds(method, budget, seed_list, dataset, objs, backend))
                 )

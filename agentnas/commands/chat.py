@@ -38,6 +38,7 @@ from agentnas.commands.chat_view import (
     steering_status,
     trace_line,
 )
+from agentnas.commands.progress_view import live_progress
 from agentnas.commands.run_options import (
     ResumeOpt,
     refuse_with_resume,
@@ -47,6 +48,7 @@ from agentnas.commands.run_options import (
 from agentnas.commands.run_text import done_line, new_run_dir, start_line
 from agentnas.commands.steer_context import context_from_state, context_from_trace
 from agentnas.tools.errors import UserError
+from agentnas.tools.progress import progress
 
 console = Console()
 
@@ -103,15 +105,20 @@ class ChatLoop:
         if snap.interrupts:  # resumed at a pause: let the user steer it first
             step: dict[str, Any] = {"paused": True, **snap.interrupts[0].value}
         else:
-            step = self.session.advance()
+            step = self.advance()
         while step.get("paused"):
             ctx = self.context()
             if not self.auto:
                 self.show_pause(step, ctx)
             commands = [] if self.auto else self.ask(ctx)
             usage, self._usage = self._usage, {}
-            step = self.session.advance(commands, llm_usage=usage)
+            step = self.advance(commands, llm_usage=usage)
         return step.get("summary") or {}
+
+    def advance(self, commands: list[Any] | None = None, **kw: Any) -> dict[str, Any]:
+        """Run to the next pause with progress bars (none while the user types)."""
+        with live_progress(console):
+            return self.session.advance(commands or [], **kw)
 
     def show_pause(self, step: dict[str, Any], ctx: SteerContext) -> None:
         console.print(status_line(step, ctx), highlight=False)
@@ -281,13 +288,17 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         if resume is not None:
             caps = refuse_with_resume(settings)
             console.print(f"resuming [bold]{resume}[/]")
-            session = RunSession.resume(resume, caps=caps)
+            with live_progress(console):
+                progress("opening the run: checkpoint, knowledge base, hardware tables")
+                session = RunSession.resume(resume, caps=caps)
             run_dir = resume
         else:
             cfg = run_config(settings)
             run_dir = new_run_dir(settings["out"])
             console.print(start_line("agentnas chat", cfg, run_dir))
-            session = RunSession.start(cfg, run_dir)
+            with live_progress(console):
+                progress("preparing the run: knowledge base, hardware tables")
+                session = RunSession.start(cfg, run_dir)
         console.print(f"steering agent: {session.rt.llm.label} · /help for commands")
         try:
             summary = ChatLoop(session, script=lines).run()

@@ -21,6 +21,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agentnas.commands.progress_view import with_progress
+from agentnas.tools.progress import progress
+
 console = Console(width=140)
 
 
@@ -110,6 +113,7 @@ def _workloads(args: dict[str, Any], scratch: Path) -> dict[str, Any]:
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     @bench.command("executor")
+    @with_progress
     def executor_bench(
         executors: str = typer.Option("local,processes:2,ray", help="comma-separated specs"),
         cells: int = typer.Option(8, help="NB201 cells scored (distinct classes)"),
@@ -139,6 +143,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             wanted = [w for w in work if not only or w in only.split(",")]
             for spec in specs:
                 t0 = time.perf_counter()
+                progress(f"bench executor: starting {spec}")
                 with make_executor(spec) as ex:
                     ex.map(_warm, list(range(max(1, ex.workers))))  # start every worker
                     startup[spec] = time.perf_counter() - t0
@@ -146,6 +151,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                         cache = Path(tmp) / spec.replace(":", "_") / name.replace(" ", "_")
                         cache.mkdir(parents=True)
                         os.environ["AGENTNAS_CACHE_DIR"] = str(cache)
+                        progress(f"bench executor: {name} on {spec}")
                         t1 = time.perf_counter()
                         counts[name] = work[name](ex, cache)
                         times.setdefault(name, {})[spec] = time.perf_counter() - t1

@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agentnas.commands.progress_view import with_progress
 from agentnas.tools.errors import UserError
 
 TYPICAL_ARCH = "mlp:h=64-32|act=relu|mesh=clements|k=16|bits=8|nat=0"
@@ -230,6 +231,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         console.print(f"dataset {dataset}, {epochs} epochs, seed {seed}; {source}")
 
     @bench.command("optical")
+    @with_progress
     def bench_command(
         arch: Annotated[str, typer.Option(help="candidate to time")] = TYPICAL_ARCH,
         preset: Annotated[str, typer.Option(help="non-ideality preset")] = "realistic",

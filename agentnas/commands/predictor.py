@@ -11,7 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agentnas.commands.progress_view import with_progress
 from agentnas.tools.errors import UserError
+from agentnas.tools.progress import progress
 
 DatasetOpt = Annotated[
     str, typer.Option("--dataset", "-d", help="accuracy column: cifar10, cifar100, ImageNet16-120")
@@ -140,6 +142,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             typer.echo(f"{cell}  predicted={source.accuracy(cell):.2f}%  {raw}")
 
     @bench.command("proxies")
+    @with_progress
     def bench_proxies(
         n_cells: Annotated[int, typer.Option("--cells", help="cells timed")] = 20,
         seed: SeedOpt = 0,
@@ -165,6 +168,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         compute_proxies(cells[0], None, batch, seed)  # warm-up (allocator, lazy imports)
 
         def seconds_per_cell(names: tuple[str, ...] | None) -> float:
+            progress(f"bench proxies: {', '.join(names) if names else 'all 13'} on {n_cells} cells")
             t0 = time.perf_counter()
             for c in cells:
                 compute_proxies(c, names, batch, seed)

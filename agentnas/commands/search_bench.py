@@ -125,17 +125,21 @@ def _run(spec, command: str) -> None:  # type: ignore[no-untyped-def]
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from agentnas.bench.bench import prepare, run_bench
+    from agentnas.commands.progress_view import progress_into
 
     prepare(spec)  # refuse bad input before the progress bar appears
     total = len(spec.jobs())
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
+    with (
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        ) as progress,
+        progress_into(progress),
+    ):  # runs in this process show their steps too
         task = progress.add_task("bench", total=total)
 
         def say(text: str) -> None:

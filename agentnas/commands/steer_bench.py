@@ -24,6 +24,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agentnas.commands.progress_view import with_progress
+from agentnas.tools.progress import progress
+
 console = Console(width=140)
 
 Check = Callable[[dict[str, str]], bool]
@@ -80,6 +83,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     @bench.command(
         "steering", epilog="Example: agentnas bench steering --seeds 10 --budget 60 --rounds 6"
     )
+    @with_progress
     def steering(
         seeds: int = typer.Option(10, help="seeds per scenario"),
         budget: int = typer.Option(60, help="distinct evaluations per run"),
@@ -106,11 +110,15 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 for s in range(seeds):
                     cfg = RunConfig(hardware=hardware, budget=budget, rounds=rounds, seed=s)
                     t0 = time.perf_counter()
+                    progress(f"bench steering: {name}, seed {s + 1} of {seeds}")
                     share, n = share_after(scripted_run(cfg, Path(tmp) / f"s{s}", [line]), check)
                     secs.append(time.perf_counter() - t0)
                     got.append(share)
                     counts.append(n)
                     if baseline:
+                        progress(
+                            f"bench steering: {name}, seed {s + 1} of {seeds}, without the line"
+                        )
                         rows = scripted_run(cfg, Path(tmp) / f"b{s}", [])
                         base.append(share_after(rows, check)[0])
                     console.print(f"{name} seed {s}: {share:.3f} of {n} cells", highlight=False)
