@@ -32,6 +32,7 @@ from agentnas.commands import (
 )
 from agentnas.commands.examples import add_examples
 from agentnas.tools.errors import UserError
+from agentnas.tools.scrubbed_memory import reexec_scrubbing
 
 app = typer.Typer(
     name="agentnas",
@@ -73,8 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status.
 
     Typer handles usage errors itself (message + exit 2); a UserError raised by a command
-    becomes one red line on stderr and exit 2, with no traceback.
+    becomes one red line on stderr and exit 2, with no traceback. Run as the command
+    (``argv`` None) with an API key in the environment, the process first restarts itself
+    once with freed memory scrubbed (:mod:`agentnas.tools.scrubbed_memory`), so no library
+    can write stale bytes holding the key into the run's files.
     """
+    if argv is None:
+        reexec_scrubbing()
     try:
         app(args=argv, prog_name="agentnas")
     except UserError as exc:
