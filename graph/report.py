@@ -171,6 +171,17 @@ SECTIONS: list[Section] = [
 ]
 
 
+def _steered_note(record: Any) -> str:
+    from agentnas.graph.steering import SCRIPT_FILE
+
+    if not record.events_of("steer"):
+        return "It was asked questions in a chat; they changed nothing."
+    note = "It was steered; its steering is listed below and in `trace.jsonl`."
+    if (record.run_dir / SCRIPT_FILE).is_file():
+        return f"{note} The command replays the chat's lines that moved the run ({SCRIPT_FILE})."
+    return f"{note} Steering sent with `agentnas steer` is not replayed by the command."
+
+
 def write_report(run_dir: Path | str) -> Path:
     """Write ``RUN_DIR/report.md`` and ``RUN_DIR/plots/``; return the report's path."""
     record = load_run(run_dir)
@@ -191,7 +202,7 @@ def write_report(run_dir: Path | str) -> Path:
         "",
     ]
     if record.events_of("steer") or record.events_of("chat"):
-        lines += ["It was steered; its steering is listed below and in `trace.jsonl`.", ""]
+        lines += [_steered_note(record), ""]
     lines += [*_headline(record, data), ""]
     for section in SECTIONS:
         body = section(record, data, plots)

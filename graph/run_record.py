@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -193,12 +194,20 @@ def _heuristic_texts(events: list[dict[str, Any]]) -> dict[str, str]:
 def reproduce_command(config: dict[str, Any], run_dir: Path | None = None) -> str:
     """``agentnas run …`` with the settings of ``config`` (a RunConfig dump). A run that
     asked a model is reproduced by replaying its recorded answers (``replay:trace.jsonl``),
-    so the command needs no endpoint and gives the same cells."""
+    so the command needs no endpoint and gives the same cells. A chat whose lines moved
+    the run (RUN_DIR/steering.txt) is reproduced by ``agentnas chat … --script`` that
+    file: the same steering at the same pauses."""
+    from agentnas.graph.steering import SCRIPT_FILE
+
     config = dict(config)
     llm = str(config.get("llm") or "offline")
     if run_dir is not None and llm.startswith("openai:"):
         config["llm"] = f"replay:{Path(run_dir) / 'trace.jsonl'}"
-    parts = ["agentnas run"]
+    script = Path(run_dir) / SCRIPT_FILE if run_dir is not None else None
+    steered = script is not None and script.is_file() and script.stat().st_size > 0
+    parts = ["agentnas chat" if steered else "agentnas run"]
+    if steered:
+        parts.append(f"--script {shlex.quote(str(script))}")
     for key in ("space", "dataset", "hardware"):
         if config.get(key):
             parts.append(f"--{key} {config[key]}")

@@ -22,6 +22,17 @@ from agentnas.agents.schemas import NewHeuristic, ReflectionResult, Revision
 from agentnas.agents.steering import parse_command
 
 STEER_FILE = "steer.jsonl"
+SCRIPT_FILE = "steering.txt"  # a chat's lines that moved the run: its ``chat --script`` replay
+
+
+def record_script_line(run_dir: Path, line: str) -> None:
+    """Append one chat line that moved the run (applied actions, ``continue``, ``/quit``)
+    to RUN_DIR/steering.txt. Read back with ``chat --script``, the file moves every pause
+    the same way again: each of its lines is read at the pause it was typed at, and the
+    questions and read-only commands in between change nothing, so they are left out."""
+    with (Path(run_dir) / SCRIPT_FILE).open("a", encoding="utf-8") as fh:
+        fh.write(" ".join(line.split()) + "\n")
+        fh.flush()
 
 
 def read_steer_file(run_dir: Path, seen: int) -> tuple[list[Any], list[str], int]:

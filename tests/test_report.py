@@ -179,6 +179,40 @@ def test_report_command_reproduces_the_run(run_copy, tmp_path):
     assert _rows(out / "candidates.csv") == _rows(run_copy / "candidates.csv")
 
 
+@pytest.mark.slow
+def test_report_command_reproduces_a_steered_chat(tmp_path):
+    """A chat steered at two pauses (with a question and small talk in between): the
+    report names ``agentnas chat … --script RUN/steering.txt``, and that command gives
+    the same candidates.csv and the same steering at the same rounds."""
+    script = tmp_path / "s.txt"
+    script.write_text(
+        "keep latency under 3 ms\nwhy was f1 chosen?\nhello\ncontinue\n"
+        "no avg pools near the output\n",
+        encoding="utf-8",
+    )
+    run = tmp_path / "chat"
+    small = ["--hardware", "hwnasbench:fpga", "--budget", "30", "--rounds", "3", "--seed", "2"]
+    assert main(["chat", "--out", str(run), "--script", str(script), *small]) == 0
+    lines = (run / "steering.txt").read_text(encoding="utf-8").splitlines()
+    assert lines == ["keep latency under 3 ms", "continue", "no avg pools near the output"]
+    assert main(["report", str(run)]) == 0
+    text = (run / "report.md").read_text()
+    cmd = next(line for line in text.splitlines() if line.startswith("agentnas chat "))
+    args = shlex.split(cmd)[1:]
+    assert args[args.index("--script") + 1] == str(run / "steering.txt")
+    out = tmp_path / "again"
+    args[args.index("--out") + 1] = str(out)
+    assert main(args) == 0
+
+    def steers(d):
+        return [(e["round"], e["command"]) for e in read_trace(d / "trace.jsonl")
+                if e["event"] == "steer"]  # fmt: skip
+
+    assert [r for r, _ in steers(run)] == [0, 2]
+    assert steers(out) == steers(run)
+    assert _rows(out / "candidates.csv") == _rows(run / "candidates.csv")
+
+
 def test_report_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1

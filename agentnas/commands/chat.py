@@ -47,6 +47,7 @@ from agentnas.commands.run_options import (
 )
 from agentnas.commands.run_text import done_line, new_run_dir, start_line
 from agentnas.commands.steer_context import context_from_state, context_from_trace
+from agentnas.graph.steering import record_script_line
 from agentnas.tools.errors import UserError
 from agentnas.tools.progress import progress
 
@@ -161,10 +162,12 @@ class ChatLoop:
             if name in LOCAL or line.lower().startswith("/heuristic list"):
                 done, commands = self.slash(line, ctx)
                 if done:
+                    record_script_line(self.rt.run_dir, line)
                     return commands
                 continue
             commands = self.interpret(line, ctx)
-            if commands is not None:
+            if commands is not None:  # the line moves the run on: the replay needs it
+                record_script_line(self.rt.run_dir, line)
                 return commands
 
     def interpret(self, line: str, ctx: SteerContext) -> list[Any] | None:
