@@ -175,11 +175,11 @@ def sample_pattern(
 ) -> list[tuple[str, ...]]:
     """``n`` cells drawn edge by edge from the front pattern's probabilities."""
     probs, _ = pattern
-    out = []
-    for _ in range(n):
-        out.append(tuple(ops[_draw(probs[e], rng.random())] for e in range(len(EDGE_LABELS))))
-    return out
-
-
-def _draw(p: np.ndarray, u: float) -> int:
-    return int(min(np.searchsorted(np.cumsum(p), u * p.sum()), len(p) - 1))
+    n_edges = len(EDGE_LABELS)
+    # the draws in the order of a cell-by-cell, edge-by-edge loop, then one search per edge
+    u = np.array([rng.random() for _ in range(n * n_edges)]).reshape(n, n_edges)
+    picks = np.empty((n, n_edges), dtype=int)
+    for e in range(n_edges):
+        p = probs[e]
+        picks[:, e] = np.minimum(np.searchsorted(np.cumsum(p), u[:, e] * p.sum()), len(p) - 1)
+    return [tuple(ops[i] for i in row) for row in picks.tolist()]

@@ -134,6 +134,21 @@ def _with_claims(heuristics: Sequence[HeuristicView], space: str) -> list[Heuris
     return out
 
 
+def _backing(
+    space: Any, rules: list[tuple[HeuristicView, str]], words: list[tuple[HeuristicView, Any]],
+    pattern: Any, ops_v: Sequence[str], origin: tuple[list[str], str], arch: str,
+    objectives: Sequence[str],
+) -> tuple[float, list[str]]:  # fmt: skip
+    """Net support in [-1, 1] of every heuristic for one candidate (words, tagged rules
+    and how typical it is of the front pattern), and the ids of those it follows."""
+    parent = origin[0][0] if origin[0] else None
+    support, used = _support(space, rules, words, parent, arch, objectives)
+    if pattern is not None:
+        typical = cu.pattern_support(pattern, sg.slot_ops(space, arch) or (), ops_v)
+        support = max(-1.0, min(1.0, support + typical))
+    return support, used
+
+
 def _claims_apply(space: Any, arch: str) -> bool:
     """Claims name an op on an edge: they apply to spaces of one op per slot whose slots
     are those edges (NB201)."""
@@ -169,9 +184,26 @@ def _inside(space: Any, ctx: DesignerContext, arch: str) -> bool:
     return ctx.partition.contains(space.features(arch), ctx.plan)
 
 
+# the members of a partition of an enumerable space, by (space, partition, plan): the same
+# few partitions are asked for every round, and a pass over the space costs seconds
+_MEMBERS: dict[tuple[str, str, str], list[str]] = {}
+
+
+def _members(space: Any, ctx: DesignerContext) -> list[str]:
+    plan = ";".join(p.model_dump_json() for p in ctx.plan)
+    key = (type(space).__qualname__ + ":" + ctx.space, ctx.partition.model_dump_json(), plan)
+    members = _MEMBERS.get(key)
+    if members is None:  # Designers run in threads: work on a local, store it once made
+        members = [a for a in space.enumerate() if _inside(space, ctx, a)]
+        if len(_MEMBERS) > 64:
+            _MEMBERS.clear()
+        _MEMBERS[key] = members
+    return members
+
+
 def _sample_inside(space: Any, ctx: DesignerContext, rng: random.Random, n: int) -> list[str]:
     if isinstance(space, EnumerableSpace):
-        pool = [a for a in space.enumerate() if _inside(space, ctx, a)]
+        pool = _members(space, ctx)
         return rng.sample(pool, min(n, len(pool)))
     out: list[str] = []
     for _ in range(50 * n):
@@ -436,6 +468,8 @@ def design_offline(
     ops_of = {a: "mutation" for a in mutation}
     ops_of.update({a: "crossover" for a in crossover if a not in mutation})
     ops_of.update({a: "seed" for a in seeds if a not in mutation and a not in crossover})
+    # what the heuristics say of a candidate does not change while children are picked
+    backing = {a: _backing(space, rules, words, pattern, ops_v, origin[a], a, objs) for a in origin}
     used_c: set[str] = set()
     while len(chosen) < ctx.n_children:
         ranked = []
@@ -444,11 +478,7 @@ def design_offline(
             if a in used_c:
                 continue
             gain, gap = ranking.score(index[a], hv0)
-            parent = origin[a][0][0] if origin[a][0] else None
-            support, used = _support(space, rules, words, parent, a, objs)
-            if pattern is not None:
-                typical = cu.pattern_support(pattern, sg.slot_ops(space, a) or (), ops_v)
-                support = max(-1.0, min(1.0, support + typical))
+            support, used = backing[a]
             gain *= max(WORDS_FLOOR, 1.0 + WORDS_WEIGHT * support)
             ranked.append(((gain, gap + 0.1 * support, rng.random()), a, used))
         if not ranked:

@@ -11,6 +11,8 @@ most, then 1x1, pooling a little, skip/none nothing.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from agentnas.tools.spaces.nb201 import OPS, parse_cell
@@ -60,12 +62,17 @@ def structure(ops: tuple[str, ...]) -> list[float]:
 
 
 def surrogate_features(cell: str) -> np.ndarray:
-    """Structure columns then the one-hot op per edge (49 floats)."""
+    """Structure columns then the one-hot op per edge (49 floats; a fresh array)."""
+    return np.array(_surrogate_features(cell))
+
+
+@functools.lru_cache(maxsize=1 << 15)  # pure, and asked for the same cells every round
+def _surrogate_features(cell: str) -> tuple[float, ...]:
     ops = parse_cell(cell)
     onehot = np.zeros(len(ops) * len(OPS))
     for e, op in enumerate(ops):
         onehot[e * len(OPS) + OPS.index(op)] = 1.0
-    return np.concatenate([structure(ops), onehot])
+    return tuple(np.concatenate([structure(ops), onehot]).tolist())
 
 
 def surrogate_penalties(dim: int) -> np.ndarray:
