@@ -68,7 +68,8 @@ class OpRule(BaseModel):
     edges: list[str] = Field(default_factory=list)
 
     def text(self) -> str:
-        where = f" on edges {', '.join(self.edges)}" if self.edges else ""
+        noun = "edges" if any("<-" in e for e in self.edges) else "slots"
+        where = f" on {noun} {', '.join(self.edges)}" if self.edges else ""
         return f"{self.kind} {self.op}{where}"
 
 
@@ -119,6 +120,19 @@ def vocabulary(space: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str,
 
         return OPS, NB201_EDGE_LABELS, ("3<-0", "3<-1", "3<-2")
     return (), (), ()
+
+
+def input_slots(space: Any) -> tuple[str, ...]:
+    """The slots "near the input" means in ``space`` (NB201: the edges out of node 0);
+    empty where the space names no such position."""
+    if not vocabulary(space)[1]:
+        return ()
+    vocab_of = getattr(space, "vocabulary", None)
+    if callable(vocab_of):
+        found = vocab_of().slots_at("near the input")
+        if found:
+            return tuple(found)
+    return tuple(e for e in vocabulary(space)[1] if e.endswith("<-0"))
 
 
 def rule_violation(space: Any, arch: str, rules: Sequence[OpRule]) -> str | None:

@@ -217,6 +217,7 @@ class SteerContext(BaseModel):
     operations: list[str] = Field(default_factory=list)  # what avoid/prefer may name
     edges: list[str] = Field(default_factory=list)
     output_edges: list[str] = Field(default_factory=list)
+    input_edges: list[str] = Field(default_factory=list)  # "near the input" (NB201: x<-0)
     full_partitions: list[int] = Field(default_factory=list)  # no unevaluated cell left
 
 
@@ -278,7 +279,11 @@ def _check_one(c: Any, ctx: SteerContext) -> list[str]:
         if bad_edges:
             return [f"no edge {bad_edges[0]} (edges: {', '.join(ctx.edges)})"]
         if not ctx.operations:
-            return [f"{ctx.space or 'this space'} has no per-edge operations to {a}"]
+            return [
+                f"{ctx.space or 'this space'} has no operations a rule can name, so nothing "
+                f"to {a}; say it as a heuristic instead (/heuristic add {a} …), or constrain "
+                f"a metric (e.g. 'latency under 3 ms')"
+            ]
     if a in ("edit_heuristic", "retire_heuristic") and c.id not in ctx.heuristic_ids:
         near = [h for h in ctx.heuristic_ids if h.startswith(c.id)]
         if len(near) != 1:

@@ -304,7 +304,11 @@ def _edges(clause: str, ctx: SteerContext) -> tuple[list[str], str]:
     out = ctx.output_edges or ["3<-0", "3<-1", "3<-2"]
     for pattern, names in (
         (_OUTPUT, out),
-        (_INPUT, [e for e in ctx.edges or ["1<-0", "2<-0", "3<-0"] if e.endswith("<-0")]),
+        (
+            _INPUT,
+            ctx.input_edges
+            or [e for e in ctx.edges or ["1<-0", "2<-0", "3<-0"] if e.endswith("<-0")],
+        ),
         (_LAST_EDGE, [(ctx.edges or ["3<-2"])[-1]]),
     ):
         if pattern.search(rest):
@@ -608,8 +612,13 @@ def _slash_rule(name: str, arg: str, ctx: SteerContext) -> tuple[list[Any], list
     found = _op_rule(f"{verb} {arg}", ctx)
     if found:
         return found, []
-    return [], [f"usage: {name} OP [near the output | EDGE], OP one of "
-                f"{', '.join(ctx.operations or _OP_SYNONYMS)}"]  # fmt: skip
+    ops = ctx.operations or (list(_OP_SYNONYMS) if ctx.space in ("", "nb201") else [])
+    if not ops:
+        return [], [f"{ctx.space} has no operations a rule can name; say it as a heuristic "
+                    f"instead (/heuristic add {verb} …)"]  # fmt: skip
+    where = " | ".join(["near the output", "near the input", "EDGE"] if ctx.edges else [])
+    return [], [f"usage: {name} OP [{where or 'near the output | EDGE'}], OP one of "
+                f"{', '.join(ops)}; slots: {', '.join(ctx.edges) or '3<-0 … 1<-0'}"]  # fmt: skip
 
 
 def _slash_partitions(name: str, arg: str, ctx: SteerContext) -> tuple[list[Any], list[str]]:

@@ -70,17 +70,30 @@ def rule_heuristic(rule: OpRule) -> NewHeuristic:
     """An avoid/prefer rule as a KB heuristic in words; a one-edge rule carries the
     ``[rule p*: …]`` tag the offline policy's rule reader
     (:func:`~agentnas.agents.offline_policy.parse_rule`) weighs edits with."""
-    if rule.edges == ["3<-0", "3<-1", "3<-2"]:
+    plural = "s" if len(rule.edges) > 1 else ""
+    if not rule.edges:
+        where = "anywhere" if rule.op and not _nb201_like(rule) else "on any edge"
+    elif rule.edges == ["3<-0", "3<-1", "3<-2"]:
         where = "near the output (edges 3<-0, 3<-1, 3<-2)"
+    elif not any("<-" in e for e in rule.edges):  # a space of named slots (photonic-mlp)
+        where = f"in slot{plural} {', '.join(rule.edges)}"
     else:
-        where = f"on edge{'s' if len(rule.edges) > 1 else ''} {', '.join(rule.edges)}"
-    where = where if rule.edges else "on any edge"
+        where = f"on edge{plural} {', '.join(rule.edges)}"
     verb = "Avoid" if rule.kind == "avoid" else "Prefer"
-    tag = f" [rule p*: e{rule.edges[0]}={rule.op}]" if len(rule.edges) == 1 else ""
+    # the offline policy's rule tag names an NB201 edge
+    one_edge = len(rule.edges) == 1 and "<-" in rule.edges[0]
+    tag = f" [rule p*: e{rule.edges[0]}={rule.op}]" if one_edge else ""
     return NewHeuristic(
         text=f"{verb} {rule.op} {where} (user rule){tag}",
         polarity="negative" if rule.kind == "avoid" else "positive",
     )
+
+
+def _nb201_like(rule: OpRule) -> bool:
+    """Whether the rule's operation is an NB201 edge operation (worded "on any edge")."""
+    from agentnas.tools.spaces.nb201 import OPS
+
+    return rule.op in OPS
 
 
 def _rules_after(rules: list[dict[str, Any]], c: Any) -> list[dict[str, Any]]:

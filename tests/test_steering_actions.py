@@ -20,7 +20,7 @@ from agentnas.agents.steering import (
     interpret,
     interpret_offline,
 )
-from agentnas.agents.steering_commands import Achievable
+from agentnas.agents.steering_commands import Achievable, check_commands
 from agentnas.agents.validation import validate_children
 from agentnas.graph.steering import apply_commands
 from agentnas.tools.hardware.registry import get_backend
@@ -378,3 +378,73 @@ def test_focus_on_a_partition_with_no_cell_left_says_so(ctx):
     result = interpret("focus on p5", full, make_llm("offline"))
     assert [c.action for c in result.commands] == ["focus"]
     assert "p5 has no cell left to propose" in result.reply
+
+
+# ---------------------------------------------------------------- rules on photonic-mlp
+
+
+@pytest.fixture
+def photonic_ctx() -> SteerContext:
+    from agentnas.commands.steer_context import _vocab
+
+    return SteerContext(
+        round=1, space="photonic-mlp", hardware="optical-mzi:realistic",
+        objectives=["accuracy", "energy_mj"], budget=20, rounds=2, evaluations=8,
+        **_vocab(get_space("photonic-mlp")),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("message", "kind", "op", "edges"),
+    [
+        ("avoid tanh", "avoid", "tanh", []),
+        ("/avoid tanh", "avoid", "tanh", []),
+        ("prefer clements", "prefer", "clements", []),
+        ("avoid width 128 near the output", "avoid", "width 128", ["h3"]),
+        ("avoid width 16 near the input", "avoid", "width 16", ["h1"]),
+    ],
+)
+def test_avoid_prefer_on_photonic_name_its_vocabulary(photonic_ctx, message, kind, op, edges):
+    c = only(message, photonic_ctx)
+    assert (c.action, c.op, c.edges) == (kind, op, edges)
+    assert not check_commands([c], photonic_ctx)
+
+
+def test_a_rule_naming_what_the_space_lacks_is_refused_with_what_it_offers(photonic_ctx):
+    result = interpret("avoid avg_pool_3x3 near the output", photonic_ctx, make_llm("offline"))
+    assert not result.commands
+    assert "no operation 'avg_pool_3x3' in photonic-mlp" in result.reply
+    assert "tanh" in result.reply and "width 128" in result.reply
+    bare = photonic_ctx.model_copy(update={"operations": [], "edges": []})
+    errors = check_commands([only("/avoid tanh", photonic_ctx)], bare)
+    assert errors and "/heuristic add avoid" in errors[0]
+
+
+def test_offline_designer_keeps_avoid_and_prefer_rules_on_photonic():
+    space = get_space("photonic-mlp")
+    rng = random.Random(0)
+    archs = sorted(set(space.sample(rng, 40)))
+    parents = [
+        ScoredArch(arch=a, partition=0, metrics={
+            "accuracy": 80 + space.features(a)["width_sum"] / 20,
+            "energy_mj": space.features(a)["mzi_count"] / 1e4,
+        })
+        for a in archs
+    ]  # fmt: skip
+    part = Partition(id=0, feature="depth", low=1, high=3, size=space.size)
+    rules = [OpRule(kind="avoid", op="tanh"), OpRule(kind="prefer", op="clements")]
+    ctx = DesignerContext(
+        space="photonic-mlp", hardware="optical-mzi:realistic",
+        objectives=["accuracy", "energy_mj"], round=1, partition=part, parents=parents[:8],
+        history=parents, n_children=6, evaluated=archs, seed=3, rules=rules,
+    )  # fmt: skip
+    children, _ = design_offline(ctx, space, None)
+    assert len(children) == 6
+    for c in children:
+        slots = space.edge_ops(c.arch)
+        assert slots["act"] != "tanh" and slots["mesh"] == "clements", c.arch
+    # and the rules are what refuses the others
+    judge = RuleJudge(space, rules=rules)
+    assert judge.why("mlp:h=32|act=tanh|mesh=clements|k=8|bits=8|nat=0")
+    assert judge.why("mlp:h=32|act=relu|mesh=reck|k=8|bits=8|nat=0")
+    assert judge.why("mlp:h=32|act=relu|mesh=clements|k=8|bits=8|nat=0") is None

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agentnas.agents.hard_rules import Constraint, OpRule, vocabulary
+from agentnas.agents.hard_rules import Constraint, OpRule, input_slots, vocabulary
 from agentnas.agents.steering import SteerContext, SteerPartition
 from agentnas.agents.steering_commands import Achievable
 from agentnas.commands.chat_view import front_rows
@@ -51,7 +51,12 @@ def _full(partitions: list[dict[str, Any]], cands: list[dict[str, Any]]) -> list
 
 def _vocab(space: Any) -> dict[str, list[str]]:
     ops, edges, out = vocabulary(space)
-    return {"operations": list(ops), "edges": list(edges), "output_edges": list(out)}
+    return {
+        "operations": list(ops),
+        "edges": list(edges),
+        "output_edges": list(out),
+        "input_edges": list(input_slots(space)),
+    }
 
 
 def context_from_state(values: dict[str, Any], rt: Any) -> SteerContext:
