@@ -320,10 +320,27 @@ def _edges(clause: str, ctx: SteerContext) -> tuple[list[str], str]:
     return sorted(set(edges), key=edges.index), rest
 
 
+_SOFT = re.compile(
+    r"\b(?:(?:where|when|if)\s+(?:possible|you\s+can)|ideally|softly|if\s+it\s+helps)\b", re.I
+)
+
+
 def _op_rule(clause: str, ctx: SteerContext) -> list[Any] | None:
     """``avoid avg_pool_3x3 near the output`` / ``no avg pools`` / ``prefer 3x3 convs on
     edge 3<-2``: one operation, a cue and (optionally) where; anything more is a
-    heuristic in words (None here)."""
+    heuristic in words (None here). With "where possible" / "ideally" the rule is soft:
+    a user heuristic in the KB (on one NB201 edge with the rule tag the offline policy
+    weighs edits with), not a hard rule."""
+    soft = _SOFT.search(clause)
+    if soft:
+        hard = _op_rule(clause[: soft.start()] + " " + clause[soft.end() :], ctx)
+        if not hard or hard[0].action not in ("avoid", "prefer"):
+            return hard
+        r = hard[0]
+        one_edge = len(r.edges) == 1 and "<-" in r.edges[0]
+        tag = f" [rule p*: e{r.edges[0]}={r.op}]" if one_edge else ""
+        polarity = "negative" if r.action == "avoid" else "positive"
+        return [AddHeuristic(text=f"{clause.strip()}{tag}", polarity=polarity)]
     named = _ops_named(clause, ctx)
     negative, positive = _NEGATIVE_CUE.search(clause), _POSITIVE_CUE.search(clause)
     if not negative and not positive:

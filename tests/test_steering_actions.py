@@ -448,3 +448,24 @@ def test_offline_designer_keeps_avoid_and_prefer_rules_on_photonic():
     assert judge.why("mlp:h=32|act=tanh|mesh=clements|k=8|bits=8|nat=0")
     assert judge.why("mlp:h=32|act=relu|mesh=reck|k=8|bits=8|nat=0")
     assert judge.why("mlp:h=32|act=relu|mesh=clements|k=8|bits=8|nat=0") is None
+
+
+@pytest.mark.parametrize(
+    ("message", "polarity", "tag"),
+    [
+        ("prefer nor_conv_3x3 on edge 3<-2 where possible", "positive",
+         "[rule p*: e3<-2=nor_conv_3x3]"),
+        ("ideally avoid avg_pool_3x3 near the output", "negative", ""),
+        ("prefer skip_connect if possible", "positive", ""),
+    ],
+)  # fmt: skip
+def test_a_soft_prefer_or_avoid_is_a_user_heuristic_not_a_hard_rule(ctx, message, polarity, tag):
+    c = only(message, ctx)
+    assert c.action == "add_heuristic" and c.polarity == polarity
+    assert c.text.endswith(tag) and message in c.text
+    updates, kb = apply_commands({"limits": {"budget": 60, "rounds": 6}}, [c], 6)
+    assert updates["rules"] == [] and len(kb.add) == 1  # nothing binds the Designers
+
+
+def test_without_a_soft_word_the_rule_stays_hard(ctx):
+    assert only("prefer nor_conv_3x3 on edge 3<-2", ctx).action == "prefer"

@@ -20,6 +20,7 @@ Type what you want, in plain words; it applies at this round boundary. Examples:
   avoid avg_pool_3x3 near the output · no avg pools · prefer nor_conv_3x3 on edge 3<-2
   focus on partitions 4 and 5 · focus on low latency · freeze p3 · unfreeze p3
   add 50 evaluations · 2 more rounds · budget to 200 · pause · resume · stop
+  prefer nor_conv_3x3 on edge 3<-2 where possible  (soft: a heuristic, not a hard rule)
   rule: skip_connect at the output cuts latency  (a heuristic in words, for the KB)
   why was f1 chosen? · why is partition 5 slow?  (questions change nothing)
   (empty line) or go = continue
