@@ -14,11 +14,21 @@ from typing import Any
 
 
 def run_task(root: str, item: tuple[str, dict[str, Any]]) -> dict[str, Any]:
-    """Executor task: ``item`` = (folder name under ``root``, RunConfig fields)."""
+    """Executor task: ``item`` = (folder name under ``root``, RunConfig fields). The run
+    uses one torch thread whatever the executor, as ``agentnas bench search`` runs its
+    jobs: the parallelism is the executor's, and runs one after another in this process
+    (``local``) do not have their threads fight over shared cores."""
+    import torch
+
     from agentnas.graph.config import RunConfig
     from agentnas.graph.runner import start_run
 
     name, fields = item
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     t0 = time.perf_counter()
-    summary = start_run(RunConfig.build(**fields), Path(root) / name, executor="local")
+    try:
+        summary = start_run(RunConfig.build(**fields), Path(root) / name, executor="local")
+    finally:
+        torch.set_num_threads(threads)
     return {**summary, "wall_s": round(time.perf_counter() - t0, 3)}

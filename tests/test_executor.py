@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from proc_tree import HAS_PROC, TreeWatch, cmdline
 
 from agentnas.cli import main
 from agentnas.graph.config import RunConfig
@@ -108,7 +110,7 @@ def _photonic_cfg(**kw):
         rounds=kw.pop("rounds", 1),
         partitions=2,
         seed=0,
-        backend_options={"draws": 4, "epochs": 2},
+        backend_options=kw.pop("backend_options", {"draws": 4, "epochs": 2}),
         **kw,
     )
 
@@ -162,26 +164,58 @@ def test_run_completes_when_a_worker_is_killed_mid_run(tmp_path):
     trace = [json.loads(line) for line in (tmp_path / "r" / "trace.jsonl").open()]
     evaluated = [e for e in trace if e.get("event") == "evaluation"]
     failed = [e for e in trace if e.get("event") == "evaluation_failed"]
-    assert summary["evaluations"] + sum(r["status"] == "failed" for r in rows) == len(rows)
     assert len(rows) == len(evaluated) + len(failed) >= budget - 1
+    # ok rows are the summary's evaluations; the rest failed or were refused as infeasible
+    assert summary["evaluations"] == sum(r["status"] == "ok" for r in rows)
+    assert {r["status"] for r in rows} <= {"ok", "failed", "infeasible"}
     assert any(e.get("attempts", 1) > 1 for e in evaluated + failed)  # the retry happened
 
 
-@pytest.mark.parametrize(
-    "spec,msg",
-    [
-        ("bogus", "unknown executor"),
-        ("processes:0", "N >= 1"),
-        ("ray:127.0.0.1:1", "cannot reach the Ray cluster"),
-    ],
-)
-def test_cli_bad_executor_is_one_line_exit_2_nothing_written(tmp_path, capsys, spec, msg):
-    out = tmp_path / "run"
-    code = main(["run", "--rounds", "1", "--budget", "4", "--out", str(out), "--executor", spec])
+BAD_EXECUTORS = [
+    ("bogus", "unknown executor"),
+    ("processes:0", "N >= 1"),
+    ("ray:127.0.0.1:1", "cannot reach the Ray cluster"),  # nothing listens on port 1
+]
+
+
+def _commands(spec: str) -> dict[str, list[str]]:
+    """Every command that takes an executor, with its default output folder (in the
+    current folder) left to it."""
+    return {
+        "run": ["run", "--rounds", "1", "--budget", "4", "--executor", spec],
+        "resume": ["run", "--resume", "old-run", "--executor", spec],
+        "bench search": [
+            *("bench", "search", "--seeds", "1", "--budgets", "20", "--methods", "random"),
+            *("--executor", spec),
+        ],
+        "bench executor": ["bench", "executor", "--executors", f"local,{spec}"],
+    }
+
+
+@pytest.mark.parametrize("command", list(_commands("x")))
+@pytest.mark.parametrize("spec,msg", BAD_EXECUTORS)
+def test_cli_bad_executor_is_one_line_exit_2_nothing_written(
+    tmp_path, capsys, monkeypatch, spec, msg, command
+):
+    """Refused before anything starts: no folder in the current one (a run's or a bench's
+    default output), no cache, the folder to resume untouched, no Ray instance."""
+    cwd = tmp_path / "cwd"
+    (cwd / "old-run").mkdir(parents=True)
+    (cwd / "old-run" / "config.json").write_text("{}")
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("AGENTNAS_CACHE_DIR", str(tmp_path / "cache"))
+    code = main(_commands(spec)[command])
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert msg in err and len(err.splitlines()) == 1
-    assert not out.exists()
+    assert sorted(p.relative_to(cwd).as_posix() for p in cwd.rglob("*")) == [
+        "old-run",
+        "old-run/config.json",
+    ]
+    assert (cwd / "old-run" / "config.json").read_text() == "{}"
+    assert not (tmp_path / "cache").exists()
+    if "ray" in sys.modules:
+        assert not sys.modules["ray"].is_initialized()
 
 
 @pytest.mark.slow
@@ -217,3 +251,61 @@ def test_ray_gives_the_same_front_as_local(tmp_path, monkeypatch):
     import ray
 
     assert not ray.is_initialized()  # the private instance was shut down
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_PROC, reason="finds Ray workers through /proc (Linux)")
+def test_ray_run_completes_when_a_ray_worker_is_killed(tmp_path, monkeypatch):
+    """A Ray worker process killed (SIGKILL) while it evaluates a candidate of a run: the
+    task is submitted again and the run completes with every candidate accounted for.
+    The same instance then answers a task that kills its own worker (retried) and one
+    that always raises (``failed`` after 1 + retries attempts)."""
+    ray = pytest.importorskip("ray")
+    from agentnas.tools.executor import RayExecutor
+
+    # Ray workers do not see pytest's import path: this module's tasks travel by value
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    monkeypatch.setenv("AGENTNAS_CACHE_DIR", str(tmp_path / "cache"))
+    budget = 8
+    ex = RayExecutor(workers=2, retries=2)
+    watch = TreeWatch(os.getpid())  # the private instance's raylet and workers are ours
+    killed: list[int] = []
+
+    def killer() -> None:
+        deadline = time.time() + 600
+        while time.time() < deadline and not killed:
+            busy = watch.find("ray::_ray_task")
+            time.sleep(0.3)  # still on a task after a moment: it is evaluating one
+            for pid in busy:
+                if "ray::_ray_task" in cmdline(pid):
+                    os.kill(pid, 9)
+                    killed.append(pid)
+                    break
+            time.sleep(0.1)
+
+    t = threading.Thread(target=killer, daemon=True)
+    t.start()
+    try:
+        cfg = _photonic_cfg(budget=budget, rounds=2, backend_options={"draws": 4, "epochs": 3})
+        summary = start_run(cfg, tmp_path / "r", executor=ex)
+        t.join(timeout=5)
+        out = ex.map(die_once, list(range(6)), str(tmp_path))
+        failed = ex.map(always_raises, [1])[0]
+    finally:
+        watch.stop()
+        ex.close()
+        ray.cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert killed, "no Ray worker was killed"
+    rows = _rows(tmp_path / "r" / "candidates.csv")
+    trace = [json.loads(line) for line in (tmp_path / "r" / "trace.jsonl").open()]
+    evaluated = [e for e in trace if e.get("event") == "evaluation"]
+    failures = [e for e in trace if e.get("event") == "evaluation_failed"]
+    assert len(rows) == len(evaluated) + len(failures) >= budget - 1  # every attempt is a row
+    # ok rows are the summary's evaluations; the rest failed or were refused as infeasible
+    assert summary["evaluations"] == sum(r["status"] == "ok" for r in rows)
+    assert {r["status"] for r in rows} <= {"ok", "failed", "infeasible"}
+    assert any(e.get("attempts", 1) > 1 for e in evaluated + failures)  # the retry happened
+    assert [o.value for o in out] == list(range(6)), [o.error for o in out]
+    assert out[3].attempts == 2 and all(o.attempts == 1 for o in out if o.value != 3)
+    assert not failed.ok and failed.kind == "failed" and failed.attempts == 3
+    assert "broken task 1" in failed.error

@@ -35,11 +35,13 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,10 +176,28 @@ class LocalExecutor(Executor):
 
 
 # -- local process pool -------------------------------------------------------------------
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread for the block. A process started inside inherits the
+    mask, so a terminal's Ctrl-C (sent to the whole process group) cannot interrupt a
+    worker while it imports; the parent handles Ctrl-C and ends its workers. (The same
+    is done by multiprocessing's resource tracker.)"""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _init_worker(env: dict[str, str]) -> None:
     os.environ.update(env)
     os.environ[WORKER_ENV] = "1"
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # ignored from now on
     try:
         import torch
 
@@ -262,9 +282,10 @@ class ProcessExecutor(Executor):
         """Submit ``todo`` once; returns the indices to run again."""
         pool = self._get_pool()
         futures: dict[Future, int] = {}
-        for i in todo:
-            attempts[i] += 1
-            futures[pool.submit(_pool_task, fn, context, items[i])] = i
+        with _sigint_blocked():  # submit starts the workers: they inherit the blocked mask
+            for i in todo:
+                attempts[i] += 1
+                futures[pool.submit(_pool_task, fn, context, items[i])] = i
         again: list[int] = []
         pending = set(futures)
         while pending:
@@ -308,7 +329,7 @@ class ProcessExecutor(Executor):
 # -- Ray ----------------------------------------------------------------------------------
 def _ray_task(fn: Task, context: Any, item: Any) -> Outcome:
     """Runs on a Ray worker: a UserError comes back as an outcome, anything else raises
-    (so Ray retries it)."""
+    (and the executor submits it again)."""
     os.environ[WORKER_ENV] = "1"
     try:
         import torch
@@ -317,6 +338,21 @@ def _ray_task(fn: Task, context: Any, item: Any) -> Outcome:
     except ImportError:  # pragma: no cover
         pass
     return _call(fn, context, item)
+
+
+@contextmanager
+def _sigint_held() -> Iterator[list[int]]:
+    """Hold SIGINT (Ctrl-C) for the block; yields the list of signals that arrived.
+    Only the main thread can set handlers: elsewhere nothing is held."""
+    got: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield got
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: got.append(signum))
+    try:
+        yield got
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
 def _import_ray() -> Any:
@@ -332,8 +368,9 @@ def _import_ray() -> Any:
 class RayExecutor(Executor):
     """Tasks as Ray remote functions (one CPU each). ``address=None`` starts a private
     local instance, shut down by :meth:`close` (also on Ctrl-C); an address joins a
-    running cluster and leaves it running. Dead workers and raised exceptions are
-    retried by Ray (``max_retries``, ``retry_exceptions``)."""
+    running cluster and leaves it running. A task whose worker died or that raised is
+    submitted again, up to ``retries`` times (Ray's own retries are off, so the attempts
+    are counted here, as for the pool)."""
 
     name = "ray"
 
@@ -352,33 +389,37 @@ class RayExecutor(Executor):
         if address is not None:
             self._connect(address)
         elif not ray.is_initialized():
-            ray.init(
-                num_cpus=workers or max(1, os.cpu_count() or 1),
-                include_dashboard=False,
-                log_to_driver=False,
-                configure_logging=False,
-                runtime_env={"env_vars": _worker_env()},
-            )
-            self._owned = True
+            self._start_local(workers)
         self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        self._remote = ray.remote(num_cpus=1, max_retries=retries, retry_exceptions=True)(_ray_task)
+        # retries are counted here, as for the pool, so every outcome says how often it ran
+        self._remote = ray.remote(num_cpus=1, max_retries=0, retry_exceptions=False)(_ray_task)
+
+    def _start_local(self, workers: int | None) -> None:
+        """Start a private local instance. Ctrl-C is held until start-up is over: an
+        interrupt in the middle of ``ray.init`` leaves half-started Ray processes (its
+        agents) that nothing shuts down; after it, the instance is shut down and the
+        interrupt raised."""
+        ray = self._ray
+        with _sigint_held() as interrupted:
+            try:
+                ray.init(
+                    num_cpus=workers or max(1, os.cpu_count() or 1),
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    configure_logging=False,
+                    runtime_env={"env_vars": _worker_env()},
+                )
+            except BaseException:
+                ray.shutdown()  # whatever did start
+                raise
+        if interrupted:
+            ray.shutdown()
+            raise KeyboardInterrupt
+        self._owned = True
 
     def _connect(self, address: str) -> None:
         """Join a running cluster, or refuse in one line (nothing is started)."""
-        host, _, port = address.rpartition(":")
-        if not host or not port.isdigit():
-            raise UserError(
-                f"ray:ADDRESS needs host:port (e.g. ray:127.0.0.1:6379); got {address!r}"
-            )
-        import socket
-
-        try:
-            socket.create_connection((host, int(port)), timeout=3).close()
-        except OSError as exc:
-            raise UserError(
-                f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}); start "
-                f"one with 'ray start --head' or give its address"
-            ) from None
+        check_address(address)
         try:
             self._ray.init(
                 address=address,
@@ -406,20 +447,27 @@ class RayExecutor(Executor):
     ) -> list[Outcome]:
         ray = self._ray
         ref = self._context_ref(context)
-        refs = [self._remote.remote(fn, ref, item) for item in items]
-        index = {r: i for i, r in enumerate(refs)}
+        index = {self._remote.remote(fn, ref, item): i for i, item in enumerate(items)}
+        attempts = [1] * len(items)
         results: list[Outcome | None] = [None] * len(items)
-        pending = list(refs)
+        pending = list(index)
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             for r in done:
-                i = index[r]
+                i = index.pop(r)
                 try:
-                    results[i] = ray.get(r)
-                except Exception as exc:  # retries spent: a dead worker or a raising task
-                    results[i] = Outcome(
-                        False, error=_ray_error(exc), kind="failed", attempts=self.retries + 1
-                    )
+                    got = ray.get(r)
+                except Exception as exc:  # a dead worker or a raising task
+                    if attempts[i] <= self.retries:
+                        attempts[i] += 1
+                        again = self._remote.remote(fn, ref, items[i])
+                        index[again] = i
+                        pending.append(again)
+                        continue
+                    got = Outcome(False, error=_ray_error(exc), kind="failed")
+                results[i] = Outcome(
+                    got.ok, got.value, got.error, got.kind, attempts[i], got.seconds
+                )
                 if on_done is not None:
                     on_done(i, results[i])
         return [r for r in results if r is not None]
@@ -429,6 +477,23 @@ class RayExecutor(Executor):
         if self._ray.is_initialized():
             self._ray.shutdown()  # a joined cluster keeps running; our own instance stops
         self._owned = False
+
+
+def check_address(address: str) -> None:
+    """Refuse, in one line, a Ray address that is not host:port or where nothing listens
+    (a TCP connect, so a wrong address is refused before a run writes anything)."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(f"ray:ADDRESS needs host:port (e.g. ray:127.0.0.1:6379); got {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=3).close()
+    except OSError as exc:
+        raise UserError(
+            f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}); start "
+            f"one with 'ray start --head' or give its address"
+        ) from None
 
 
 def _ray_error(exc: BaseException) -> str:
@@ -454,12 +519,14 @@ def parse_executor(spec: str) -> tuple[str, str]:
 
 def check_executor(spec: str | None) -> None:
     """Validate a spec without starting anything (for refusing bad settings early);
-    ``ray`` also checks that Ray is importable."""
+    ``ray`` also checks that Ray is importable, ``ray:ADDRESS`` that the address answers."""
     if spec is None:
         return
-    kind, _ = parse_executor(spec)
+    kind, arg = parse_executor(spec)
     if kind == "ray":
         _import_ray()
+        if arg:
+            check_address(arg)
 
 
 def default_spec(expensive: bool = False) -> str:

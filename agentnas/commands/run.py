@@ -160,7 +160,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 summary = result.summary
         except KeyboardInterrupt:
             if (run_dir / "config.json").exists():
-                console.print(f"interrupted; continue with: agentnas run --resume {run_dir}")
+                console.print(
+                    f"interrupted; continue with: agentnas run --resume {run_dir}", soft_wrap=True
+                )
+            else:
+                console.print("interrupted before the run started; nothing to resume")
             raise
         if not summary:
             raise UserError(f"run in {run_dir} did not finish")
