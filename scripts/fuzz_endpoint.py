@@ -160,10 +160,15 @@ def main() -> int:
     ap.add_argument("--answers", type=int, default=1000, help="requests to serve at least")
     ap.add_argument("--seed", type=int, default=13)
     ns = ap.parse_args()
+    os.environ["OPENAI_API_KEY"] = KEY
+    # the runs below call the CLI's main() in this process: scrub freed memory here as the
+    # agentnas command does for itself (restarts this script once, before any thread)
+    from agentnas.tools.scrubbed_memory import reexec_scrubbing
+
+    reexec_scrubbing()
     fuzzer = Fuzzer(ns.seed)
     srv = LoopbackOpenAI(fuzzer)
     os.environ["OPENAI_BASE_URL"] = srv.base_url
-    os.environ["OPENAI_API_KEY"] = KEY
     work = Path(tempfile.mkdtemp(prefix="fuzz-endpoint-"))
     passed = failed = 0
     i = 0

@@ -47,6 +47,7 @@ from agentnas.commands.run_options import (
 )
 from agentnas.commands.run_text import done_line, new_run_dir, start_line
 from agentnas.commands.steer_context import context_from_state, context_from_trace
+from agentnas.graph.budgets import expected_line
 from agentnas.graph.steering import record_script_line
 from agentnas.tools.errors import UserError
 from agentnas.tools.progress import progress
@@ -299,6 +300,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             cfg = run_config(settings)
             run_dir = new_run_dir(settings["out"])
             console.print(start_line("agentnas chat", cfg, run_dir))
+            if cfg.llm != "offline":  # the calls and tokens it expects, before it starts
+                console.print(expected_line(cfg), highlight=False, markup=False)
             with live_progress(console):
                 progress("preparing the run: knowledge base, hardware tables")
                 session = RunSession.start(cfg, run_dir)
