@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from agentnas.agents.schemas import HeuristicView
-from agentnas.memory.claim import Claim, claim_for_text, claim_id, describe, pool
-from agentnas.memory.heuristic import Heuristic, Scope, heuristic_id
-from agentnas.tools.objectives import is_maximized
+from agentnas.memory.claim import claim_for_text, claim_id
+from agentnas.memory.heuristic import Heuristic, Scope, heuristic_id, merge_into
 
 
 def check_kb_space(kb_dir: str | None, space: str) -> None:
@@ -129,7 +128,7 @@ def apply_reflection(
             else heuristic_id(new.text, scope, new.polarity)
         )
         if hid in by_id:
-            h = _merge(by_id[hid], new, claim, round_)
+            h = merge_into(by_id[hid], new.evidence_for, new.evidence_against, claim, round_)
             changes.append({"action": "merge", "id": hid, "text": h.text})
         else:
             h = Heuristic(
@@ -211,41 +210,6 @@ def _without_secrets(result: Any) -> Any:
         r.model_copy(update={"text": redact(r.text) if r.text else r.text}) for r in result.revise
     ]
     return result.model_copy(update={"add": adds, "revise": revs})
-
-
-def _merge(old: Heuristic, new: Any, claim: Claim | None, round_: int) -> Heuristic:
-    """``new`` (a NewHeuristic) folded into ``old``: evidence added; two claims pooled, so
-    contradicting evidence revises the direction, the polarity and the wording of a
-    measured claim instead of adding an opposite twin (:func:`revised_claim`)."""
-    update: dict[str, Any] = {"last_round": round_, "status": "active"}
-    if old.claim is None or claim is None:
-        update["evidence_for"] = old.evidence_for + new.evidence_for
-        update["evidence_against"] = old.evidence_against + new.evidence_against
-        return old.model_copy(update=update)
-    agree = claim.direction == old.claim.direction
-    f = new.evidence_for if agree else new.evidence_against
-    a = new.evidence_against if agree else new.evidence_for
-    return old.model_copy(update={**update, **revised_claim(old, pool(old.claim, claim), f, a)})
-
-
-def revised_claim(
-    old: Heuristic, pooled: Claim, more_for: int, more_against: int
-) -> dict[str, Any]:
-    """Fields of ``old`` after its claim became ``pooled`` with ``more_for`` /
-    ``more_against`` observations (counted against the old direction). A measured claim
-    whose mean effect changed sign swaps its counts, flips its polarity and is reworded;
-    a claim in a user's words keeps its words and direction and only gains evidence."""
-    f, a = old.evidence_for + more_for, old.evidence_against + more_against
-    assert old.claim is not None
-    update: dict[str, Any] = {"claim": pooled, "evidence_for": f, "evidence_against": a}
-    if pooled.effect is not None:
-        if pooled.direction != old.claim.direction:
-            update["evidence_for"], update["evidence_against"] = a, f
-        good = pooled.good(is_maximized(pooled.objective))
-        update["polarity"] = "positive" if good else "negative"
-        if pooled.source != "user":
-            update["text"] = describe(pooled)
-    return update
 
 
 def apply_user_changes(

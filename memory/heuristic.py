@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agentnas.memory.claim import Claim, claim_from_json, claim_to_json
+from agentnas.memory.claim import Claim, claim_from_json, claim_to_json, describe, pool
+from agentnas.tools.objectives import is_maximized
 
 Polarity = Literal["positive", "negative"]
 Status = Literal["active", "retired"]
@@ -97,6 +98,46 @@ def confidence(heuristic: Heuristic) -> float:
     support = heuristic.evidence_for
     total = heuristic.evidence_for + heuristic.evidence_against
     return (support + 1) / (total + 2)
+
+
+def merge_into(
+    old: Heuristic, evidence_for: int, evidence_against: int, claim: Claim | None, round_: int
+) -> Heuristic:
+    """The one rule for learning a heuristic the KB already holds (the same claim from a
+    Reflector, or a twin text a user adds): ``old`` made active again, ``last_round`` =
+    ``round_``, the new evidence added; when both carry a claim about the same thing
+    (:meth:`Claim.key`) the two are pooled, so contradicting evidence revises a measured
+    claim's direction, polarity and wording instead of adding an opposite twin
+    (:func:`revised_claim`)."""
+    update: dict[str, Any] = {"last_round": round_, "status": "active"}
+    if old.claim is None or claim is None or old.claim.key() != claim.key():
+        update["evidence_for"] = old.evidence_for + evidence_for
+        update["evidence_against"] = old.evidence_against + evidence_against
+        return old.model_copy(update=update)
+    agree = claim.direction == old.claim.direction
+    f = evidence_for if agree else evidence_against
+    a = evidence_against if agree else evidence_for
+    return old.model_copy(update={**update, **revised_claim(old, pool(old.claim, claim), f, a)})
+
+
+def revised_claim(
+    old: Heuristic, pooled: Claim, more_for: int, more_against: int
+) -> dict[str, Any]:
+    """Fields of ``old`` after its claim became ``pooled`` with ``more_for`` /
+    ``more_against`` observations (counted against the old direction). A measured claim
+    whose mean effect changed sign swaps its counts, flips its polarity and is reworded;
+    a claim in a user's words keeps its words and direction and only gains evidence."""
+    f, a = old.evidence_for + more_for, old.evidence_against + more_against
+    assert old.claim is not None
+    update: dict[str, Any] = {"claim": pooled, "evidence_for": f, "evidence_against": a}
+    if pooled.effect is not None:
+        if pooled.direction != old.claim.direction:
+            update["evidence_for"], update["evidence_against"] = a, f
+        good = pooled.good(is_maximized(pooled.objective))
+        update["polarity"] = "positive" if good else "negative"
+        if pooled.source != "user":
+            update["text"] = describe(pooled)
+    return update
 
 
 _TOKEN = re.compile(r"[\w.>-]+")

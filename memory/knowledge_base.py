@@ -38,6 +38,7 @@ from agentnas.memory.heuristic import (
     Scope,
     from_metadata,
     heuristic_id,
+    merge_into,
     scope_filter,
     technical_tokens,
     to_metadata,
@@ -182,30 +183,16 @@ class KnowledgeBase:
             raise UserError(f"invalid heuristic: {_first_error(exc)}") from exc
         vector = embed([candidate.text])[0]
 
-        twin = self._nearest_twin(vector, candidate)
-        if twin is not None:
-            merged = self.revise(
-                twin.id,
-                evidence_for_delta=evidence_for,
-                evidence_against_delta=evidence_against,
-                round=round,
-            )
-            return merged, True
-
         new_id = heuristic_id(candidate.text, scope, polarity)
         existing = self._get_or_none(new_id)
-        if existing is not None and existing.text == candidate.text:
-            # Same rule, retired earlier (an active one would have been the twin): revive.
-            revived = existing.model_copy(
-                update={
-                    "status": "active",
-                    "evidence_for": existing.evidence_for + evidence_for,
-                    "evidence_against": existing.evidence_against + evidence_against,
-                    "last_round": round,
-                }
-            )
-            self._collection.update(ids=[revived.id], metadatas=[to_metadata(revived)])
-            return revived, True
+        # the same rule: an active twin, or this very text retired earlier (revived)
+        twin = self._nearest_twin(vector, candidate)
+        if twin is None and existing is not None and existing.text == candidate.text:
+            twin = existing
+        if twin is not None:
+            merged = merge_into(twin, evidence_for, evidence_against, candidate.claim, round)
+            self._store_change(twin, merged)
+            return merged, True
         suffix = 1
         while existing is not None:  # hash collision between two different texts
             new_id = f"{heuristic_id(candidate.text, scope, polarity)}-{suffix}"
@@ -286,16 +273,20 @@ class KnowledgeBase:
             revised = Heuristic.model_validate({**current.model_dump(), **update})
         except ValidationError as exc:
             raise UserError(f"invalid revision of {id}: {_first_error(exc)}") from exc
-        if text is not None and revised.text != current.text:
+        self._store_change(current, revised)
+        return revised
+
+    def _store_change(self, current: Heuristic, revised: Heuristic) -> None:
+        """Write ``revised`` over ``current`` (same id); a new wording is embedded anew."""
+        if revised.text != current.text:
             self._collection.update(
-                ids=[id],
+                ids=[revised.id],
                 documents=[revised.text],
                 embeddings=[embed([revised.text])[0]],
                 metadatas=[to_metadata(revised)],
             )
         else:
-            self._collection.update(ids=[id], metadatas=[to_metadata(revised)])
-        return revised
+            self._collection.update(ids=[revised.id], metadatas=[to_metadata(revised)])
 
     @shared(write=True)
     def retire(self, id: str, round: int) -> Heuristic:

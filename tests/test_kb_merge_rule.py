@@ -1,0 +1,79 @@
+"""One rule (``memory.heuristic.merge_into``) folds a heuristic the KB already holds into
+its record, whether a Reflector learns the same claim again (``graph.knowledge``) or a
+user adds a twin text (``KnowledgeBase.add``)."""
+
+from __future__ import annotations
+
+from agentnas.agents.schemas import NewHeuristic, ReflectionResult
+from agentnas.graph.knowledge import apply_reflection
+from agentnas.memory.claim import Claim, claim_for_text, claim_id, describe
+from agentnas.memory.heuristic import Heuristic, Scope, merge_into
+from agentnas.memory.knowledge_base import KnowledgeBase
+
+SCOPE = Scope(space="nb201", hardware="hwnasbench:fpga")
+RULE = "Cells with many nor_conv_3x3 operations have high latency on the FPGA"
+
+
+def _measured(effect: float, evidence: int) -> Claim:
+    return Claim(
+        op="nor_conv_3x3", edges=("1<-0",), objective="latency_ms",
+        direction="up" if effect > 0 else "down", effect=effect, evidence=evidence,
+        source="reflector",
+    )  # fmt: skip
+
+
+def _record(claim: Claim, f: int, a: int) -> Heuristic:
+    return Heuristic(
+        id=claim_id(SCOPE.space, SCOPE.hardware, None, claim), text=describe(claim),
+        scope=SCOPE, polarity="negative", evidence_for=f, evidence_against=a,
+        source="reflector", claim=claim,
+    )  # fmt: skip
+
+
+def test_contradicting_evidence_revises_the_claim():
+    old = _record(_measured(0.2, 4), 4, 0)
+    merged = merge_into(old, 10, 0, _measured(-0.3, 10), 7)  # 10 saw it fall
+    assert merged.claim is not None and merged.claim.direction == "down"
+    assert merged.claim.evidence == 14
+    # latency falls: placing the op is good now, counts read in the new direction
+    assert merged.polarity == "positive" and merged.text == describe(merged.claim)
+    assert (merged.evidence_for, merged.evidence_against, merged.last_round) == (10, 4, 7)
+
+
+def test_claims_about_different_things_only_add_evidence():
+    old = _record(_measured(0.2, 4), 4, 1)
+    other = _measured(0.2, 3).model_copy(update={"objective": "accuracy"})
+    merged = merge_into(old.model_copy(update={"status": "retired"}), 2, 1, other, 3)
+    assert merged.claim == old.claim and merged.status == "active"
+    assert (merged.evidence_for, merged.evidence_against) == (6, 2)
+
+
+def test_reflection_merge_is_the_rule():
+    old = _record(_measured(0.2, 4), 4, 0)
+    new = NewHeuristic(
+        text="x", polarity="positive", claim=_measured(-0.3, 10), evidence_for=10,
+        evidence_against=0,
+    )  # fmt: skip
+
+    class Store:  # a plain record store
+        def import_(self, rows):
+            self.rows = rows
+
+    snapshot, changes = apply_reflection(
+        Store(), [old.model_dump(mode="json")], ReflectionResult(add=[new]),
+        SCOPE.space, SCOPE.hardware, 5, "reflector:offline",
+    )  # fmt: skip
+    assert changes[0]["action"] == "merge"
+    assert snapshot == [merge_into(old, 10, 0, new.claim, 5).model_dump(mode="json")]
+
+
+def test_kb_add_of_a_twin_and_a_revival_are_the_rule(tmp_path):
+    with KnowledgeBase(tmp_path / "kb") as kb:
+        first = kb.add(RULE, SCOPE, evidence_for=2, round=1)
+        claim = claim_for_text(SCOPE.space, RULE, "positive", "user")
+        again = kb.add(RULE, SCOPE, evidence_for=3, evidence_against=1, round=4)
+        assert again == merge_into(first, 3, 1, claim, 4) == kb.get(first.id)
+        retired = kb.retire(first.id, round=6)
+        revived = kb.add(RULE, SCOPE, evidence_for=1, round=8)
+        assert revived == merge_into(retired, 1, 0, claim, 8) == kb.get(first.id)
+        assert revived.status == "active"
