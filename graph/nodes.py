@@ -55,6 +55,7 @@ from agentnas.graph.single_designer import WHOLE, merged_task
 from agentnas.graph.state import Candidate, DesignTask, SearchState
 from agentnas.graph.steering import apply_commands, constraints_of, read_steer_file
 from agentnas.graph.trace import redact, trace_attempts
+from agentnas.memory.embedding import model_load_seconds
 from agentnas.tools.constrained import constrained_indicators
 from agentnas.tools.progress import progress
 
@@ -371,8 +372,10 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
         f"{cfg.space} {cfg.hardware} partition {p.id} {p.feature} "
         f"{p.low:g}-{p.high:g} accuracy {' '.join(o.name for o in rt.evaluator.objectives)}"
     )
-    # the first query of a process loads the embedding model (seconds): say so
-    progress(f"round {rnd}: designer p{p.id} reads the knowledge base")
+    # the first query of a process loads the embedding model (seconds, tens of seconds on
+    # a busy machine): say so, whichever Designer's line the display shows last
+    loading = "" if model_load_seconds() is not None else " (loading its embedding model)"
+    progress(f"round {rnd}: designer p{p.id} reads the knowledge base{loading}")
     with rt.kb_lock:
         heuristics = (
             []
