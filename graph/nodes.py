@@ -214,6 +214,9 @@ def select_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, A
     constraints = constraints_of(state)
     front_c, constrained = constrained_front(rt, cands, constraints)
     stats.update(constrained, seconds=round(time.perf_counter() - t0, 3))
+    dry = sorted(barren_partitions(state))
+    if dry:  # no cell left that keeps the user's rules: their share goes to the others
+        stats["dry_partitions"] = " ".join(f"p{p}" for p in dry)
     write_rounds(
         rt.run_dir / "rounds.csv",
         [*state.get("history", []), stats],

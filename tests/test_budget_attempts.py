@@ -81,6 +81,9 @@ def test_partitions_that_cannot_keep_a_constraint_hand_their_share_on(tmp_path):
     for r in refills:  # a refill hands the unused share, all of it, to other partitions
         assert sum(r["children"].values()) == r["unused"]
         assert not dry & {int(p) for p in r["children"]}
+    with open(tmp_path / "r" / "rounds.csv", encoding="utf-8") as fh:
+        said = [r["dry_partitions"] for r in csv.DictReader(fh)]
+    assert said[0] == "" and said[-1] == " ".join(f"p{p}" for p in sorted(dry))
     rows = _rows(tmp_path / "r")
     per_round = [sum(r["round"] == str(k) for r in rows) for k in range(4)]
     assert per_round == [12, 6, 6, 6]

@@ -133,6 +133,8 @@ def test_run_prints_each_steer_when_it_arrives(tmp_path, out):
     text = out.getvalue()
     assert "steer at round 0: constraint latency_ms < 3 ms" in text
     assert "under latency_ms < 3 ms: front" in text  # the round table's constrained line
+    # partitions with no cell under 3 ms are named, and their share goes elsewhere
+    assert "no cell left that keeps the constraints and rules; their share goes" in text
 
 
 def test_a_paused_autonomous_run_waits_for_resume(tmp_path, out):

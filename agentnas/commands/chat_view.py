@@ -82,6 +82,11 @@ def status_line(pause: dict[str, Any], ctx: SteerContext) -> str:
         line += f" · focus {ctx.focus}"
     if ctx.frozen:
         line += f" · frozen {ctx.frozen}"
+    if s.get("dry_partitions") and not ctx.focus:
+        line += (
+            f"\n[yellow]{s['dry_partitions']}: no cell left that keeps the constraints and "
+            f"rules; their share goes to the other partitions[/]"
+        )
     full = [p for p in ctx.focus if p in ctx.full_partitions]
     if full:
         line += (

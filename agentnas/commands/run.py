@@ -112,6 +112,12 @@ class RoundTable:
                 f"satisfy it)",
                 highlight=False,
             )
+        if stats.get("dry_partitions"):
+            console.print(
+                f"      {stats['dry_partitions']}: no cell left that keeps the constraints and "
+                f"rules; their share goes to the other partitions",
+                highlight=False,
+            )
         self.header_done = True
 
 
