@@ -139,7 +139,6 @@ def partition_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str
         heuristics=records,
     )
     return {
-        "config": cfg.model_dump(mode="json"),
         "round": 0,
         "partitions": parts,
         "partition_feature": result.feature,

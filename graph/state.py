@@ -44,7 +44,6 @@ class RoundStats(TypedDict):
 
 
 class SearchState(TypedDict, total=False):
-    config: dict[str, Any]  # RunConfig.model_dump()
     round: int  # 0 = seeding; design rounds are 1..config.rounds
     partitions: list[dict[str, Any]]  # agents.schemas.Partition dumps
     partition_feature: str

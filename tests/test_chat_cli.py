@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from agentnas.agents.steering_commands import Avoid, ExtendBudget, ExtendRounds, Stop
+from agentnas.agents.steering_commands import Avoid, ExtendBudget, ExtendRounds, Focus, Stop
 from agentnas.cli import main
 from agentnas.commands import chat
 from agentnas.graph.steering import read_steer_file
@@ -158,46 +158,43 @@ def test_steer_refuses_a_missing_run_folder(tmp_path, capsys):
     assert "is not a run folder" in capsys.readouterr().err
 
 
-def _fake_run(run_dir: Path) -> None:
-    run_dir.mkdir()
-    cfg = {"space": "nb201", "hardware": "hwnasbench:fpga", "budget": 30, "rounds": 3,
-           "objectives": ["accuracy", "latency"]}  # fmt: skip
-    (run_dir / "config.json").write_text(json.dumps(cfg))
-    parts = [
-        {"id": i, "feature": "n_nor_conv_3x3", "low": lo, "high": hi, "size": 9}
-        for i, (lo, hi) in enumerate([(0, 0), (1, 1), (2, 6)])
-    ]
-    events = [
-        {"event": "partitions", "round": 0, "partitions": parts},
-        {"event": "evaluation", "arch": "A", "metrics": {"accuracy": 90.0, "latency_ms": 2.0}},
-        {"event": "select", "round": 1, "evaluations": 18, "front": ["A"]},
-        {"event": "steer", "round": 1, "command": {"action": "extend_budget", "amount": 5}},
-        {"event": "steer", "round": 1, "command": {"action": "focus", "partitions": [2]}},
-    ]
-    text = "".join(json.dumps(e) + "\n" for e in events) + '{"event": "torn'
-    (run_dir / "trace.jsonl").write_text(text)
+def test_steer_reads_the_running_folders_checkpoint_without_writing(tmp_path):
+    """``steer`` (another process) sees what the chat sees at the same pause: the context
+    comes from the run's last checkpoint (read through an in-memory copy, so the live
+    run's database stays as it is) and the run's own config."""
+    from agentnas.graph.config import RunConfig
+    from agentnas.graph.runner import RunSession
 
-
-def test_context_from_trace_reads_a_running_folder(tmp_path):
     run_dir = tmp_path / "run"
-    _fake_run(run_dir)
-    ctx = chat.context_from_trace(run_dir)
-    assert (ctx.round, ctx.evaluations, ctx.budget, ctx.rounds) == (1, 18, 35, 3)
-    assert [p.id for p in ctx.partitions] == [0, 1, 2] and ctx.partitions[2].high == 6
-    assert ctx.focus == [2]
-    assert ctx.front == [{"arch": "A", "accuracy": 90.0, "latency_ms": 2.0}]
+    session = RunSession.start(RunConfig(budget=30, rounds=3, seed=1), run_dir)
+    try:
+        assert session.advance()["paused"]
+        assert session.advance([ExtendBudget(amount=5), Focus(partitions=[2])])["paused"]
+        live = chat.ChatLoop(session).context()
+        files = sorted(run_dir.glob("checkpoints.sqlite*"))
+        before = {p.name: p.read_bytes() for p in files if not p.name.endswith("-shm")}
+        ctx = chat.context_from_checkpoint(run_dir)
+        after = {p.name: p.read_bytes() for p in files if not p.name.endswith("-shm")}
+        now = sorted(run_dir.glob("checkpoints.sqlite*"))
+    finally:
+        session.close()
+    assert ctx == live
+    assert (ctx.round, ctx.budget, ctx.rounds, ctx.focus) == (1, 35, 3, [2])
+    assert len(ctx.partitions) > 1 and ctx.front and ctx.operations
+    assert before == after and now == files
 
 
-def test_steer_on_a_fake_folder_maps_low_latency_and_appends(tmp_path, script):
+def test_steer_on_a_paused_folder_maps_low_latency_and_appends(tmp_path, script):
     _, out, _ = script
     run_dir = tmp_path / "run"
-    _fake_run(run_dir)
+    _paused_run(run_dir)
     assert main(["steer", str(run_dir), "focus", "on", "low", "latency"]) == 0
     assert main(["steer", str(run_dir), "continue"]) == 0  # nothing to write
-    assert main(["steer", str(run_dir), "focus on partition 7"]) == 2
+    assert main(["steer", str(run_dir), "focus on partition 17"]) == 2
     commands, bad, seen = read_steer_file(run_dir, 0)
     assert (bad, seen) == ([], 1)
-    assert [(c.action, c.partitions) for c in commands] == [("focus", [0])]
+    # "low latency" = the lowest-complexity partitions: a third of the run's 6
+    assert [(c.action, c.partitions) for c in commands] == [("focus", [0, 1])]
     assert "nothing to change" in out.getvalue()
 
 

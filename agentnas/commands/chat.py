@@ -46,7 +46,7 @@ from agentnas.commands.run_options import (
     with_run_options,
 )
 from agentnas.commands.run_text import done_line, new_run_dir, start_line
-from agentnas.commands.steer_context import context_from_state, context_from_trace
+from agentnas.commands.steer_context import context_from_checkpoint, context_from_state
 from agentnas.graph.budgets import expected_line
 from agentnas.graph.steering import record_script_line
 from agentnas.tools.errors import UserError
@@ -59,7 +59,7 @@ FRONT_ROWS = 5  # front members shown at each pause (/front shows all)
 
 # ---------------------------------------------------------------- steering context
 
-__all__ = ["ChatLoop", "append_commands", "context_from_state", "context_from_trace"]
+__all__ = ["ChatLoop", "append_commands", "context_from_checkpoint", "context_from_state"]
 
 LOCAL = ("/help", "/front", "/status", "/kb", "/trace", "/quit", "/exit")  # read-only here
 
@@ -340,7 +340,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 f"read steering; start a new run, or steer one that is going on"
             )
         text = " ".join(message).strip()
-        ctx = context_from_trace(run_dir)
+        ctx = context_from_checkpoint(run_dir)
         result = interpret(text, ctx, make_llm(llm or "offline"))
         questions = [c for c in result.commands if c.action == "question"]
         commands = [c for c in result.commands if c.action not in ("continue", "question")]

@@ -1,6 +1,7 @@
 """What the steering agent knows about a run at a round boundary (:class:`SteerContext`),
-built from the live graph state (``chat``) or from a run folder's files (``steer``, for a
-run going on in another process). Both give the same fields: limits, partitions (and
+built from a graph state: the live one (``chat``) or a run folder's last checkpoint
+(``steer``, for a run going on in another process), with the run's own configuration
+(never a copy of it in the state). Both give the same fields: limits, partitions (and
 which are full), the constraints and rules in force, the heuristic ids, the range of each
 metric (over the whole space when it is enumerable with table data, else over the cells
 seen so far) and the operations/edges an avoid/prefer rule may name.
@@ -8,7 +9,7 @@ seen so far) and the operations/edges an avoid/prefer rule may name.
 
 from __future__ import annotations
 
-import json
+import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +20,9 @@ from agentnas.agents.steering import SteerContext, SteerPartition
 from agentnas.agents.steering_commands import Achievable
 from agentnas.commands.chat_view import front_rows
 from agentnas.graph.candidates import attempts
+from agentnas.graph.config import RunConfig
 from agentnas.graph.nodes import barren_partitions
+from agentnas.tools.errors import UserError
 
 CONTEXT_FRONT_ROWS = 8  # front members the steering agent sees
 
@@ -59,24 +62,28 @@ def _vocab(space: Any) -> dict[str, list[str]]:
     }
 
 
-def context_from_state(values: dict[str, Any], rt: Any) -> SteerContext:
-    """What the steering agent sees, from the graph state at a pause."""
-    cfg = values.get("config") or {}
+def steer_context(
+    values: dict[str, Any], cfg: RunConfig, evaluator: Any, space: Any
+) -> SteerContext:
+    """What the steering agent sees, from a graph state (``values``) and the run's own
+    configuration; ``evaluator``/``space`` None: only the cells seen so far tell the
+    metric ranges, and no vocabulary is known."""
     limits = values.get("limits") or {}
     cands = values.get("candidates") or []
-    objectives = rt.evaluator.objectives
+    objectives = list(evaluator.objectives) if evaluator is not None else _objectives(cfg)
     rows = front_rows(cands, values.get("front") or [], objectives)[:CONTEXT_FRONT_ROWS]
     heuristics = values.get("heuristics") or []
     parts = values.get("partitions") or []
+    metrics = [c["metrics"] for c in cands]
     return SteerContext(
         round=int(values.get("round", 0)),
-        space=cfg.get("space", ""),
-        hardware=cfg.get("hardware", ""),
-        objectives=list(objectives),
+        space=cfg.space,
+        hardware=cfg.hardware,
+        objectives=objectives,
         partitions=[SteerPartition.model_validate(p) for p in parts],
         front=rows,
-        budget=int(limits.get("budget", cfg.get("budget", 0))),
-        rounds=int(limits.get("rounds", cfg.get("rounds", 0))),
+        budget=int(limits.get("budget", cfg.budget)),
+        rounds=int(limits.get("rounds", cfg.rounds)),
         evaluations=len(attempts(values)),  # what the budget counts
         heuristics=len(heuristics),
         heuristic_ids=[str(h.get("id", "")) for h in heuristics],
@@ -84,102 +91,79 @@ def context_from_state(values: dict[str, Any], rt: Any) -> SteerContext:
         frozen=list(values.get("frozen") or []),
         constraints=[Constraint.model_validate(c) for c in values.get("constraints") or []],
         rules=[OpRule.model_validate(r) for r in values.get("rules") or []],
-        metrics=metric_ranges(rt.evaluator, [c["metrics"] for c in cands]),
+        metrics=metric_ranges(evaluator, metrics) if evaluator is not None else {},
         full_partitions=sorted(set(_full(parts, attempts(values))) | barren_partitions(values)),
-        **_vocab(rt.space),
+        **(_vocab(space) if space is not None else {}),
     )
 
 
-def _replay_steer(ctx: dict[str, Any], c: dict[str, Any]) -> None:
-    """The effect of one traced action on the context's limits, focus and rules."""
-    from agentnas.agents.steering import parse_command
-    from agentnas.graph.steering import apply_commands
+def _objectives(cfg: RunConfig) -> list[Any]:
+    """The run's objectives by their names (none where the space is unknown here)."""
+    from agentnas.tools.objectives import parse_objectives
+    from agentnas.tools.spaces.registry import default_objectives
 
     try:
-        action = parse_command(c)
-    except Exception:  # an action of an older version: nothing to replay
-        return
-    updates, _ = apply_commands(ctx, [action], 1 << 30)
-    ctx.update(updates)
+        return parse_objectives(cfg.objectives or list(default_objectives(cfg.space)))
+    except Exception:
+        return []
 
 
-def _evaluator_or_none(cfg: dict[str, Any]) -> Any:
+def context_from_state(values: dict[str, Any], rt: Any) -> SteerContext:
+    """What the steering agent sees, from the graph state at a pause (``chat``)."""
+    return steer_context(values, rt.config, rt.evaluator, rt.space)
+
+
+def _evaluator_or_none(cfg: RunConfig) -> Any:
     """The run's evaluator (for the space-wide metric ranges), or None when it cannot be
     built here (then only the cells seen so far tell what is achievable)."""
     try:
-        from agentnas.graph.config import RunConfig
         from agentnas.tools.evaluation import Evaluator
         from agentnas.tools.spaces.registry import default_objectives
 
-        rc = RunConfig.model_validate(cfg)
-        objectives = rc.objectives or list(default_objectives(rc.space))
+        objectives = cfg.objectives or list(default_objectives(cfg.space))
         return Evaluator(
-            rc.space, rc.dataset, rc.hardware, objectives, rc.accuracy, rc.backend_options
+            cfg.space, cfg.dataset, cfg.hardware, objectives, cfg.accuracy, cfg.backend_options
         )
     except Exception:
         return None
 
 
-def context_from_trace(run_dir: Path) -> SteerContext:
-    """The same context for a run going on in another process, from its files only
-    (``config.json`` and ``trace.jsonl``; a torn last trace line is skipped)."""
-    from agentnas.graph.trace import read_trace
+def checkpointed_state(run_dir: Path) -> dict[str, Any]:
+    """The last checkpointed graph state of a run folder, read without writing to it (a
+    run may be going on in another process): the database is opened read-only and
+    copied into memory with SQLite's backup, which sees one consistent version. A run
+    that has no checkpoint yet has an empty state."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
 
-    cfg = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-    state: dict[str, Any] = {
-        "limits": {"budget": int(cfg.get("budget", 0)), "rounds": int(cfg.get("rounds", 0))},
-    }
-    parts: list[dict[str, Any]] = []
-    last_select: dict[str, Any] = {}
-    cands: dict[str, dict[str, Any]] = {}
-    heuristics: dict[str, bool] = {}
-    for e in read_trace(run_dir / "trace.jsonl"):
-        kind = e.get("event")
-        if kind == "partitions":
-            parts = e.get("partitions") or []
-        elif kind == "select":
-            last_select = e
-        elif kind == "evaluation":
-            cands[e.get("arch", "")] = e
-        elif kind == "kb_loaded":
-            heuristics = {str(h.get("id")): True for h in e.get("heuristics") or []}
-        elif kind == "kb_changes":
-            for ch in e.get("changes") or []:
-                if ch.get("action") in ("add", "merge", "revise"):
-                    heuristics[str(ch.get("id"))] = True
-                elif ch.get("action") == "retire":
-                    heuristics.pop(str(ch.get("id")), None)
-        elif kind == "steer":
-            _replay_steer(state, e.get("command") or {})
-    objectives = list(cfg.get("objectives") or [])
-    front = []
-    for arch in (last_select.get("front") or [])[:CONTEXT_FRONT_ROWS]:
-        front.append({"arch": arch, **(cands.get(arch, {}).get("metrics") or {})})
+    from agentnas.graph.build import CHECKPOINT_FILE, THREAD, build_graph
+
+    path = run_dir / CHECKPOINT_FILE
+    if not path.is_file():
+        return {}
+    copy = sqlite3.connect(":memory:", check_same_thread=False)
+    try:
+        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            source.backup(copy)
+        finally:
+            source.close()
+        saver = SqliteSaver(copy)
+        saver.setup()
+        return dict(build_graph(saver).get_state(THREAD).values)
+    except Exception as exc:  # a damaged or foreign database
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(f"checkpoint database {path} is unreadable ({detail})") from None
+    finally:
+        copy.close()
+
+
+def context_from_checkpoint(run_dir: Path) -> SteerContext:
+    """The same context for a run going on in another process (``steer``), from its
+    configuration and its last checkpointed state."""
+    from agentnas.graph.runner import read_config
+    from agentnas.tools.spaces.isomorphism import for_search
+
+    cfg = read_config(run_dir)
     evaluator = _evaluator_or_none(cfg)
-    rows = [c.get("metrics") or {} for c in cands.values()]
-    if evaluator is not None:
-        objectives = list(evaluator.objectives)
-        ranges = metric_ranges(evaluator, rows)
-        vocab = _vocab(evaluator.space)
-    else:
-        ranges, vocab = {}, {}
-    return SteerContext(
-        round=int(last_select.get("round", 0)),
-        space=cfg.get("space", ""),
-        hardware=cfg.get("hardware", ""),
-        objectives=objectives,
-        partitions=[SteerPartition.model_validate(p) for p in parts],
-        front=front,
-        budget=state["limits"]["budget"],
-        rounds=state["limits"]["rounds"],
-        evaluations=int(last_select.get("attempted", last_select.get("evaluations", 0))),
-        heuristics=len(heuristics),
-        heuristic_ids=list(heuristics),
-        focus=list(state.get("focus") or []),
-        frozen=list(state.get("frozen") or []),
-        constraints=[Constraint.model_validate(c) for c in state.get("constraints") or []],
-        rules=[OpRule.model_validate(r) for r in state.get("rules") or []],
-        metrics=ranges,
-        full_partitions=_full(parts, list(cands.values())),
-        **vocab,
-    )
+    space = None if evaluator is None else for_search(evaluator.space, cfg.dedupe_isomorphic)
+    return steer_context(checkpointed_state(run_dir), cfg, evaluator, space)
