@@ -39,6 +39,23 @@ def _values(metrics: dict[str, Any], cols: list[str], evaluator: Any) -> list[An
     return [cell(k, metrics[k], evaluator.space_name) if k in metrics else "" for k in cols]
 
 
+def source_column(metric: str) -> str:
+    """``latency_ms`` -> ``latency_source``: whether a value was measured or predicted."""
+    return metric.rsplit("_", 1)[0] + "_source" if "_" in metric else f"{metric}_source"
+
+
+def _source_headers(evaluator: Any) -> list[str]:
+    return [source_column(m) for m in evaluator.backend.predicted_metrics]
+
+
+def _sources(arch: str, evaluator: Any, has_metrics: bool = True) -> list[str]:
+    """measured|predicted per predicted metric of the backend ("" without metrics)."""
+    if not has_metrics:
+        return ["" for _ in evaluator.backend.predicted_metrics]
+    labels = evaluator.backend.metric_sources(arch)
+    return [labels.get(m, "") for m in evaluator.backend.predicted_metrics]
+
+
 def write_candidates(
     path: Path,
     cands: list[Candidate],
@@ -60,6 +77,7 @@ def write_candidates(
         "operator",
         "parents",
         *_headers(cols, evaluator),
+        *_source_headers(evaluator),
         "designer",
         "rationale",
     ]
@@ -73,6 +91,7 @@ def write_candidates(
             c["operator"],
             ";".join(c["parents"]),
             *_values(c["metrics"], cols, evaluator),
+            *_sources(c["arch"], evaluator),
             c["designer"],
             c["rationale"],
         ]
@@ -89,6 +108,7 @@ def write_candidates(
                 f["operator"],
                 ";".join(f["parents"]),
                 *["" for _ in cols],
+                *_sources(f["arch"], evaluator, has_metrics=False),
                 f["designer"],
                 _failure_note(f),
             ]
@@ -103,19 +123,29 @@ def _failure_note(f: dict[str, Any]) -> str:
 
 
 def write_front(path: Path, front: list[Candidate], evaluator: Any) -> None:
+    """The front, in objective order, with the values it was chosen on; where a searched
+    value was predicted, its label (``latency_source``) and, where known, the true value
+    beside it (``true_accuracy``, ``true_latency_ms``)."""
     cols = _metric_columns(front, evaluator)
-    truth = evaluator.has_truth
-    header = ["arch", "partition", "round", *_headers(cols, evaluator)] + (
-        ["true_accuracy"] if truth else []
-    )
+    truth = evaluator.truth_columns()
+    header = [
+        "arch",
+        "partition",
+        "round",
+        *_headers(cols, evaluator),
+        *_source_headers(evaluator),
+        *[f"true_{m}" for m in truth],
+    ]
     ordered = sorted(
         front, key=lambda c: tuple(c["metrics"][o.metric] * o.sign for o in evaluator.objectives)
     )
     rows = []
     for c in ordered:
         row = [c["arch"], c["partition"], c["round"], *_values(c["metrics"], cols, evaluator)]
+        row += _sources(c["arch"], evaluator)
         if truth:
-            row.append(evaluator.true_metrics(c["arch"], c["metrics"])["accuracy"])
+            true = evaluator.true_metrics(c["arch"], c["metrics"])
+            row += [true[m] for m in truth]
         rows.append(row)
     write_csv_atomic(path, header, rows)
 
@@ -204,11 +234,14 @@ def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
             "note": "front of the cells that satisfy the constraint; HV ratio and IGD "
             "against the exact front of the space's cells that satisfy it",
         }
+    if ev.backend.predicted_metrics:
+        summary["predicted_hardware"] = predicted_hardware(ev, cands, state.get("front", []))
     if ev.has_truth:
+        predicted = " and ".join(ev.truth_columns())
         summary["hv_ratio_note"] = (
-            "front chosen on predicted accuracy; HV ratio and IGD use the true (table) "
-            "accuracy of its members. *_true_selection: the front of all evaluated cells "
-            "chosen on true accuracy (what the search covered)"
+            f"front chosen on predicted {predicted}; HV ratio and IGD use the true "
+            f"{predicted} of its members. *_true_selection: the front of all evaluated "
+            f"cells chosen on true values (what the search covered)"
         )
         archs = [c["arch"] for c in cands]
         true_rows = [ev.true_metrics(c["arch"], c["metrics"]) for c in cands]
@@ -249,6 +282,32 @@ def _costs(cfg: Any, usage: dict[str, Any], state: dict[str, Any]) -> dict[str, 
     if state.get("caps_reached"):
         out["caps_reached"] = state["caps_reached"]
     return out
+
+
+def predicted_hardware(ev: Any, cands: list[Candidate], front: list[str]) -> dict[str, Any]:
+    """What summary.json says of a partial table: how each metric was predicted, how many
+    evaluations were predicted, the reference fronts are scored against, and the front
+    cells whose values are predicted (to measure next)."""
+    backend = ev.backend
+
+    def is_predicted(arch: str) -> bool:
+        return "predicted" in backend.metric_sources(arch).values()
+
+    predicted = [c["arch"] for c in cands if is_predicted(c["arch"])]
+    to_measure = [a for a in front if is_predicted(a)]
+    reference = (
+        f"the device's full table {backend.reference}: exact front, true values of predicted cells"
+        if backend.reference is not None
+        else "none: a partial table has no exact front (HV ratio and IGD are not known; "
+        "give --backend-option reference=FULL.csv to score against the full table)"
+    )
+    return {
+        "metrics": list(backend.predicted_metrics),
+        **backend.prediction_notes(),
+        "evaluations_predicted": len(predicted),
+        "reference": reference,
+        "front_to_measure": to_measure,
+    }
 
 
 ROUND_COLUMNS = (

@@ -266,8 +266,19 @@ class Evaluator:
 
     @property
     def has_truth(self) -> bool:
-        """True when accuracy is predicted but the space has the table's true value."""
-        return self._truth is not None
+        """True when a searched value is predicted and its true value is known: accuracy
+        from the zero-cost predictor (the table has it), or a partial table's predicted
+        hardware metrics with the device's full table as reference."""
+        return bool(self.truth_columns())
+
+    def truth_columns(self) -> list[str]:
+        """Metrics whose true value :meth:`true_metrics` substitutes (``true_<metric>``
+        columns of front.csv): accuracy when predicted, hardware metrics a partial table
+        predicts when it has a reference."""
+        cols = ["accuracy"] if self._truth is not None else []
+        if self.backend.reference is not None:
+            cols += list(self.backend.predicted_metrics)
+        return cols
 
     def front_digest(self, front_rows: Sequence[dict[str, float]]) -> dict[str, float]:
         """What a round's table shows of an optical front: best robust accuracy (%),
@@ -292,10 +303,12 @@ class Evaluator:
         return digest
 
     def true_metrics(self, arch: str, metrics: dict[str, float]) -> dict[str, float]:
-        """Metrics with accuracy replaced by ground truth where the space has it."""
-        if self._truth is None:
-            return metrics
-        return {**metrics, "accuracy": float(self._truth.accuracy(arch))}
+        """Metrics with predicted values replaced by ground truth where it is known:
+        accuracy from the table, hardware metrics from a partial table's reference."""
+        out = {**metrics, **self.backend.reference_metrics(arch)}
+        if self._truth is not None:
+            out["accuracy"] = float(self._truth.accuracy(arch))
+        return out
 
     # -- fronts and indicators -----------------------------------------------------------
     def min_matrix(self, rows: Sequence[dict[str, float]]) -> np.ndarray:

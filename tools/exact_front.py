@@ -94,6 +94,12 @@ def _column(obj: Objective, dataset: str, backend: HardwareBackend | None) -> np
         return table
     _needs_backend(obj, backend)
     values = backend.all_values(obj.metric)
+    if values is None and obj.metric in backend.predicted_metrics:
+        raise UserError(
+            f"'{backend.name}' predicts {obj.metric} for the cells it does not hold, so it "
+            "has no exact front; give the device's full table as reference "
+            "(--backend-option reference=FULL.csv) to score against one"
+        )
     if values is None:  # a measuring/simulating backend: evaluate every cell
         values = np.array([m[obj.metric] for m in backend.evaluate_many(all_cells())])
     values = np.asarray(values, dtype=float)

@@ -2,7 +2,9 @@
 
 Every job leaves ``points.csv`` in its folder (``DIR/runs/METHOD/DEVICE/bBUDGET/sSEED``):
 the architectures it evaluated, in order, with the searched metrics in their own units
-(and ``true_accuracy`` when the search ran on predicted accuracy). Scores are computed
+(and ``true_<metric>`` where the search ran on a predicted value whose truth is known:
+``true_accuracy`` for the zero-cost predictor, ``true_latency_ms`` for a partial table
+with a reference). Scores are computed
 from these files when the bench ends, so a reference front that grows with the bench
 (no exact front) rescored every run the same way, after a resume too.
 
@@ -101,13 +103,14 @@ def _metric_names(evaluator: Any) -> list[str]:
 
 def write_points(folder: Path, evaluator: Any, archs: list[str], rows: list[dict]) -> None:
     cols = _metric_names(evaluator)
-    truth = evaluator.accuracy_name != "table" and evaluator.space_name == "nb201"
-    header = ["order", "arch", *cols] + (["true_accuracy"] if truth else [])
+    truth = [c for c in evaluator.truth_columns() if c in cols]
+    header = ["order", "arch", *cols, *[f"true_{c}" for c in truth]]
     out = []
     for i, (a, r) in enumerate(zip(archs, rows, strict=True)):
         line = [i, a, *[r[c] for c in cols]]
         if truth:
-            line.append(evaluator.true_metrics(a, r)["accuracy"])
+            true = evaluator.true_metrics(a, r)
+            line += [true[c] for c in truth]
         out.append(line)
     write_csv_atomic(folder / POINTS, header, out)
 

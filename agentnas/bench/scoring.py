@@ -52,9 +52,16 @@ def reference_folder(spec: BenchSpec, device: str) -> Path:
     return Path(spec.out) / "runs" / "reference" / slug(device)
 
 
+def true_values(metrics: dict[str, float]) -> dict[str, float]:
+    """A point's metrics with each ``true_<metric>`` (a predicted accuracy's or a partial
+    table's predicted latency's true value) in place of the prediction."""
+    true = {k.removeprefix("true_"): v for k, v in metrics.items() if k.startswith("true_")}
+    return {**metrics, **true} if true else metrics
+
+
 def true_matrix(ev: Any, metrics: list[dict[str, float]]) -> np.ndarray:
-    """Minimisation matrix on true metrics (``true_accuracy`` replaces a prediction)."""
-    rows = [{**m, "accuracy": m["true_accuracy"]} if "true_accuracy" in m else m for m in metrics]
+    """Minimisation matrix on true metrics (``true_<metric>`` replaces a prediction)."""
+    rows = [true_values(m) for m in metrics]
     return ev.min_matrix(rows) if rows else np.zeros((0, len(ev.objectives)))
 
 
@@ -70,8 +77,12 @@ def exact_or_none(ev: Any) -> Any:
 def build_reference(spec: BenchSpec, device: str, ev: Any, jobs: list[Job]) -> Reference:
     exact = exact_or_none(ev)
     if exact is not None:
+        of = f" of the reference {ev.backend.reference}" if ev.backend.reference else ""
         return Reference(
-            device, exact.F, "exact", f"exact front of all {ev.space.size:,} cells ({len(exact)})"
+            device,
+            exact.F,
+            "exact",
+            f"exact front{of} of all {ev.space.size:,} cells ({len(exact)})",
         )
     parts = []
     for job in jobs:
@@ -112,12 +123,7 @@ def front_members(
     if not metrics:
         return [], []
     idx = [int(i) for i in pareto_indices(ev.min_matrix(metrics))]
-    true = [
-        {**metrics[i], "accuracy": metrics[i]["true_accuracy"]}
-        if "true_accuracy" in metrics[i]
-        else metrics[i]
-        for i in idx
-    ]
+    true = [true_values(metrics[i]) for i in idx]
     return [archs[i] for i in idx], true
 
 

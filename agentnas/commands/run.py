@@ -176,11 +176,31 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             raise UserError(f"run in {run_dir} did not finish")
         console.print(done_line(summary, run_dir))
         console.print(results_help(run_dir, summary.get("objectives") or []), highlight=False)
+        for line in to_measure_lines(summary):  # cell strings unwrapped, to copy whole
+            console.print(line, highlight=False, markup=False, soft_wrap=line.startswith(" "))
         from agentnas.graph.llm_usage import usage_line
 
         for extra in (usage_line(summary), cap_line(summary), cost_line(summary)):
             if extra:
                 console.print(extra, highlight=False, markup=False)
+
+
+def to_measure_lines(summary: dict[str, Any]) -> list[str]:
+    """The run's last lines on a partial table: what was predicted, what the HV ratio is
+    measured against, and the front cells to measure next (also in summary.json)."""
+    info = summary.get("predicted_hardware")
+    if not info:
+        return []
+    metrics = ", ".join(info["metrics"])
+    cells = info["front_to_measure"]
+    lines = [
+        f"{metrics}: {info.get('measured_cells', '?')} cells measured, the rest predicted "
+        f"({info['evaluations_predicted']} of this run's evaluations); reference: "
+        f"{info['reference']}",
+        f"front cells with predicted {metrics}, to measure ({len(cells)}; "
+        "summary.json: predicted_hardware.front_to_measure):",
+    ]
+    return lines + [f"  {arch}" for arch in cells] if cells else lines[:1]
 
 
 def resume_estimate(run_dir: Path, caps: dict[str, Any]) -> str | None:

@@ -35,6 +35,12 @@ class HardwareBackend(ABC):
     name: str
     metrics: tuple[str, ...]
     spaces: tuple[str, ...]
+    # metrics this backend gives from a model for some cells (a partial table's latency):
+    # runs label each such value measured|predicted (see metric_sources)
+    predicted_metrics: tuple[str, ...] = ()
+    # where true values of the predicted metrics come from when the user gave them (e.g.
+    # the device's full table); None: the predictions cannot be scored
+    reference: str | None = None
 
     @abstractmethod
     def evaluate(self, arch: str) -> dict[str, float]:
@@ -49,6 +55,18 @@ class HardwareBackend(ABC):
         order (NB201: 15,625), or None when the backend must measure/simulate each one.
         Table backends override this so exact fronts cost one vector lookup."""
         return None
+
+    def metric_sources(self, arch: str) -> dict[str, str]:
+        """``{metric: "measured" | "predicted"}`` for each of :attr:`predicted_metrics`."""
+        return {}
+
+    def prediction_notes(self) -> dict[str, object]:
+        """How the predicted metrics are predicted (for summary.json); {} if none are."""
+        return {}
+
+    def reference_metrics(self, arch: str) -> dict[str, float]:
+        """True values of the predicted metrics from :attr:`reference` ({} without one)."""
+        return {}
 
     def require(self, metrics: Iterable[str]) -> None:
         """Refuse, listing what is available, if a requested metric is not backed."""

@@ -11,6 +11,14 @@ and carries ``latency_ms`` and/or ``energy_mj`` (finite, >= 0); other columns ar
 Every problem is refused with a one-line :class:`UserError` naming the row (``row N``
 counts data rows from 1, the header not included) and column, because a search that runs
 on a silently mangled table produces a wrong front with no visible symptom.
+
+A table that holds only some cells (at least :data:`~agentnas.tools.hardware.cell_model.
+MIN_MEASURED`) is a :class:`PredictedTableBackend`: a model fitted on the measured cells
+(:mod:`agentnas.tools.hardware.cell_model`) predicts the rest, every value is labelled
+``measured`` or ``predicted``, and there is no exact front unless the user names the
+device's full table as ``reference`` (``--backend-option reference=FULL.csv`` or a
+backend name such as ``hwnasbench:fpga``), against which fronts are then scored.
+Smaller tables refuse every cell they do not hold.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import numpy as np
 
 from agentnas.tools.errors import UserError
 from agentnas.tools.hardware.base import BackendInfo, HardwareBackend
+from agentnas.tools.hardware.cell_model import MIN_MEASURED, CellModel
 from agentnas.tools.hardware.registry import Family, register
 from agentnas.tools.spaces.nb201 import N_CELLS, all_cells, normalize
 
@@ -94,7 +103,8 @@ class NB201TableBackend(HardwareBackend):
             first = int(np.flatnonzero(~self._covered[idx])[0])
             raise UserError(
                 f"cell {normalize(archs[first])} (NB201 index {idx[first]}) is not in "
-                f"'{self.name}', which holds {self.n_covered} of {N_CELLS} cells"
+                f"'{self.name}', which holds {self.n_covered} of {N_CELLS} cells (a table "
+                f"of at least {MIN_MEASURED} measured cells gets the others predicted)"
             )
         return idx
 
@@ -118,6 +128,112 @@ class NB201TableBackend(HardwareBackend):
         view = self._values[metric].view()
         view.flags.writeable = False
         return view
+
+
+class PredictedTableBackend(NB201TableBackend):
+    """A partial table: measured cells as given, every other cell predicted.
+
+    ``measured`` marks the cells the user's table holds; ``models`` says how each metric
+    was predicted; ``reference_backend`` (optional) is the device's full table, used only
+    to score (the exact front, true values next to predicted ones), never to search."""
+
+    def __init__(
+        self,
+        name: str,
+        values: dict[str, np.ndarray],
+        source: str,
+        measured: np.ndarray,
+        models: dict[str, CellModel],
+        reference_backend: NB201TableBackend | None = None,
+    ) -> None:
+        super().__init__(name, values, source)
+        self.measured = np.asarray(measured, dtype=bool)
+        self.models = models
+        self.predicted_metrics = tuple(models)
+        self._reference = reference_backend
+        self.reference = None if reference_backend is None else reference_backend.name
+
+    @property
+    def n_measured(self) -> int:
+        return int(self.measured.sum())
+
+    def metric_sources(self, arch: str) -> dict[str, str]:
+        label = "measured" if self.measured[cell_index(arch)] else "predicted"
+        return dict.fromkeys(self.predicted_metrics, label)
+
+    def prediction_notes(self) -> dict[str, object]:
+        return {
+            "measured_cells": self.n_measured,
+            "models": {m: model.describe() for m, model in self.models.items()},
+        }
+
+    def reference_metrics(self, arch: str) -> dict[str, float]:
+        if self._reference is None:
+            return {}
+        values = self._reference.evaluate(arch)
+        return {m: values[m] for m in self.predicted_metrics}
+
+    def hardware_metrics(self, arch: str) -> dict[str, float]:
+        """The cheap lookup a Designer may call (measured or predicted values)."""
+        return self.evaluate(arch)
+
+    def all_values(self, metric: str) -> np.ndarray | None:
+        """The reference table's true values (what an exact front is made of), or None
+        without a reference: predicted values are never presented as an exact front."""
+        self.require([metric])
+        return None if self._reference is None else self._reference.all_values(metric)
+
+
+def _reference_backend(reference: str, metrics: list[str]) -> NB201TableBackend:
+    """The device's full table named by ``reference``: a CSV path or a backend name."""
+    from agentnas.tools.hardware.registry import get_backend
+
+    what = f"reference '{reference}'"
+    if Path(reference).is_file():
+        backend = load_table(reference)
+    elif ":" in reference and not reference.startswith("table:"):
+        backend = get_backend(reference)
+    else:
+        raise UserError(
+            f"{what} is neither a CSV file nor a backend name (e.g. hwnasbench:fpga); it "
+            "must be the device's full table, to score fronts found on the partial one"
+        )
+    if not isinstance(backend, NB201TableBackend):
+        raise UserError(f"{what} is not a table of NB201 cells; it must be the full table")
+    partial = isinstance(backend, PredictedTableBackend)
+    if partial or backend.n_covered < N_CELLS:
+        held = backend.n_measured if partial else backend.n_covered
+        raise UserError(f"{what} holds {held} of {N_CELLS} cells; it must hold all")
+    missing = [m for m in metrics if m not in backend.metrics]
+    if missing:
+        raise UserError(f"{what} has no {', '.join(missing)}, which the partial table holds")
+    return backend
+
+
+def _predicted(
+    path: Path, keys: np.ndarray, values: dict[str, np.ndarray], reference: str | None
+) -> PredictedTableBackend:
+    """The partial table at ``path`` with every cell it lacks predicted."""
+    from agentnas.tools.hardware.cell_model import predict_all
+
+    ref = None if reference is None else _reference_backend(str(reference), list(values))
+    measured = np.zeros(N_CELLS, dtype=bool)
+    measured[keys] = True
+    full, models = {}, {}
+    for metric, column in values.items():
+        predicted, model = predict_all(metric, keys, column[keys])
+        full[metric] = np.where(measured, column, predicted)
+        models[metric] = model
+    scored = f", scored against {ref.name}" if ref is not None else ""
+    return PredictedTableBackend(
+        name=f"table:{path}",
+        values=full,
+        source=f"user table {path} ({len(keys)} of {N_CELLS} cells measured, the rest "
+        f"predicted{scored})",
+        measured=measured,
+        models=models,
+        reference_backend=ref,
+    )
 
 
 # ---------------------------------------------------------------- user CSV (table:PATH)
@@ -182,8 +298,11 @@ def _metric_column(column, name: str) -> np.ndarray:
     return numbers
 
 
-def load_table(path: str | Path) -> NB201TableBackend:
-    """Read and validate a user's CSV; every problem is one UserError naming row/column."""
+def load_table(path: str | Path, reference: str | None = None) -> NB201TableBackend:
+    """Read and validate a user's CSV; every problem is one UserError naming row/column.
+
+    A table of :data:`MIN_MEASURED` cells or more that does not hold every cell gets the
+    others predicted; ``reference`` names the device's full table to score against."""
     import pandas as pd
 
     where = f"table file '{path}'"
@@ -253,6 +372,14 @@ def load_table(path: str | Path) -> NB201TableBackend:
         full = np.full(N_CELLS, np.nan)
         full[keys] = column
         values[metric] = full
+    if reference is not None and (covered.all() or len(keys) < MIN_MEASURED):
+        why = "holds every cell" if covered.all() else f"holds fewer than {MIN_MEASURED} cells"
+        raise UserError(
+            f"{where} {why}, so nothing is predicted; 'reference' is for a partial table "
+            f"of at least {MIN_MEASURED} cells"
+        )
+    if not covered.all() and len(keys) >= MIN_MEASURED:
+        return _predicted(path, keys, values, reference)
     return NB201TableBackend(
         name=f"table:{path}",
         values=values,
@@ -267,7 +394,9 @@ def _describe() -> list[BackendInfo]:
             name="table:PATH",
             metrics=list(METRIC_COLUMNS),
             spaces=["nb201"],
-            source="your CSV: arch_str or arch_idx column, latency_ms and/or energy_mj columns",
+            source="your CSV: arch_str or arch_idx column, latency_ms and/or energy_mj columns; "
+            f"a partial table (>= {MIN_MEASURED} cells) gets the rest predicted, labelled as "
+            "such (option reference=FULL.csv|BACKEND to score against the full table)",
         )
     ]
 
