@@ -25,8 +25,11 @@ import numpy as np
 from agentnas.agents.schemas import HeuristicView
 from agentnas.memory.claim import Claim
 from agentnas.tools.objectives import is_maximized
+from agentnas.tools.spaces.nb201 import EDGE_LABELS as CLAIM_SLOTS
 
-EDGE_LABELS = ("1<-0", "2<-0", "2<-1", "3<-0", "3<-1", "3<-2")
+# The slots claims name: a claim speaks of an op on a cell edge, as the knowledge base
+# stores it, so claims act on spaces whose vocabulary has these slots (NB201's edges).
+EDGE_LABELS: tuple[str, ...] = CLAIM_SLOTS
 OTHER_DATASET_WEIGHT = 0.5
 PRIOR_RIDGE = 0.5  # shrinks the per-edge op values of :func:`op_priors` towards zero
 EVIDENCE_CAP = 60  # evidence beyond this adds no more prior strength to one column

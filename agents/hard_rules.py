@@ -87,18 +87,17 @@ def op_at_edges(space: Any, arch: str | None) -> dict[str, str] | None:
     """Edge label -> operation of one cell, or None for spaces without per-edge ops
     (``arch=None``: {} when the space has them, None when not).
 
-    Spaces that publish ``edge_ops(arch)`` are asked first; NB201 is known here."""
+    Spaces that publish ``edge_ops(arch)`` are asked first, then one-op-per-slot spaces
+    (:class:`~agentnas.tools.spaces.base.SlotSpace`: their vocabulary's slots)."""
     edge_ops = getattr(space, "edge_ops", None)
     if callable(edge_ops):
         return {} if arch is None else dict(edge_ops(arch))
-    if getattr(space, "name", "") != "nb201":
+    slot_ops = getattr(space, "slot_ops", None)  # SlotSpace, without a protocol check
+    if not callable(slot_ops):
         return None
     if arch is None:
         return {}
-    from agentnas.tools.spaces.nb201 import EDGE_LABELS as NB201_EDGE_LABELS
-    from agentnas.tools.spaces.nb201 import parse_cell
-
-    return dict(zip(NB201_EDGE_LABELS, parse_cell(arch), strict=True))
+    return dict(zip(space.vocabulary().slots, slot_ops(arch), strict=True))
 
 
 def vocabulary(space: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
@@ -113,12 +112,6 @@ def vocabulary(space: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str,
         if vocab.slots:
             out = vocab.slots_at("near the output") or (vocab.slots[-1],)
             return tuple(vocab.operations), tuple(vocab.slots), tuple(out)
-        return (), (), ()
-    if getattr(space, "name", "") == "nb201":
-        from agentnas.tools.spaces.nb201 import EDGE_LABELS as NB201_EDGE_LABELS
-        from agentnas.tools.spaces.nb201 import OPS
-
-        return OPS, NB201_EDGE_LABELS, ("3<-0", "3<-1", "3<-2")
     return (), (), ()
 
 

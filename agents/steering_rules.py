@@ -629,7 +629,8 @@ def _slash_rule(name: str, arg: str, ctx: SteerContext) -> tuple[list[Any], list
     found = _op_rule(f"{verb} {arg}", ctx)
     if found:
         return found, []
-    ops = ctx.operations or (list(_OP_SYNONYMS) if ctx.space in ("", "nb201") else [])
+    # no space known (an empty context): the operations the parser's synonyms name
+    ops = ctx.operations or (list(_OP_SYNONYMS) if not ctx.space else [])
     if not ops:
         return [], [f"{ctx.space} has no operations a rule can name; say it as a heuristic "
                     f"instead (/heuristic add {verb} …)"]  # fmt: skip

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from agentnas.graph.config import DEFAULT_SPACE
 from agentnas.graph.run_record import RunRecord
 from agentnas.tools.csv_units import metrics_from_row
 from agentnas.tools.errors import UserError
@@ -100,7 +101,7 @@ def read_report_data(record: RunRecord) -> ReportData:
     d = record.run_dir
     if not (d / "front.csv").exists() or not (d / "candidates.csv").exists():
         raise UserError(f"{d} has no front.csv/candidates.csv yet; a report needs a round")
-    space = str(record.config.get("space") or "nb201")
+    space = str(record.config.get("space") or DEFAULT_SPACE)
     rounds = read_csv(d / "rounds.csv")
     if not rounds:  # a run from before rounds.csv: its select events hold the same figures
         rounds = [
@@ -120,20 +121,24 @@ def read_report_data(record: RunRecord) -> ReportData:
 
 
 def exact_front_points(record: RunRecord) -> np.ndarray | None:
-    """The exact front in natural units when it is cheap to know: NB201 with table data
-    for every objective (no measuring backend is run for a report)."""
-    cfg = record.config
-    if cfg.get("space", "nb201") != "nb201" or not cfg.get("hardware"):
-        return None
-    from agentnas.tools.exact_front import exact_front
+    """The exact front in natural units when it is cheap to know: a space with an exact
+    front (:mod:`agentnas.tools.exact_front`) and table data for every objective (no
+    measuring backend is run for a report)."""
+    from agentnas.tools.exact_front import SPACES_WITH_EXACT_FRONT, exact_front
     from agentnas.tools.hardware.registry import get_backend
+    from agentnas.tools.spaces.registry import resolve_dataset
 
+    cfg = record.config
+    space = cfg.get("space", DEFAULT_SPACE)
+    if space not in SPACES_WITH_EXACT_FRONT or not cfg.get("hardware"):
+        return None
     try:
         backend = get_backend(cfg["hardware"], **(cfg.get("backend_options") or {}))
         hw = [o.metric for o in record.objectives if o.source == "hardware"]
         if any(backend.all_values(m) is None for m in hw):
             return None
-        ef = exact_front("nb201", cfg.get("dataset") or "cifar10", record.objectives, backend)
+        dataset = resolve_dataset(space, cfg.get("dataset"))
+        ef = exact_front(space, dataset, record.objectives, backend)
     except UserError:
         return None
     return ef.natural()
