@@ -144,3 +144,15 @@ def test_unknown_prefix_lists_every_family() -> None:
     message = str(info.value)
     for name in ["hwnasbench:eyeriss", "hwnb360:pi5-torchmobile", "table:PATH", "cpu"]:
         assert name in message
+
+
+def test_takes_option_reads_the_factory_not_the_name():
+    """The Evaluator hands the run's dataset only to backends built with one (a simulator
+    that trains candidates), asked of the backend's factory, not of its name."""
+    from agentnas.tools.hardware.registry import takes_option
+
+    assert takes_option("optical-mzi:realistic", "dataset")
+    assert not takes_option("electronic:cpu", "dataset")
+    assert not takes_option("hwnasbench:fpga", "dataset")
+    assert not takes_option("no-such-family:x", "dataset")
+    assert takes_option("toy_plugin:ChainMeter", "dataset")  # a user backend's own keyword

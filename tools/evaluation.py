@@ -27,7 +27,8 @@ from agentnas.tools.accuracy import get_accuracy_source
 from agentnas.tools.errors import UserError
 from agentnas.tools.exact_front import SPACES_WITH_EXACT_FRONT
 from agentnas.tools.hardware.base import HardwareBackend
-from agentnas.tools.hardware.registry import get_backend, list_backends
+from agentnas.tools.hardware.electronic import ElectronicBackend
+from agentnas.tools.hardware.registry import get_backend, list_backends, takes_option
 from agentnas.tools.metrics import hv_ratio, igd, pareto_indices
 from agentnas.tools.objectives import Objective, parse_objectives, to_min_matrix
 from agentnas.tools.spaces.base import SearchSpace
@@ -142,7 +143,7 @@ class Evaluator:
             hardware = hardware.name
         else:
             options = dict(backend_options or {})
-            if not self.space.has_accuracy_table and not hardware.startswith("electronic"):
+            if not self.space.has_accuracy_table and takes_option(hardware, "dataset"):
                 options.setdefault("dataset", dataset)
             self.backend = get_backend(hardware, **options)
         if name not in self.backend.spaces:
@@ -169,7 +170,7 @@ class Evaluator:
         # the same network's energy on electronic references (UH-NAS compares them), for
         # spaces the electronic models can score
         self.references = {}
-        if not hardware.startswith("electronic"):
+        if not isinstance(self.backend, ElectronicBackend):
             for device in ("cpu", "gpu"):
                 ref = get_backend(f"electronic:{device}")
                 if name in ref.spaces:

@@ -107,6 +107,22 @@ def get_backend(name: str, **options: Any) -> HardwareBackend:
         ) from None
 
 
+def takes_option(name: str, option: str) -> bool:
+    """Whether backend ``name`` is built with the keyword ``option`` (a simulator that
+    trains candidates takes ``dataset``); False for a name no backend answers to."""
+    prefix, _, _ = name.partition(":")
+    family = _load(prefix)
+    try:
+        if family is not None:
+            factory: Any = family.factory
+        else:
+            eps = entry_points_of(ENTRY_POINT_GROUP)
+            factory = eps[name].load() if name in eps else load_object(name, "hardware backend")
+    except UserError:
+        return False
+    return callable(factory) and _accepts(factory, {option: None})
+
+
 def list_backends() -> list[BackendInfo]:
     """Every backend of every family, available or not (with the reason)."""
     infos: list[BackendInfo] = []
