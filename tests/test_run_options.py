@@ -27,12 +27,15 @@ def test_run_and_chat_offer_every_declared_option_with_its_help():
 def test_each_option_sets_a_runconfig_field():
     fields = {o.field for o in RUN_OPTIONS if o.field}
     assert fields <= set(RunConfig.model_fields)
+    options = ["draws=8", "x=0.5", "cache=false", "shifter=mems", "p=inf", 'o={"a": 1}']
     cfg = run_config(
-        {"objectives": "accuracy, latency", "kb": None, "backend_option": ["draws=8", "x=0.5"],
+        {"objectives": "accuracy, latency", "kb": None, "backend_option": options,
          "rounds": 3, "budget": 30, "config": None}
     )  # fmt: skip
     assert cfg.objectives == ["accuracy", "latency"]
-    assert cfg.backend_options == {"draws": 8, "x": 0.5}
+    assert cfg.backend_options == {
+        "draws": 8, "x": 0.5, "cache": False, "shifter": "mems", "p": float("inf"), "o": {"a": 1}
+    }  # fmt: skip
     assert (cfg.rounds, cfg.budget) == (3, 30)
     assert OPTION["kb"].config_value(None) is None
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,22 +33,30 @@ def _objective_list(text: str) -> list[str]:
 
 
 def backend_options(items: list[str] | None) -> dict[str, Any] | None:
-    """``["draws=8", "epochs=3"]`` -> ``{"draws": 8, "epochs": 3}`` (numbers parsed)."""
+    """``["draws=8", "cache=false", "shifter=mems"]`` -> ``{"draws": 8, "cache": False,
+    "shifter": "mems"}``: a value is read as JSON (numbers, true/false, lists, objects),
+    else as a number (``inf``), else kept as text. None when no option is given."""
     if not items:
         return None
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
+        key = key.strip()
         if not sep or not key:
             raise UserError(f"--backend-option takes KEY=VALUE; got {item!r}")
-        try:
-            out[key] = int(value)
-        except ValueError:
-            try:
-                out[key] = float(value)
-            except ValueError:
-                out[key] = value
+        out[key] = _option_value(value)
     return out
+
+
+def _option_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 @dataclass(frozen=True)

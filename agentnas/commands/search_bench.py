@@ -3,7 +3,6 @@ one resumable command that leaves its evidence in files (see :mod:`agentnas.benc
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from agentnas.commands.run_options import OPTION
+from agentnas.commands.run_options import OPTION, backend_options
 
 console = Console(width=140)  # wide enough for the tables when piped
 
@@ -80,7 +79,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             dataset=dataset,
             accuracy=accuracy,
             objectives=tuple(o.strip() for o in objectives.split(",")) if objectives else None,
-            backend_options=_options(backend_option or []),
+            backend_options=backend_options(backend_option) or {},
             executor=executor,
             reference_budget=reference_budget,
             space=space,
@@ -104,21 +103,6 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
 def _is_cli() -> bool:
     return len(sys.argv) > 2 and sys.argv[1:3] == ["bench", "search"]
-
-
-def _options(items: list[str]) -> dict:
-    from agentnas.tools.errors import UserError
-
-    out = {}
-    for item in items:
-        key, eq, value = item.partition("=")
-        if not eq or not key.strip():
-            raise UserError(f"--backend-option '{item}' is not KEY=VALUE")
-        try:
-            out[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key.strip()] = value
-    return out
 
 
 def _run(spec, command: str) -> None:  # type: ignore[no-untyped-def]
