@@ -106,3 +106,32 @@ def test_every_long_bench_command_shows_progress():
     assert {"steering", "baselines", "executor", "optical", "proxies"} <= set(names)
     for name, callback in names.items():
         assert name in quiet or getattr(callback, "shows_progress", False), name
+
+
+def test_steps_reported_from_parallel_threads_share_one_row():
+    """Designers run in parallel and report at the same moment: still one row per level."""
+    import threading
+    import time
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=100)
+    start = threading.Barrier(8)
+
+    def designer(i: int) -> None:
+        start.wait()
+        progress(f"round 1: designer p{i} reads the knowledge base")
+
+    with live_progress(console) as bars:
+        add_task = bars.add_task
+
+        def slow_add_task(*args, **kwargs):  # widens the window a race would need
+            time.sleep(0.05)
+            return add_task(*args, **kwargs)
+
+        bars.add_task = slow_add_task
+        threads = [threading.Thread(target=designer, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(bars.tasks) == 1

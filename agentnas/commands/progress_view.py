@@ -6,6 +6,7 @@ bench command (:func:`with_progress`)."""
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
@@ -65,13 +66,15 @@ def progress_into(bars: Progress) -> Iterator[Progress]:
     the caller already shows, e.g. a bench's job bar): one row for the search's step, one
     for the inside of a long step."""
     tasks: dict[str, TaskID] = {}
+    lock = threading.Lock()  # parallel Designers report at once: one row per level
 
     def sink(level: str, text: str, done: int | None, total: int | None) -> None:
-        if level not in tasks:
-            tasks[level] = bars.add_task(text, total=total)
-        if level == "search" and "detail" in tasks:  # a new step: its details start over
-            bars.update(tasks["detail"], description="", completed=0, total=None)
-        bars.update(tasks[level], description=text, completed=done or 0, total=total)
+        with lock:
+            if level not in tasks:
+                tasks[level] = bars.add_task(text, total=total)
+            if level == "search" and "detail" in tasks:  # a new step: details start over
+                bars.update(tasks["detail"], description="", completed=0, total=None)
+            bars.update(tasks[level], description=text, completed=done or 0, total=total)
 
     _drawing.append(bars)
     try:
