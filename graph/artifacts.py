@@ -234,6 +234,8 @@ def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
             "note": "front of the cells that satisfy the constraint; HV ratio and IGD "
             "against the exact front of the space's cells that satisfy it",
         }
+    if ev.accuracy_name == "zero-cost":
+        summary["zero_cost_predictor"] = ev.accuracy_source.describe()
     if ev.backend.predicted_metrics:
         summary["predicted_hardware"] = predicted_hardware(ev, cands, state.get("front", []))
     if ev.has_truth:

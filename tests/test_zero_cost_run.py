@@ -16,6 +16,9 @@ def test_zero_cost_run_reports_true_accuracy_of_its_front(tmp_path):
     cfg = RunConfig(hardware="hwnasbench:fpga", accuracy="zero-cost", budget=30, rounds=3)
     summary = start_run(cfg, tmp_path / "run")
     assert summary["accuracy_source"] == "zero-cost"
+    # the labelled data is stated: the shipped calibration set's 150 cells
+    assert summary["zero_cost_predictor"]["calibration_cells"] == 150
+    assert "shipped" in summary["zero_cost_predictor"]["calibration"]
     assert 0.3 < summary["hv_ratio"] <= 1.0
     assert summary["hv_ratio"] <= summary["hv_ratio_true_selection"] + 1e-12
     with open(tmp_path / "run" / "front.csv") as fh:

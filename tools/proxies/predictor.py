@@ -94,6 +94,7 @@ class ZeroCostPredictor:
     batch_size: int = 32
     batch_digest: str = ""  # the proxy image batch the features were measured on
     proxy_names: tuple[str, ...] = PROXIES  # a subset gives a cheaper, weaker predictor
+    calibration: str = ""  # where the calibration proxies came from, in words
     model: object = field(default=None, repr=False)
 
     @property
@@ -134,6 +135,7 @@ class ZeroCostPredictor:
             "seed": self.seed,
             "batch_size": self.batch_size,
             "batch_digest": self.batch_digest,
+            "calibration": self.calibration,
         }
         write_text_atomic(path, json.dumps({"agentnas_zero_cost": meta, "xgboost": booster}))
 
@@ -171,6 +173,7 @@ class ZeroCostPredictor:
             seed=int(meta["seed"]),
             batch_size=int(meta["batch_size"]),
             batch_digest=str(meta.get("batch_digest", "")),
+            calibration=str(meta.get("calibration", "")),
             proxy_names=names,
             model=model,
         )
