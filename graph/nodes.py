@@ -50,7 +50,7 @@ from agentnas.graph.knowledge import (
     heuristic_views,
     load_heuristics,
 )
-from agentnas.graph.seeding import feature_histograms, sample_partition
+from agentnas.graph.seeding import feature_histograms, sample_partition, seed_counts
 from agentnas.graph.single_designer import WHOLE, merged_task
 from agentnas.graph.state import Candidate, DesignTask, SearchState
 from agentnas.graph.steering import apply_commands, constraints_of, read_steer_file
@@ -157,16 +157,17 @@ def partition_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str
 
 
 def seed_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    """Uniform random cells inside each partition (PEL-NAS seeds every niche)."""
+    """Uniform random cells inside each partition (PEL-NAS seeds every niche), at most
+    a third of the budget (:func:`agentnas.graph.seeding.seed_counts`)."""
     rt = runtime.context
     cfg = rt.config
     rng = random.Random(f"seed:{cfg.seed}")
     parts = state["partitions"]
     taken: set[str] = set()
     proposals: list[tuple[str, dict[str, Any]]] = []
-    budget = cfg.budget
+    counts = seed_counts(parts, cfg.seed_per_partition, cfg.budget)
     for p in parts:
-        want = min(cfg.seed_per_partition, int(p["size"]), budget - len(proposals))
+        want = counts[int(p["id"])]
         if want <= 0:
             continue
         archs = sample_partition(rt, rng, p, parts, want, taken)  # adds to taken

@@ -1,8 +1,19 @@
-"""Seeding: the complexity histograms the Partitioner reads, and uniform draws inside a
-partition (PEL-NAS starts every niche from random cells)."""
+"""Seeding: the complexity histograms the Partitioner reads, how many random seeds each
+partition gets, and uniform draws inside a partition (PEL-NAS starts every niche from
+random cells).
+
+Seeds take at most ``SEED_SHARE`` of the budget (rounded up): K partitions ×
+``seed_per_partition`` seeds would otherwise leave small budgets (24 evaluations, K = 6,
+2 seeds each: half of it) to a surrogate fitted on a dozen random points and a
+couple of design rounds. Budgets of at least 3·K·``seed_per_partition`` (36 at the
+defaults) seed exactly as before. Under the cap, every partition gets one seed first
+(evenly spaced partitions when there are fewer seeds than partitions), then the larger
+partitions get the second ones.
+"""
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from typing import Any
@@ -11,6 +22,7 @@ from agentnas.graph.context import RunContext
 from agentnas.tools.spaces.base import EnumerableSpace
 
 HISTOGRAM_SAMPLE = 2000
+SEED_SHARE = 1 / 3  # most of the budget random seeds may take (module docstring)
 
 
 # (view, space name) -> histograms of an enumerable space: the same for every run (a bench
@@ -45,6 +57,28 @@ def feature_histograms(rt: RunContext) -> tuple[dict[str, dict[str, int]], bool]
 
 def _fmt(v: Any) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def seed_counts(parts: list[dict], per_partition: int, budget: int) -> dict[int, int]:
+    """Partition id -> number of random seeds (see the module docstring); never more
+    than a partition's size, in all at most ``ceil(SEED_SHARE · budget)``."""
+    total = min(per_partition * len(parts), math.ceil(SEED_SHARE * budget), budget)
+    room = {int(p["id"]): int(p["size"]) for p in parts}
+    ids = [int(p["id"]) for p in parts]
+    out = dict.fromkeys(ids, 0)
+    if len(ids) > total > 0:  # one each for evenly spaced partitions
+        step = (len(ids) - 1) / max(total - 1, 1)
+        first = [ids[round(j * step)] for j in range(total)] if total > 1 else [ids[len(ids) // 2]]
+    else:
+        first = ids
+    by_size = sorted(ids, key=lambda i: (-room[i], i))
+    left = total
+    for rank in range(per_partition):
+        for i in first if rank == 0 else by_size:
+            if left > 0 and out[i] < room[i]:
+                out[i] += 1
+                left -= 1
+    return out
 
 
 def sample_partition(

@@ -173,3 +173,25 @@ def test_config_rejects_bad_values_directly() -> None:
     with pytest.raises(ValueError):
         PhotonicMLPConfig(hidden=(), act="relu")
     assert SPACE.name == "photonic-mlp"
+
+
+def test_surrogate_inputs_see_every_knob() -> None:
+    """The offline policy's model gets the space's own inputs (SurrogateSpace): every
+    knob moves them (the complexity features alone miss the activation), and the prior
+    orders costs by MZI count and accuracy by parameters."""
+    from agentnas.agents import surrogate as sg
+    from agentnas.tools.spaces.base import SurrogateSpace
+
+    space = PhotonicMLPSpace()
+    assert isinstance(space, SurrogateSpace)
+    base = sp.EXAMPLE
+    x0 = sg.encode(space, base)
+    assert x0.shape == (18,) and np.isfinite(x0).all()
+    edits = [n for n in space.neighbours(base)]
+    assert any("act=tanh" in n for n in edits)
+    for n in edits:  # each one-knob edit changes the inputs
+        assert not np.array_equal(sg.encode(space, n), x0), n
+    assert sg.penalties(space, x0.size).shape == x0.shape
+    small, big = "mlp:h=16|act=relu|mesh=clements|k=8|bits=8|nat=1", sp.EXAMPLE
+    assert sg.prior(space, small, "energy") < sg.prior(space, big, "energy")
+    assert sg.prior(space, small, "accuracy") < sg.prior(space, big, "accuracy")

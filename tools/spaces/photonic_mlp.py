@@ -364,6 +364,35 @@ def decode(vector: Sequence[int]) -> str:
     )  # fmt: skip
 
 
+def surrogate_features(arch: str, in_features: int = 784, n_classes: int = 10) -> np.ndarray:
+    """Inputs of the offline policy's additive model (the ``SurrogateSpace`` contract): the
+    cost drivers on a log scale (MZIs, parameters), hidden depth and log2 of each hidden
+    width (0 past the depth), then one-hot activation, Reck mesh, block size, phase bits
+    and noise-aware training. The space's complexity features alone leave out the
+    activation and most knobs, which move robust accuracy as much as width does."""
+    cfg = parse(arch)
+    widths = [math.log2(w) for w in cfg.hidden] + [0.0] * (DEPTHS[-1] - len(cfg.hidden))
+    one_hot = [
+        *(float(cfg.act == a) for a in ACTIVATIONS),
+        float(cfg.mesh == "reck"),
+        *(float(cfg.block_size == k) for k in BLOCK_SIZES),
+        *(float(cfg.phase_bits == b) for b in PHASE_BITS),
+        float(cfg.nat),
+    ]
+    return np.array(
+        [
+            math.log(cfg.mzi_count(in_features, n_classes)),
+            math.log(cfg.params(in_features, n_classes)),
+            float(len(cfg.hidden)),
+            *widths,
+            *one_hot,
+        ]
+    )
+
+
+SURROGATE_RIDGE = 1.0  # ridge penalty of every surrogate input (they are all O(1)-O(10))
+
+
 class PhotonicMLPSpace:
     """The ``photonic-mlp`` search space behind the ``SearchSpace`` verbs; stateless, so one
     instance can be shared. ``in_features``/``n_classes`` only scale :meth:`features`."""
@@ -410,6 +439,23 @@ class PhotonicMLPSpace:
 
     def features(self, arch: str) -> dict[str, float]:
         return features(arch, self.in_features, self.n_classes)
+
+    slot_onehot_start = None  # no (slot, op) one-hot block for KB claims
+
+    def surrogate_features(self, arch: str) -> np.ndarray:
+        return surrogate_features(arch, self.in_features, self.n_classes)
+
+    def surrogate_penalties(self, dim: int) -> np.ndarray:
+        return np.full(dim, SURROGATE_RIDGE)
+
+    def prior(self, arch: str, maximize: bool) -> float:
+        """Before any data: accuracy grows with the log of the parameters, costs (energy,
+        MZIs) with the log of the MZI count (static shifter power and laser power scale
+        with it)."""
+        cfg = parse(arch)
+        if maximize:
+            return math.log(cfg.params(self.in_features, self.n_classes))
+        return math.log(cfg.mzi_count(self.in_features, self.n_classes))
 
     def is_degenerate(self, arch: str) -> bool:
         return False  # every MLP of the space maps its input to the classes
