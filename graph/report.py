@@ -1,8 +1,10 @@
 """``RUN_DIR/report.md`` and its plots (``RUN_DIR/plots/*.png``), from the run's files.
 
 The report names the command that reproduces the run, its headline figures, the front,
-the rounds and the partitions, with one plot each; optical runs add the energy breakdown
-and the robust degradation of the front members. Everything is read back through
+the rounds and the partitions, with one plot each; optical runs add the energy
+breakdown, the robust degradation of the front members, and their energy beside the same
+networks' CPU and GPU energy, the energy assumptions written on the plot. Everything is
+read back through
 :mod:`agentnas.graph.report_data`, so plots and tables show the same numbers as
 ``front.csv`` and ``rounds.csv``. Other slices add sections by appending to
 :data:`SECTIONS` (a function ``(record, data, plots_dir) -> markdown lines``).
@@ -16,6 +18,7 @@ from typing import Any
 
 from agentnas.graph.report_data import ReportData, read_csv, read_report_data
 from agentnas.graph.report_plots import (
+    electronic_figure,
     energy_breakdown_figure,
     front_figure,
     indicators_figure,
@@ -158,6 +161,19 @@ def _optical_section(record: RunRecord, data: ReportData, plots: Path) -> list[s
         out += ["## Energy breakdown", "", f"![energy breakdown]({energy})", ""]
     if robust:
         out += ["## Robust degradation", "", f"![robust degradation]({robust})", ""]
+    versus = _save(plots, "optical_vs_electronic.png", electronic_figure(data))
+    if versus:
+        out += [
+            "## Optical vs CPU and GPU energy",
+            "",
+            "The front's networks at their optical energy and at the energy of the same "
+            "networks on a CPU and a GPU; the assumptions are written under the plot:",
+            "",
+            *(f"- {a}" for a in data.assumptions),
+            "",
+            f"![optical vs electronic]({versus})",
+            "",
+        ]
     return out
 
 

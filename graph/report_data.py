@@ -83,6 +83,7 @@ class ReportData:
     exact: np.ndarray | None = None  # natural units, columns = objectives
     round_members: dict[int, list[str]] = field(default_factory=dict)  # round -> its front
     front_constrained: list[dict[str, Any]] = field(default_factory=list)  # where a run has it
+    assumptions: list[str] = field(default_factory=list)  # hardware assumptions, one line each
 
     def round_front(self, rnd: int) -> list[dict[str, Any]]:
         """The ``candidates.csv`` rows of the front after round ``rnd``."""
@@ -117,7 +118,16 @@ def read_report_data(record: RunRecord) -> ReportData:
         exact=exact_front_points(record),
         round_members={int(r["round"]): list(r.get("front") or []) for r in record.rounds},
         front_constrained=read_csv(d / "front_constrained.csv", space),
+        assumptions=_assumptions(record.config),
     )
+
+
+def _assumptions(cfg: dict[str, Any]) -> list[str]:
+    """What the hardware model assumes that a plot should say (optical runs: the phase
+    shifter technology and the electronic references); empty for other backends."""
+    from agentnas.tools.hardware.optical import energy_assumptions
+
+    return energy_assumptions(str(cfg.get("hardware") or ""), cfg.get("backend_options"))
 
 
 def exact_front_points(record: RunRecord) -> np.ndarray | None:

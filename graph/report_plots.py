@@ -9,6 +9,7 @@ data behind a plot, not its pixels.
 from __future__ import annotations
 
 import io
+import textwrap
 from collections import Counter
 from typing import Any
 
@@ -260,4 +261,48 @@ def robust_figure(data: ReportData) -> Figure | None:
     ax.set_title("Robust degradation of the front members (front.csv)")
     ax.legend(fontsize=7)
     fig.tight_layout()
+    return fig
+
+
+# (front.csv column, label, marker, colour) of the electronic references
+REFERENCES = (
+    ("ref_gpu_energy_mj", "GPU", "^", "tab:green"),
+    ("ref_cpu_energy_mj", "CPU", "s", "tab:blue"),
+)
+
+
+def electronic_figure(data: ReportData) -> Figure | None:
+    """The accuracy–energy front of an optical run beside the CPU and GPU energy of the
+    same networks (``ref_*_energy`` columns of front.csv; one row per network, so each
+    network's three points share its accuracy), log energy axis, with the run's energy
+    assumptions (phase-shifter technology, pJ/MAC) written on the plot."""
+    refs = [r for r in REFERENCES if data.front and r[0] in data.front[0]]
+    if not refs or "energy_mj" not in data.front[0]:
+        return None
+    x, y = axes_objectives(data)
+    rows = [r for r in data.front if r.get(y.metric) is not None]
+    acc = data.column(rows, y.metric)
+    optical = data.column(rows, "energy_mj")
+    fig, ax = plt.subplots(figsize=(8, 5.2))
+    for k, (col, name, marker, color) in enumerate(refs):
+        e = data.column(rows, col)
+        lo, hi = np.minimum(e, optical), np.maximum(e, optical)
+        link = "same network" if k == 0 else None
+        ax.hlines(acc, lo, hi, color="0.85", lw=0.8, zorder=1, label=link)
+        label = f"{name} ({len(e)} networks)"
+        ax.scatter(e, acc, marker=marker, color=color, s=34, zorder=3, gid=col, label=label)
+    label = f"optical MZI, front.csv ({len(rows)} networks)"
+    ax.scatter(optical, acc, color="tab:orange", edgecolor="black", s=40, zorder=5, label=label)
+    ax.collections[-1].set_gid("optical")
+    sx, sy = _staircase(optical, acc, x, y)
+    ax.step(sx, sy, where="post", color="tab:orange", lw=1.5, zorder=4)
+    ax.set_xscale("log")
+    ax.set_xlabel("energy per inference (mJ, log scale, lower is better)")
+    ax.set_ylabel(_label(y))
+    ax.set_title("Front members: optical energy vs the same networks on CPU and GPU")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="best")
+    if data.assumptions:
+        text = "\n".join(textwrap.fill(a, 110) for a in data.assumptions)
+        fig.text(0.01, -0.02, text, fontsize=6.5, va="top", color="0.25", gid="assumptions")
     return fig

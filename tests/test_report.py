@@ -237,8 +237,9 @@ def test_optical_report_draws_energy_breakdown_and_robust_degradation(tmp_path):
     )
     start_run(cfg, run)
     assert main(["report", str(run)]) == 0
-    for png in ("front.png", "energy_breakdown.png", "robust.png"):
+    for png in ("front.png", "energy_breakdown.png", "robust.png", "optical_vs_electronic.png"):
         assert (run / "plots" / png).read_bytes()[:4] == b"\x89PNG"
+    assert "P_pi 30 mW" in (run / "report.md").read_text()
     data = read_report_data(load_run(run))
     # front.csv names columns in the space's units (energy_nj, accuracy_pct): read them back
     front = [metrics_from_row(r, "photonic-mlp") for r in _rows(run / "front.csv")]
@@ -257,3 +258,48 @@ def test_optical_report_draws_energy_breakdown_and_robust_degradation(tmp_path):
     pts = _artist(front_figure(data), "front.csv")[0].get_offsets()
     want = [[float(r["energy_mj"]), float(r["accuracy"])] for r in front]
     assert np.allclose(pts, want)
+
+
+def _optical_report_data(hardware: str, options: dict | None = None):
+    from agentnas.graph.report_data import ReportData, _assumptions
+    from agentnas.tools.objectives import parse_objectives
+
+    front = [
+        {"arch": f"net{i}", "accuracy": a, "energy_mj": e, "ref_cpu_energy_mj": c,
+         "ref_gpu_energy_mj": g}
+        for i, (a, e, c, g) in enumerate([(90.0, 2e-4, 5e-3, 5e-5), (92.5, 4e-4, 9e-3, 9e-5)])
+    ]  # fmt: skip
+    return ReportData(
+        objectives=parse_objectives(["accuracy", "energy"]),
+        candidates=front,
+        front=front,
+        rounds=[],
+        assumptions=_assumptions({"hardware": hardware, "backend_options": options or {}}),
+    )
+
+
+def test_optical_front_beside_cpu_and_gpu_with_the_shifter_written_on_it():
+    from agentnas.graph.report_plots import electronic_figure
+
+    data = _optical_report_data("optical-mzi:realistic+pcm")
+    fig = electronic_figure(data)
+    for gid, col in (
+        ("optical", "energy_mj"),
+        ("ref_cpu_energy_mj", "ref_cpu_energy_mj"),
+        ("ref_gpu_energy_mj", "ref_gpu_energy_mj"),
+    ):
+        pts = _artist(fig, gid)[0].get_offsets()
+        assert np.allclose(pts, [[r[col], r["accuracy"]] for r in data.front])
+    assert fig.axes[0].get_xscale() == "log"
+    (note,) = [t for t in fig.texts if t.get_gid() == "assumptions"]
+    assert "phase shifters: pcm, static P_pi 0 mW" in note.get_text()
+    assert "CPU FP32 91.7 pJ/MAC" in note.get_text()
+    # the shifter from the option, the default (thermo-optic) without one
+    thermo = _optical_report_data("optical-mzi:worst-case").assumptions
+    assert "thermo, static P_pi 30 mW" in thermo[0]
+    eo = _optical_report_data("optical-mzi:ideal", {"shifter": "eo"}).assumptions
+    assert eo[0].startswith("phase shifters: eo")
+    # no references, no figure; no optical backend, no assumptions
+    data.front = [{k: v for k, v in r.items() if not k.startswith("ref_")} for r in data.front]
+    assert electronic_figure(data) is None
+    assert _optical_report_data("hwnasbench:fpga").assumptions == []
