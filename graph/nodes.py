@@ -50,7 +50,7 @@ from agentnas.graph.knowledge import (
     heuristic_views,
     load_heuristics,
 )
-from agentnas.graph.seeding import feature_histograms, sample_partition, seed_counts
+from agentnas.graph.seeding import buildable_seeds, feature_histograms, seed_counts
 from agentnas.graph.single_designer import WHOLE, merged_task
 from agentnas.graph.state import Candidate, DesignTask, SearchState
 from agentnas.graph.steering import apply_commands, constraints_of, read_steer_file
@@ -158,7 +158,8 @@ def partition_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str
 
 def seed_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Uniform random cells inside each partition (PEL-NAS seeds every niche), at most
-    a third of the budget (:func:`agentnas.graph.seeding.seed_counts`)."""
+    a third of the budget (:func:`agentnas.graph.seeding.seed_counts`), none that the
+    hardware refuses at once (:func:`agentnas.graph.seeding.buildable_seeds`)."""
     rt = runtime.context
     cfg = rt.config
     rng = random.Random(f"seed:{cfg.seed}")
@@ -170,7 +171,9 @@ def seed_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, Any
         want = counts[int(p["id"])]
         if want <= 0:
             continue
-        archs = sample_partition(rt, rng, p, parts, want, taken)  # adds to taken
+        archs, refused = buildable_seeds(rt, rng, p, parts, want, taken)  # adds to taken
+        if refused:
+            rt.trace.write("seeds_refused", round=0, partition=p["id"], refused=refused)
         info = {
             "round": 0,
             "partition": p["id"],

@@ -8,7 +8,8 @@ Seeds take at most ``SEED_SHARE`` of the budget (rounded up): K partitions ×
 couple of design rounds. Budgets of at least 3·K·``seed_per_partition`` (36 at the
 defaults) seed exactly as before. Under the cap, every partition gets one seed first
 (evenly spaced partitions when there are fewer seeds than partitions), then the larger
-partitions get the second ones.
+partitions get the second ones. A seed the hardware refuses at once (its instant lookup
+says infeasible, no training) is redrawn rather than spent (:func:`buildable_seeds`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from agentnas.graph.context import RunContext
+from agentnas.tools.errors import UserError
 from agentnas.tools.spaces.base import EnumerableSpace
 
 HISTOGRAM_SAMPLE = 2000
@@ -79,6 +82,57 @@ def seed_counts(parts: list[dict], per_partition: int, budget: int) -> dict[int,
                 out[i] += 1
                 left -= 1
     return out
+
+
+REDRAWS = 20  # rounds of replacement draws for seeds the hardware refuses
+
+
+def buildable_check(rt: RunContext) -> Callable[[str], bool] | None:
+    """``arch -> False`` when the backend's instant hardware lookup
+    (:meth:`RunContext.hardware_lookup`, no training) refuses the design as infeasible
+    (e.g. a photonic mesh past the laser power ceiling); None when the backend has no
+    such lookup. Other errors are left for the evaluation to report."""
+    lookup = rt.hardware_lookup()
+    if lookup is None:
+        return None
+
+    def buildable(arch: str) -> bool:
+        try:
+            lookup(arch)
+        except UserError as exc:
+            if getattr(exc, "kind", None) == "infeasible":
+                return False
+        return True
+
+    return buildable
+
+
+def buildable_seeds(
+    rt: RunContext, rng: random.Random, p: dict, parts: list[dict], n: int, taken: set[str]
+) -> tuple[list[str], int]:
+    """Up to ``n`` seeds of partition ``p`` (:func:`sample_partition`) that the hardware
+    can build, and how many drawn ones it refused: a refused seed would spend a unit of
+    the budget on nothing (a third of a 24-evaluation budget on a worst-case photonic
+    preset), so it is replaced by a fresh draw. With no refusal the draws, and so the
+    seeds, are exactly :func:`sample_partition`'s."""
+    ok = buildable_check(rt)
+    out = sample_partition(rt, rng, p, parts, n, taken)
+    if ok is None:
+        return out, 0
+    refused = 0
+    for _ in range(REDRAWS):
+        keep = [a for a in out if ok(a)]
+        refused += len(out) - len(keep)
+        out = keep
+        if len(out) >= n:
+            break
+        more = sample_partition(rt, rng, p, parts, n - len(out), taken)
+        if not more:
+            break
+        out += more
+    else:
+        out = [a for a in out if ok(a)]
+    return out[:n], refused
 
 
 def sample_partition(
