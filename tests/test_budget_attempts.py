@@ -63,9 +63,9 @@ def test_a_run_with_failures_stops_at_exactly_budget_attempted_rows(tmp_path):
     with open(tmp_path / "r" / "rounds.csv", encoding="utf-8") as fh:
         rounds = list(csv.DictReader(fh))
     assert int(rounds[-1]["attempted"]) == 30
-    # attempts per round: the seeds, then the remaining budget in equal shares
+    # attempts per round: the seeds (a third of the budget), then the rest in equal shares
     steps = [int(r["attempted"]) for r in rounds]
-    assert [b - a for a, b in zip([0, *steps], steps, strict=False)] == [12, 6, 6, 6]
+    assert [b - a for a, b in zip([0, *steps], steps, strict=False)] == [10, 7, 7, 6]
 
 
 def test_partitions_that_cannot_keep_a_constraint_hand_their_share_on(tmp_path):
@@ -86,7 +86,7 @@ def test_partitions_that_cannot_keep_a_constraint_hand_their_share_on(tmp_path):
     assert said[0] == "" and said[-1] == " ".join(f"p{p}" for p in sorted(dry))
     rows = _rows(tmp_path / "r")
     per_round = [sum(r["round"] == str(k) for r in rows) for k in range(4)]
-    assert per_round == [12, 6, 6, 6]
+    assert per_round == [10, 7, 7, 6]
     late = [r for r in rows if r["round"] != "0"]
     assert all(float(r["latency_ms"]) < 3 for r in late)
     assert not [r for r in late if int(r["partition"]) in dry and r["round"] != "1"]
