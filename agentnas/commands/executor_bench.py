@@ -5,7 +5,9 @@ workloads run in this one command, each on a fresh cache: zero-cost proxy scorin
 NB201 cells, optical evaluation of photonic-mlp designs, and a bench of independent
 search runs (seeds); plus the overhead per task of a batch of no-op tasks. Speed-ups are
 ratios against ``local`` measured here, in the same command; executor start-up (process
-spawn, ``ray.init``) is reported apart from the batches.
+spawn, ``ray.init``) and each worker's first task of a workload (its imports, data and
+model loads: ``--warm-up``, on items apart from the timed ones) are reported apart from
+the timed batches.
 """
 
 from __future__ import annotations
@@ -64,22 +66,27 @@ def _designs(n: int, seed: int, hardware: str, dataset: str) -> list[str]:
     return out
 
 
-def _workloads(args: dict[str, Any], scratch: Path) -> dict[str, Any]:
-    """name -> callable(executor, cache_dir) running one workload; returns #tasks."""
+def _workloads(args: dict[str, Any], warm: int) -> dict[str, Any]:
+    """name -> (callable(executor, cache_dir, items) running a batch, timed items, warm-up
+    items). The ``warm`` warm-up items (one per worker at most) are drawn after the timed
+    ones: the timed items do not depend on ``warm``, and no cache answers a timed task."""
     from agentnas.graph.run_task import run_task
     from agentnas.tools.evaluation import Evaluator
     from agentnas.tools.executor import timed_noop
     from agentnas.tools.proxies.cache import ProxyCache
     from agentnas.tools.proxies.parallel import score_cells
 
-    cells = _cells(args["cells"], args["seed"])
-    designs = _designs(args["designs"], args["seed"], args["hardware"], args["dataset"])
+    cells = _cells(args["cells"] + warm, args["seed"])
+    designs = _designs(args["designs"] + warm, args["seed"], args["hardware"], args["dataset"])
+    fields = {"budget": args["run_budget"], "rounds": 5, "hardware": "hwnasbench:fpga"}
+    runs = [(f"seed{s}", {**fields, "seed": s}) for s in range(args["runs"])]
+    # warm-up runs: other seeds, the smallest budget that still runs every round
+    warm_runs = [(f"warm{s}", {**fields, "budget": 10, "seed": 1000 + s}) for s in range(warm)]
 
-    def proxies(ex: Any, cache: Path) -> int:
-        score_cells(cells, progress=False, cache=ProxyCache(cache / "proxies"), executor=ex)
-        return len(cells)
+    def proxies(ex: Any, cache: Path, items: list[str]) -> None:
+        score_cells(items, progress=False, cache=ProxyCache(cache / "proxies"), executor=ex)
 
-    def optical(ex: Any, cache: Path) -> int:
+    def optical(ex: Any, cache: Path, items: list[str]) -> None:
         ev = Evaluator(
             "photonic-mlp",
             args["dataset"],
@@ -88,27 +95,27 @@ def _workloads(args: dict[str, Any], scratch: Path) -> dict[str, Any]:
             "backend",
             {"cache": False, "draws": args["draws"], "epochs": args["epochs"]},
         )
-        outs = ev.evaluate_many(designs, ex)
+        outs = ev.evaluate_many(items, ex)
         bad = [o.error for o in outs if not o.ok and o.kind != "infeasible"]
         if bad:
             raise RuntimeError(f"optical evaluation failed: {bad[0]}")
-        return len(designs)
 
-    def runs(ex: Any, cache: Path) -> int:
-        fields = {"budget": args["run_budget"], "rounds": 5, "hardware": "hwnasbench:fpga"}
-        items = [(f"seed{s}", {**fields, "seed": s}) for s in range(args["runs"])]
+    def bench_runs(ex: Any, cache: Path, items: list[tuple[str, dict[str, Any]]]) -> None:
         root = cache / "runs"
         root.mkdir(parents=True, exist_ok=True)
         outs = ex.map(run_task, items, str(root))
         if not all(o.ok for o in outs):
             raise RuntimeError(next(o.error for o in outs if not o.ok))
-        return len(items)
 
-    def noop(ex: Any, cache: Path) -> int:
-        ex.map(timed_noop, list(range(args["noop"])))
-        return args["noop"]
+    def noop(ex: Any, cache: Path, items: list[int]) -> None:
+        ex.map(timed_noop, items)
 
-    return {"proxy scoring": proxies, "optical eval": optical, "bench of runs": runs, "no-op": noop}
+    return {
+        "proxy scoring": (proxies, cells[: args["cells"]], cells[args["cells"] :]),
+        "optical eval": (optical, designs[: args["designs"]], designs[args["designs"] :]),
+        "bench of runs": (bench_runs, runs, warm_runs),
+        "no-op": (noop, list(range(args["noop"])), []),
+    }
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -127,6 +134,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         epochs: int = typer.Option(3),
         seed: int = typer.Option(0),
         only: str = typer.Option("", help="comma-separated workloads to run (default all)"),
+        warm_up: bool = typer.Option(
+            True,
+            help="before each timed batch, one untimed task per worker on other items (a "
+            "worker's first task imports and loads its stack); reported as warm-up",
+        ),
     ) -> None:
         """Wall time of each workload on each executor, speed-up over local, overhead."""
         from agentnas.tools.executor import check_executor, make_executor
@@ -138,25 +150,44 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         times: dict[str, dict[str, float]] = {}
         counts: dict[str, int] = {}
         startup: dict[str, float] = {}
+        warmup: dict[str, float] = {}
+        # warm-up items for the largest pool asked for; each executor uses one per worker
+        work = _workloads(args, warm=max(_workers(s) for s in specs) if warm_up else 0)
+        wanted = [w for w in work if not only or w in only.split(",")]
         with tempfile.TemporaryDirectory() as tmp:
-            work = _workloads(args, Path(tmp))
-            wanted = [w for w in work if not only or w in only.split(",")]
             for spec in specs:
                 t0 = time.perf_counter()
                 progress(f"bench executor: starting {spec}")
                 with make_executor(spec) as ex:
                     ex.map(_warm, list(range(max(1, ex.workers))))  # start every worker
                     startup[spec] = time.perf_counter() - t0
+                    warmup[spec] = 0.0
                     for name in wanted:
+                        fn, items, warm_items = work[name]
                         cache = Path(tmp) / spec.replace(":", "_") / name.replace(" ", "_")
                         cache.mkdir(parents=True)
                         os.environ["AGENTNAS_CACHE_DIR"] = str(cache)
                         progress(f"bench executor: {name} on {spec}")
                         t1 = time.perf_counter()
-                        counts[name] = work[name](ex, cache)
-                        times.setdefault(name, {})[spec] = time.perf_counter() - t1
+                        if warm_items:  # a worker's first task imports and loads its stack
+                            fn(ex, cache, warm_items[: ex.workers])
+                        t2 = time.perf_counter()
+                        fn(ex, cache, items)
+                        counts[name] = len(items)
+                        times.setdefault(name, {})[spec] = time.perf_counter() - t2
+                        warmup[spec] += t2 - t1
                         console.print(f"{spec:>14}  {name:<14} {times[name][spec]:8.2f} s")
-        _print(specs, wanted, times, counts, startup)
+        _print(specs, wanted, times, counts, {"start-up": startup, "warm-up": warmup})
+
+
+def _workers(spec: str) -> int:
+    """Workers an executor spec will have here (before starting it)."""
+    kind, _, arg = spec.partition(":")
+    if kind == "local":
+        return 1
+    if kind == "processes" and arg:
+        return int(arg)
+    return max(1, os.cpu_count() or 1)  # a pool or a private Ray instance: every CPU
 
 
 def _warm(_ctx: Any, item: Any) -> Any:
@@ -171,7 +202,7 @@ def _print(
     wanted: list[str],
     times: dict[str, dict[str, float]],
     counts: dict[str, int],
-    startup: dict[str, float],
+    fixed: dict[str, dict[str, float]],
 ) -> None:
     table = Table(title=f"executors on this machine ({os.cpu_count()} CPUs), wall seconds")
     table.add_column("workload", justify="left")
@@ -188,10 +219,11 @@ def _print(
             if s != "local" and "local" in specs:
                 row.append(f"{times[name]['local'] / t:.2f}×" if name != "no-op" else "")
         table.add_row(*row)
-    start_row = ["start-up", ""]
-    for s in specs:
-        start_row.append(f"{startup[s]:.2f}")
-        if s != "local" and "local" in specs:
-            start_row.append("")
-    table.add_row(*start_row)
+    for label, seconds in fixed.items():  # start-up; warm-up (all workloads)
+        row = [label, ""]
+        for s in specs:
+            row.append(f"{seconds[s]:.2f}")
+            if s != "local" and "local" in specs:
+                row.append("")
+        table.add_row(*row)
     console.print(table)
