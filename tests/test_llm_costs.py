@@ -224,8 +224,12 @@ def test_cli_token_budget_stops_and_a_resume_may_only_raise_it(monkeypatch, tmp_
     monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-loopback-0123456789")
     run_dir = tmp_path / "run"
+    # one Designer at a time: parallel ones would each send a request before the first
+    # answer's tokens are counted (the cap is then overrun by the requests in flight)
+    serial = tmp_path / "serial.toml"
+    serial.write_text("max_concurrency = 1\n")
     args = ["--hardware", "hwnasbench:fpga", "--budget", "14", "--rounds", "2",
-            "--partitions", "2", "--llm", "openai:m"]  # fmt: skip
+            "--partitions", "2", "--llm", "openai:m", "--config", str(serial)]  # fmt: skip
     try:
         assert main(["run", "--out", str(run_dir), *args, "--token-budget", "200"]) == 4
         captured = capsys.readouterr()
