@@ -187,20 +187,36 @@ SECTIONS: list[Section] = [
 ]
 
 
+def _write_replay_script(record: Any) -> None:
+    """A run steered with ``agentnas steer`` (no chat, so no steering.txt): write its
+    traced actions as RUN_DIR/steering.txt, which the reproduce command then replays."""
+    from agentnas.graph.steering import SCRIPT_FILE, script_from_steers
+
+    path = record.run_dir / SCRIPT_FILE
+    if path.exists() or record.events_of("chat"):
+        return
+    script = script_from_steers(record.events_of("steer"))
+    if script:
+        write_text_atomic(path, script)
+
+
 def _steered_note(record: Any) -> str:
     from agentnas.graph.steering import SCRIPT_FILE
 
     if not record.events_of("steer"):
         return "It was asked questions in a chat; they changed nothing."
     note = "It was steered; its steering is listed below and in `trace.jsonl`."
-    if (record.run_dir / SCRIPT_FILE).is_file():
+    if not (record.run_dir / SCRIPT_FILE).is_file():
+        return f"{note} The command does not replay it."
+    if record.events_of("chat"):
         return f"{note} The command replays the chat's lines that moved the run ({SCRIPT_FILE})."
-    return f"{note} Steering sent with `agentnas steer` is not replayed by the command."
+    return f"{note} The command replays its actions at the same rounds ({SCRIPT_FILE})."
 
 
 def write_report(run_dir: Path | str) -> Path:
     """Write ``RUN_DIR/report.md`` and ``RUN_DIR/plots/``; return the report's path."""
     record = load_run(run_dir)
+    _write_replay_script(record)
     data = read_report_data(record)
     plots = record.run_dir / PLOTS_DIR
     cfg = record.config

@@ -58,6 +58,37 @@ def read_steer_file(run_dir: Path, seen: int) -> tuple[list[Any], list[str], int
     return commands, bad, len(lines)
 
 
+def script_from_steers(steers: list[dict[str, Any]]) -> str:
+    """A ``chat --script`` that applies the traced ``steer`` events (``{"round",
+    "command"}``, as ``agentnas steer`` sent them to an ``agentnas run``) at the same
+    pauses: one line per pause up to the last steered one, a JSON list of the round's
+    actions or ``continue``. Empty when nothing was steered."""
+    by_round: dict[int, list[Any]] = {}
+    for e in steers:
+        by_round.setdefault(int(e["round"]), []).append(e["command"])
+    if not by_round:
+        return ""
+    lines = [
+        json.dumps(by_round[r], separators=(",", ":")) if r in by_round else "continue"
+        for r in range(max(by_round) + 1)
+    ]
+    return "".join(line + "\n" for line in lines)
+
+
+def script_actions(line: str) -> list[Any] | None:
+    """The actions of a script line written by :func:`script_from_steers` (a JSON list of
+    actions, or one action), or None when the line is not one."""
+    text = line.strip()
+    if not text.startswith(("[", "{")):
+        return None
+    try:
+        items = json.loads(text)
+        items = items if isinstance(items, list) else [items]
+        return [parse_command(item) for item in items]
+    except (json.JSONDecodeError, ValidationError, TypeError):
+        return None
+
+
 def constraints_of(state: dict[str, Any]) -> list[Constraint]:
     return [Constraint.model_validate(c) for c in state.get("constraints") or []]
 

@@ -213,6 +213,51 @@ def test_report_command_reproduces_a_steered_chat(tmp_path):
     assert _rows(out / "candidates.csv") == _rows(run / "candidates.csv")
 
 
+@pytest.mark.slow
+def test_report_command_replays_the_steering_of_an_autonomous_run(tmp_path):
+    """``agentnas run`` steered through steer.jsonl (``agentnas steer``): a constraint
+    before round 1 and an avoid rule that arrives after round 1. The report writes the
+    traced actions as steering.txt and names ``agentnas chat … --script`` it; that command
+    applies them at the same rounds and gives the same candidates.csv."""
+    import json
+
+    from agentnas.graph.config import RunConfig
+    from agentnas.graph.runner import start_run
+
+    run = tmp_path / "auto"
+    run.mkdir()
+    steer = run / "steer.jsonl"
+    steer.write_text(json.dumps({"action": "constrain", "metric": "latency_ms", "op": "<",
+                                 "value": 3}) + "\n")  # fmt: skip
+    later = {"action": "avoid", "op": "avg_pool_3x3", "edges": ["3<-0", "3<-1", "3<-2"]}
+
+    def on_round(stats):
+        if stats["round"] == 1:
+            with steer.open("a") as fh:
+                fh.write(json.dumps(later) + "\n")
+
+    cfg = RunConfig(hardware="hwnasbench:fpga", budget=30, rounds=3, seed=2)
+    start_run(cfg, run, on_round=on_round)
+    assert main(["report", str(run)]) == 0
+    lines = (run / "steering.txt").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and json.loads(lines[0])[0]["action"] == "constrain"
+    text = (run / "report.md").read_text()
+    assert "replays its actions at the same rounds" in text
+    cmd = next(line for line in text.splitlines() if line.startswith("agentnas chat "))
+    args = shlex.split(cmd)[1:]
+    out = tmp_path / "again"
+    args[args.index("--out") + 1] = str(out)
+    assert main(args) == 0
+
+    def steers(d):
+        return [(e["round"], e["command"]["action"]) for e in read_trace(d / "trace.jsonl")
+                if e["event"] == "steer"]  # fmt: skip
+
+    assert steers(run) == [(0, "constrain"), (1, "avoid")]
+    assert steers(out) == steers(run)
+    assert _rows(out / "candidates.csv") == _rows(run / "candidates.csv")
+
+
 def test_report_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -469,3 +469,20 @@ def test_a_soft_prefer_or_avoid_is_a_user_heuristic_not_a_hard_rule(ctx, message
 
 def test_without_a_soft_word_the_rule_stays_hard(ctx):
     assert only("prefer nor_conv_3x3 on edge 3<-2", ctx).action == "prefer"
+
+
+def test_traced_steering_becomes_a_script_of_one_line_per_pause():
+    from agentnas.graph.steering import script_actions, script_from_steers
+
+    c = {"action": "constrain", "metric": "latency_ms", "op": "<", "value": 3.0}
+    a = {"action": "avoid", "op": "avg_pool_3x3", "edges": ["3<-2"]}
+    script = script_from_steers(
+        [{"round": 0, "command": c}, {"round": 2, "command": a}, {"round": 2, "command": c}]
+    )
+    lines = script.splitlines()
+    assert lines[1] == "continue" and len(lines) == 3
+    assert [x.action for x in script_actions(lines[0])] == ["constrain"]
+    assert [x.action for x in script_actions(lines[2])] == ["avoid", "constrain"]
+    assert script_from_steers([]) == ""
+    for not_actions in ("continue", "keep latency under 3 ms", "[1, 2]", "{oops"):
+        assert script_actions(not_actions) is None

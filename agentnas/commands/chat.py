@@ -48,7 +48,7 @@ from agentnas.commands.run_options import (
 from agentnas.commands.run_text import done_line, new_run_dir, start_line
 from agentnas.commands.steer_context import context_from_checkpoint, context_from_state
 from agentnas.graph.budgets import expected_line
-from agentnas.graph.steering import record_script_line
+from agentnas.graph.steering import record_script_line, script_actions
 from agentnas.tools.errors import UserError
 from agentnas.tools.progress import progress
 
@@ -166,6 +166,16 @@ class ChatLoop:
                     record_script_line(self.rt.run_dir, line)
                     return commands
                 continue
+            replayed = script_actions(line) if self.script is not None else None
+            if replayed is not None:  # a replayed run's actions (report's command)
+                self.rt.trace.write(
+                    "chat", round=ctx.round, message=line, reply="replayed actions",
+                    label="script", commands=[c.model_dump(mode="json") for c in replayed],
+                )  # fmt: skip
+                for text in describe(replayed, ctx):
+                    console.print(f"  → {text}", highlight=False, markup=False)
+                record_script_line(self.rt.run_dir, line)
+                return [c for c in replayed if c.action not in ("continue", "question")]
             commands = self.interpret(line, ctx)
             if commands is not None:  # the line moves the run on: the replay needs it
                 record_script_line(self.rt.run_dir, line)
