@@ -149,6 +149,7 @@ class LLMBackend:
         self.on_answer: Callable[[int, int], None] | None = None
         self.caps: Any = None  # agents.usage.Caps of the run, or None
         self.clock: Callable[[], float] = lambda: 0.0
+        self.in_flight = 0  # requests sent whose answer has not come back yet
         self._lock = threading.Lock()
 
     def resume_from(self, calls: int, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
@@ -166,13 +167,25 @@ class LLMBackend:
             "completion_tokens": self.completion_tokens,
         }
 
+    def expected(self) -> dict[str, int]:
+        """:meth:`spent` plus the tokens the requests in flight are expected to bring (the
+        mean per request so far): parallel Designers asking at once do not each see the
+        budget as it was before any of them was answered."""
+        spent = self.spent()
+        answered = self.calls - self.in_flight
+        if self.in_flight and answered > 0:
+            for k in ("prompt_tokens", "completion_tokens"):
+                spent[k] += round(self.in_flight * spent[k] / answered)
+        return spent
+
     def cap_reached(self) -> str | None:
-        """The cap (``max_calls`` or one of ``caps``) that is spent, in words, or None."""
+        """The cap (``max_calls`` or one of ``caps``) that is spent, in words, or None.
+        Token and cost caps count the requests in flight at their expected size."""
         if self.max_calls is not None and self.calls >= self.max_calls:
             return f"LLM call budget of {self.max_calls} calls is spent"
         if self.caps is None:
             return None
-        return self.caps.reached(self.spent(), self.clock())
+        return self.caps.reached(self.expected(), self.clock())
 
     def _reserve_call(self, key: CallKey, tries: int = 0) -> None:
         with self._lock:
@@ -180,8 +193,14 @@ class LLMBackend:
             if spent is not None:
                 raise LLMBudgetExhausted(spent, tries=tries)
             self.calls += 1
+            self.in_flight += 1
             if self.on_request is not None:
                 self.on_request(key)
+
+    def _release_call(self) -> None:
+        """A reserved request came back (answer or failure) or was given up."""
+        with self._lock:
+            self.in_flight = max(0, self.in_flight - 1)
 
     def _count_tokens(self, message: AIMessage) -> tuple[int, int]:
         p, c = tokens_of(message)
@@ -298,6 +317,8 @@ class ChatBackend(LLMBackend):
                 with self._lock:
                     self._streak = 0
                 return message, i + 1
+            finally:
+                self._release_call()
             if i < self.max_retries and self.backoff_s > 0:
                 time.sleep(self.backoff_s * 2**i)
         self._failed(last)
@@ -431,6 +452,7 @@ class ReplayBackend(LLMBackend):
         call_key = as_key(key)
         k = call_key.tuple()
         self._reserve_call(call_key)
+        self._release_call()  # answered at once, from the file
         with self._lock:
             if self._keyed:
                 queue = self._keyed.get(k)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 import time
 
 import pytest
@@ -164,6 +165,27 @@ def test_cost_budget_with_a_price_table_then_the_offline_policy_goes_on(tmp_path
         pytest.approx(0.006)
     )
     assert any(e["event"] == "cap_reached" for e in read_trace(run_dir / "trace.jsonl"))
+
+
+def test_parallel_designers_count_the_requests_in_flight(tmp_path):
+    """Four Designers asking at once: each request is checked against the tokens spent
+    plus those the requests in flight are expected to bring, so the budget of three
+    answers is not overrun however the threads interleave."""
+    lock = threading.Lock()
+
+    class Serial(TokenModel):
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            with lock:
+                return super()._generate(messages, stop, run_manager, **kwargs)
+
+    budget = 3 * (TOKENS_IN + TOKENS_OUT)
+    cfg = _cfg(token_budget=budget, on_llm_failure="fallback").model_copy(
+        update={"max_concurrency": 4, "partitions": 4}
+    )
+    model = Serial(responses=[], delay=0.2)
+    summary = start_run(cfg, tmp_path / "run", llm=_backend(model))
+    assert model.seen == 3
+    assert summary["tokens_in"] + summary["tokens_out"] == budget
 
 
 def test_caps_may_only_be_raised_on_resume():
