@@ -92,6 +92,21 @@ def _close_executor(rt: RunContext, given: Any) -> None:
         rt.executor.close()
 
 
+def _accuracy_hint(evaluator: Evaluator) -> str:
+    """What gives accuracy on the run's space: its table, or the backends that train."""
+    space = evaluator.space
+    if space.has_accuracy_table:
+        return f"on {space.name} use accuracy 'table' or 'zero-cost'"
+    from agentnas.tools.hardware.registry import list_backends
+
+    trains = [
+        b.name
+        for b in list_backends()
+        if space.name in b.spaces and "robust_accuracy" in b.metrics and b.available
+    ]
+    return f"on {space.name} use a backend that trains: {', '.join(trains) or 'none here'}"
+
+
 def _validated(cfg: RunConfig, llm: Any) -> tuple[Evaluator, Any]:
     """Everything that can reject the user's settings, before any file is written."""
     from agentnas.agents.llm import make_llm
@@ -106,8 +121,7 @@ def _validated(cfg: RunConfig, llm: Any) -> tuple[Evaluator, Any]:
         raise UserError(
             f"accuracy 'backend' needs a backend that trains and scores candidates "
             f"(reports robust_accuracy); '{cfg.hardware}' reports "
-            f"{', '.join(evaluator.backend.metrics) or 'no metrics'}; use accuracy 'table' "
-            f"or 'zero-cost' for nb201, or an optical-mzi backend for photonic-mlp"
+            f"{', '.join(evaluator.backend.metrics) or 'no metrics'}; {_accuracy_hint(evaluator)}"
         )
     if llm is None:
         llm = make_llm(
