@@ -272,6 +272,13 @@ _RULE_FILLER = frozenset(
         "any",
         "of",
         "ones",
+        # what a photonic-mlp choice is ("no tanh activations", "prefer the reck mesh")
+        "activation",
+        "activations",
+        "mesh",
+        "meshes",
+        "layer",
+        "layers",
     ]
 )
 

@@ -398,6 +398,9 @@ def photonic_ctx() -> SteerContext:
     ("message", "kind", "op", "edges"),
     [
         ("avoid tanh", "avoid", "tanh", []),
+        ("no tanh activations", "avoid", "tanh", []),
+        ("prefer the reck mesh", "prefer", "reck", []),
+        ("no width 128 layers near the output", "avoid", "width 128", ["h3"]),
         ("/avoid tanh", "avoid", "tanh", []),
         ("prefer clements", "prefer", "clements", []),
         ("avoid width 128 near the output", "avoid", "width 128", ["h3"]),
