@@ -81,10 +81,12 @@ def test_worst_case_run_lists_infeasible_designs_and_writes_units(tmp_path):
         space="photonic-mlp",
         dataset="digits",
         hardware="optical-mzi:worst-case",
-        budget=6,
-        rounds=1,
+        # seeds the hardware refuses at once are redrawn, so infeasible rows come from the
+        # Designer's children: seed 1 proposes one in its second round
+        budget=10,
+        rounds=2,
         partitions=2,
-        seed=0,
+        seed=1,
         backend_options={"draws": 2, "epochs": 1},
     )
     start_run(cfg, tmp_path / "r", executor="local")
