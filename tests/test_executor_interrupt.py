@@ -40,7 +40,7 @@ RUN = [
     "--backend-option",
     "epochs=3",
 ]
-EXIT_WITHIN_S = 60  # from SIGINT to exit, on a loaded machine (Ray shuts down its processes)
+EXIT_WITHIN_S = 120  # from SIGINT to exit, on a loaded machine (Ray shuts down its processes)
 
 
 def _agentnas(args: list[str], cache: Path, **kw) -> subprocess.Popen:
