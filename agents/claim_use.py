@@ -4,13 +4,16 @@ Two uses, so that no evidence counts twice:
 
 - **measured claims** (``effect`` set: "nor_conv_3x3 instead of skip_connect on edge 1<-0
   raised accuracy by +0.8, mean of 14 edits") become prior means of the surrogate's
-  op-per-edge weights (:func:`op_priors`): the ridge shrinks towards what earlier rounds,
+  op-per-slot weights (:func:`op_priors`): the ridge shrinks towards what earlier rounds,
   runs and devices measured instead of towards zero, with a strength that grows with the
   claim's evidence. With little data in this run the prior speaks; with much, the data.
 - **claims in words** (no effect: a user's "avoid avg_pool_3x3 on the edges into the
   output node", a legacy tagged rule) nudge the ranking of candidates that follow or break
   them (:func:`word_support`), weighted by their Laplace confidence.
 
+Claims speak the space's vocabulary (:class:`~agentnas.tools.spaces.base.Vocabulary`):
+an operation of ``operations`` on one of ``slots`` (NB201: an op on a cell edge), so they act
+on spaces of one operation per slot (:class:`~agentnas.tools.spaces.base.SlotSpace`).
 Claims from another dataset count half; latency claims only reach this module when they
 were learnt on this device (the graph filters them, :func:`agentnas.graph.knowledge.transfers`).
 """
@@ -25,13 +28,10 @@ import numpy as np
 from agentnas.agents.schemas import HeuristicView
 from agentnas.memory.claim import Claim
 from agentnas.tools.objectives import is_maximized
-from agentnas.tools.spaces.nb201 import EDGE_LABELS as CLAIM_SLOTS
+from agentnas.tools.spaces.base import Vocabulary
 
-# The slots claims name: a claim speaks of an op on a cell edge, as the knowledge base
-# stores it, so claims act on spaces whose vocabulary has these slots (NB201's edges).
-EDGE_LABELS: tuple[str, ...] = CLAIM_SLOTS
 OTHER_DATASET_WEIGHT = 0.5
-PRIOR_RIDGE = 0.5  # shrinks the per-edge op values of :func:`op_priors` towards zero
+PRIOR_RIDGE = 0.5  # shrinks the per-slot op values of :func:`op_priors` towards zero
 EVIDENCE_CAP = 60  # evidence beyond this adds no more prior strength to one column
 
 
@@ -44,14 +44,15 @@ def _weight(h: HeuristicView, dataset: str) -> float:
 
 
 def op_priors(
-    heuristics: Sequence[HeuristicView], metric: str, ops: Sequence[str], dataset: str = ""
+    heuristics: Sequence[HeuristicView], metric: str, vocab: Vocabulary, dataset: str = ""
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per (edge, op) prior value of ``metric`` (in its own unit, centred per edge) and its
+    """Per (slot, op) prior value of ``metric`` (in its own unit, centred per slot) and its
     evidence, from the measured claims about ``metric``; None when there are none.
 
-    Each claim "A instead of B on edge e: effect d, n edits" is the equation
-    ``v[e,A] - v[e,B] = d`` with weight n; a small ridge fixes each edge's free offset."""
-    n_e, n_o = len(EDGE_LABELS), len(ops)
+    Each claim "A instead of B on slot e: effect d, n edits" is the equation
+    ``v[e,A] - v[e,B] = d`` with weight n; a small ridge fixes each slot's free offset."""
+    ops, slots = vocab.operations, vocab.slots
+    n_e, n_o = len(slots), len(ops)
     rows: list[np.ndarray] = []
     rhs: list[float] = []
     wts: list[float] = []
@@ -63,10 +64,10 @@ def op_priors(
             continue
         if c.instead_of is None or c.op not in ops or c.instead_of not in ops:
             continue
-        for edge in c.edges or EDGE_LABELS:
-            if edge not in EDGE_LABELS:
+        for edge in c.edges or slots:
+            if edge not in slots:
                 continue
-            e = EDGE_LABELS.index(edge)
+            e = slots.index(edge)
             row = np.zeros(n_e * n_o)
             row[e * n_o + ops.index(c.op)] += 1.0
             row[e * n_o + ops.index(c.instead_of)] -= 1.0
@@ -97,13 +98,15 @@ def word_claims(
     ]
 
 
-def _follows(claim: Claim, parent: Sequence[str] | None, child: Sequence[str]) -> bool:
-    """Whether ``child`` carries the claim's op on one of its edges (replacing
+def _follows(
+    claim: Claim, parent: Sequence[str] | None, child: Sequence[str], slots: Sequence[str]
+) -> bool:
+    """Whether ``child`` carries the claim's op in one of its slots (replacing
     ``instead_of`` of the parent, for a swap claim)."""
-    for e in claim.edges or EDGE_LABELS:
-        if e not in EDGE_LABELS:
+    for e in claim.edges or slots:
+        if e not in slots:
             continue
-        i = EDGE_LABELS.index(e)
+        i = slots.index(e)
         if child[i] != claim.op:
             continue
         if claim.instead_of is None or (parent is not None and parent[i] == claim.instead_of):
@@ -116,12 +119,14 @@ def word_support(
     parent: Sequence[str] | None,
     child: Sequence[str],
     objectives: Sequence[str],
+    slots: Sequence[str],
 ) -> tuple[float, list[str]]:
     """Net support in [-1, 1] of the claims ``child`` follows (+confidence for a claim
-    whose following is recommended, −confidence otherwise) and the recommended ones' ids."""
+    whose following is recommended, −confidence otherwise) and the recommended ones' ids;
+    ``parent`` and ``child`` are ops in ``slots`` order."""
     score, used = 0.0, []
     for h, c in claims:
-        if not _follows(c, parent, child):
+        if not _follows(c, parent, child, slots):
             continue
         metric = next((m for m in objectives if c.applies_to(m)), None)
         good = c.good(is_maximized(metric) if metric else True)
@@ -132,24 +137,25 @@ def word_support(
     return max(-1.0, min(1.0, score)), used
 
 
-PATTERN_SMOOTHING = 2.0  # pseudo-cells spread evenly over the ops of every edge
+PATTERN_SMOOTHING = 2.0  # pseudo-cells spread evenly over the ops of every slot
 
 
 def front_pattern(
-    heuristics: Sequence[HeuristicView], partition: int, ops: Sequence[str], dataset: str = ""
+    heuristics: Sequence[HeuristicView], partition: int, vocab: Vocabulary, dataset: str = ""
 ) -> tuple[np.ndarray, float] | None:
-    """Per (edge, op) probability that a front cell of ``partition`` carries the op there,
+    """Per (slot, op) probability that a front cell of ``partition`` carries the op there,
     from the front-pattern claims (smoothed towards uniform), and the evidence behind it
     (front cells seen, all sources); None without such claims."""
-    counts = np.zeros((len(EDGE_LABELS), len(ops)))
-    seen = np.zeros(len(EDGE_LABELS))
+    ops, slots = vocab.operations, vocab.slots
+    counts = np.zeros((len(slots), len(ops)))
+    seen = np.zeros(len(slots))
     for h in heuristics:
         c = h.claim
         if c is None or c.objective != "front" or h.partition != partition or c.effect is None:
             continue
-        if c.op not in ops or not c.edges or c.edges[0] not in EDGE_LABELS:
+        if c.op not in ops or not c.edges or c.edges[0] not in slots:
             continue
-        e = EDGE_LABELS.index(c.edges[0])
+        e = slots.index(c.edges[0])
         w = _weight(h, dataset)
         counts[e, ops.index(c.op)] += c.effect * w
         seen[e] = max(seen[e], w)
@@ -176,10 +182,11 @@ def pattern_support(
 def sample_pattern(
     pattern: tuple[np.ndarray, float], ops: Sequence[str], rng: Any, n: int
 ) -> list[tuple[str, ...]]:
-    """``n`` cells drawn edge by edge from the front pattern's probabilities."""
+    """``n`` cells (ops in slot order) drawn slot by slot from the front pattern's
+    probabilities."""
     probs, _ = pattern
-    n_edges = len(EDGE_LABELS)
-    # the draws in the order of a cell-by-cell, edge-by-edge loop, then one search per edge
+    n_edges = probs.shape[0]
+    # the draws in the order of a cell-by-cell, slot-by-slot loop, then one search per slot
     u = np.array([rng.random() for _ in range(n * n_edges)]).reshape(n, n_edges)
     picks = np.empty((n, n_edges), dtype=int)
     for e in range(n_edges):

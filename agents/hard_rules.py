@@ -84,15 +84,10 @@ def status_of(metrics: Mapping[str, float], constraints: Sequence[Constraint]) -
 
 
 def op_at_edges(space: Any, arch: str | None) -> dict[str, str] | None:
-    """Edge label -> operation of one cell, or None for spaces without per-edge ops
-    (``arch=None``: {} when the space has them, None when not).
-
-    Spaces that publish ``edge_ops(arch)`` are asked first, then one-op-per-slot spaces
-    (:class:`~agentnas.tools.spaces.base.SlotSpace`: their vocabulary's slots)."""
-    edge_ops = getattr(space, "edge_ops", None)
-    if callable(edge_ops):
-        return {} if arch is None else dict(edge_ops(arch))
-    slot_ops = getattr(space, "slot_ops", None)  # SlotSpace, without a protocol check
+    """Slot label -> choice of one architecture, or None for spaces without named slots
+    (``arch=None``: {} when the space has them, None when not): what a
+    :class:`~agentnas.tools.spaces.base.SlotView` reports, keyed by its vocabulary's slots."""
+    slot_ops = getattr(space, "slot_ops", None)  # SlotView, without a per-call protocol check
     if not callable(slot_ops):
         return None
     if arch is None:

@@ -113,7 +113,8 @@ def _support(
     rules of other spaces the edit from its parent."""
     if words:
         pops = sg.slot_ops(space, parent) if parent else None
-        return cu.word_support(words, pops, sg.slot_ops(space, arch) or (), objectives)
+        slots = space.vocabulary().slots
+        return cu.word_support(words, pops, sg.slot_ops(space, arch) or (), objectives, slots)
     if rules and parent:
         return _rule_support(rules, edit_tokens(space, parent, arch))
     return 0.0, []
@@ -150,11 +151,9 @@ def _backing(
 
 
 def _claims_apply(space: Any, arch: str) -> bool:
-    """Claims name an op on an edge: they apply to spaces of one op per slot whose slots
-    are those edges (NB201)."""
-    return sg.slot_ops(space, arch) is not None and (
-        tuple(space.vocabulary().slots) == cu.EDGE_LABELS
-    )
+    """Claims name an op in a slot of the space's vocabulary: they apply to spaces of one
+    op per slot (:class:`~agentnas.tools.spaces.base.SlotSpace`) that name their slots."""
+    return sg.slot_ops(space, arch) is not None and bool(space.vocabulary().slots)
 
 
 PATTERN_SAMPLES = 150  # candidates drawn from the front pattern per Designer call
@@ -164,17 +163,17 @@ def _pattern(space: Any, views: Sequence[HeuristicView], ctx: DesignerContext, a
     """The front pattern of this partition from the claims, or None."""
     if not _claims_apply(space, arch):
         return None
-    return cu.front_pattern(views, ctx.partition.id, space.vocabulary().operations, ctx.dataset)
+    return cu.front_pattern(views, ctx.partition.id, space.vocabulary(), ctx.dataset)
 
 
 def _priors(
     views: Sequence[HeuristicView], objectives: Sequence[str], ctx: DesignerContext, space: Any
 ) -> dict[str, Any]:
-    """Objective -> per (edge, op) prior values from the measured claims."""
-    ops = space.vocabulary().operations
+    """Objective -> per (slot, op) prior values from the measured claims."""
+    vocab = space.vocabulary()
     out = {}
     for o in objectives:
-        got = cu.op_priors(views, o, ops, ctx.dataset)
+        got = cu.op_priors(views, o, vocab, ctx.dataset)
         if got is not None:
             out[o] = got
     return out
@@ -275,10 +274,8 @@ def _seed_pool(
     the edits found few candidates."""
     seeds: Pools = {}
     if pattern is not None:  # cells typical of this partition's front elsewhere
-        from agentnas.tools.spaces.nb201 import format_cell  # the slots are NB201's edges
-
         for ops in cu.sample_pattern(pattern, ops_v, rng, PATTERN_SAMPLES):
-            a = format_cell(ops)
+            a = space.from_slot_ops(ops)
             if ok(a) and a not in mutation and a not in crossover:
                 seeds.setdefault(a, ([], "sampled from the front-pattern claims"))
     if len(mutation) + len(crossover) < 4 * ctx.n_children:

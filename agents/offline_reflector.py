@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentnas.agents import surrogate as sg
-from agentnas.agents.claim_use import EDGE_LABELS
 from agentnas.agents.schemas import (
     Claim,
     HeuristicView,
@@ -228,11 +227,14 @@ def _edit_stats(ctx: ReflectorContext, space: Any) -> dict[tuple[int, str], dict
     return stats
 
 
-def _matches(h: HeuristicView) -> tuple[int | None, set[str], Claim | None] | None:
+def _matches(
+    h: HeuristicView, slots: Sequence[str]
+) -> tuple[int | None, set[str], Claim | None] | None:
     """(partition, edit tokens, claim) an existing words-level rule is judged on: a
-    legacy ``[rule …]`` tag, or a claim without a measured effect (a user's words)."""
+    legacy ``[rule …]`` tag, or a claim without a measured effect (a user's words; one
+    that names no slot speaks of every slot of the space)."""
     if h.claim is not None and h.claim.effect is None:
-        edges = h.claim.edges or EDGE_LABELS
+        edges = h.claim.edges or slots
         return h.partition, {f"e{e}={h.claim.op}" for e in edges}, h.claim
     rule = parse_rule(h)
     if rule is None:
@@ -241,7 +243,7 @@ def _matches(h: HeuristicView) -> tuple[int | None, set[str], Claim | None] | No
 
 
 def _rule_evidence(
-    ctx: ReflectorContext, stats: dict[tuple[int, str], dict[str, Any]]
+    ctx: ReflectorContext, stats: dict[tuple[int, str], dict[str, Any]], slots: Sequence[str]
 ) -> tuple[list[Revision], list[str], set[tuple[int | None, str]]]:
     """Evidence for the rules already in the KB that are judged by edits (tagged rules,
     claims in a user's words): children that made the edit and came out better or worse
@@ -250,7 +252,7 @@ def _rule_evidence(
     retire: list[str] = []
     existing: set[tuple[int | None, str]] = set()
     for h in ctx.heuristics:
-        match = _matches(h)
+        match = _matches(h, slots)
         if match is None:
             continue
         part, tokens, claim = match
@@ -286,7 +288,8 @@ def reflect_offline(
 ) -> tuple[list[NewHeuristic], list[Revision], list[str], dict[str, Any]]:
     """Heuristics from the round's statistics (see the module docstring)."""
     stats = _edit_stats(ctx, space)
-    revise, retire, existing = _rule_evidence(ctx, stats)
+    slots = space.vocabulary().slots if space is not None else ()
+    revise, retire, existing = _rule_evidence(ctx, stats, slots)
     if isinstance(space, SlotSpace):  # one op per slot: claims about op X on edge e
         add, retire_claims = reflect_claims(ctx, space)
         summary = {

@@ -349,11 +349,11 @@ def steer_node(state: SearchState, runtime: Runtime[RunContext]) -> dict[str, An
             steering_usage = answer.get("llm_usage")
             answer = answer.get("commands")
         commands += [parse_command(c) for c in (answer or [])]
-    updates, kb_changes = apply_commands(state, commands, len(state["partitions"]))
+    updates, kb_changes = apply_commands(state, commands, len(state["partitions"]), rt.space)
     while updates["paused"] and not rt.interactive:
         more, seen = _wait_for_steering(rt, rnd, seen)
         commands += more
-        updates, kb_changes = apply_commands(state, commands, len(state["partitions"]))
+        updates, kb_changes = apply_commands(state, commands, len(state["partitions"]), rt.space)
     if steering_usage:
         updates["llm_usage"] = steering_usage
         updates["llm_usage_split"] = split_usage("steering", rnd, steering_usage)

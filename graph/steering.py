@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from agentnas.agents.hard_rules import Constraint, OpRule
 from agentnas.agents.schemas import NewHeuristic, ReflectionResult, Revision
 from agentnas.agents.steering import parse_command
+from agentnas.tools.spaces.base import SlotSpace
 
 STEER_FILE = "steer.jsonl"
 SCRIPT_FILE = "steering.txt"  # a chat's lines that moved the run: its ``chat --script`` replay
@@ -97,13 +98,13 @@ def rules_of(state: dict[str, Any]) -> list[OpRule]:
     return [OpRule.model_validate(r) for r in state.get("rules") or []]
 
 
-def rule_heuristic(rule: OpRule) -> NewHeuristic:
+def rule_heuristic(rule: OpRule, space: Any) -> NewHeuristic:
     """An avoid/prefer rule as a KB heuristic in words; a one-edge rule carries the
     ``[rule p*: …]`` tag the offline policy's rule reader
     (:func:`~agentnas.agents.offline_policy.parse_rule`) weighs edits with."""
     plural = "s" if len(rule.edges) > 1 else ""
     if not rule.edges:
-        where = "anywhere" if rule.op and not _nb201_like(rule) else "on any edge"
+        where = "anywhere" if rule.op and not _in_every_slot(rule, space) else "on any edge"
     elif rule.edges == ["3<-0", "3<-1", "3<-2"]:
         where = "near the output (edges 3<-0, 3<-1, 3<-2)"
     elif not any("<-" in e for e in rule.edges):  # a space of named slots (photonic-mlp)
@@ -120,11 +121,10 @@ def rule_heuristic(rule: OpRule) -> NewHeuristic:
     )
 
 
-def _nb201_like(rule: OpRule) -> bool:
-    """Whether the rule's operation is an NB201 edge operation (worded "on any edge")."""
-    from agentnas.tools.spaces.nb201 import OPS
-
-    return rule.op in OPS
+def _in_every_slot(rule: OpRule, space: Any) -> bool:
+    """Whether the rule's operation is one the space places in any of its slots (a
+    :class:`~agentnas.tools.spaces.base.SlotSpace`'s operation; worded "on any edge")."""
+    return isinstance(space, SlotSpace) and rule.op in space.vocabulary().operations
 
 
 def _rules_after(rules: list[dict[str, Any]], c: Any) -> list[dict[str, Any]]:
@@ -146,9 +146,10 @@ def _partitions(c: Any, focus: list[int], frozen: list[int], n: int) -> tuple[li
 
 
 def apply_commands(
-    state: dict[str, Any], commands: list[Any], n_partitions: int
+    state: dict[str, Any], commands: list[Any], n_partitions: int, space: Any
 ) -> tuple[dict[str, Any], ReflectionResult]:
-    """State updates for ``commands`` and the knowledge-base changes they ask for."""
+    """State updates for ``commands`` and the knowledge-base changes they ask for (rules
+    are worded in ``space``'s vocabulary)."""
     limits = dict(state["limits"])
     focus = list(state.get("focus", []))
     frozen = list(state.get("frozen", []))
@@ -167,7 +168,7 @@ def apply_commands(
         elif a in ("avoid", "prefer", "clear_rules"):
             rules = _rules_after(rules, c)
             if a != "clear_rules":
-                kb.add.append(rule_heuristic(c.rule()))
+                kb.add.append(rule_heuristic(c.rule(), space))
         elif a in ("focus", "freeze", "unfreeze"):
             focus, frozen = _partitions(c, focus, frozen, n_partitions)
         elif a == "add_heuristic":

@@ -126,11 +126,11 @@ def test_measured_claims_become_priors_weighted_by_evidence():
                   direction="up" if effect > 0 else "down", effect=effect, evidence=n)  # fmt: skip
         return HeuristicView(id=f"c{n}", text="x", claim=c)
 
-    v, ev = cu.op_priors([view(2.0, 10), view(-2.0, 1)], "accuracy", nb201.OPS)
+    v, ev = cu.op_priors([view(2.0, 10), view(-2.0, 1)], "accuracy", SPACE.vocabulary())
     e, conv, none = 0, nb201.OPS.index("nor_conv_3x3"), nb201.OPS.index("none")
     assert v[e, conv] - v[e, none] > 1.0  # the better-evidenced claim wins
     assert ev[e, conv] == 11 and ev[1].sum() == 0
-    assert cu.op_priors([view(2.0, 10)], "latency_ms", nb201.OPS) is None
+    assert cu.op_priors([view(2.0, 10)], "latency_ms", SPACE.vocabulary()) is None
 
 
 def _round1_children(run_dir: Path) -> list[str]:
@@ -226,8 +226,8 @@ def test_front_patterns_are_claims_about_edges_and_steer_the_designer():
     plain = design(ctx1, OFFLINE, SPACE).children
     steered = design(ctx1.model_copy(update={"heuristics": views}), OFFLINE, SPACE).children
 
-    pattern = cu.front_pattern(views, 1, nb201.OPS)
-    assert pattern is not None and cu.front_pattern(views, 2, nb201.OPS) is None
+    pattern = cu.front_pattern(views, 1, SPACE.vocabulary())
+    assert pattern is not None and cu.front_pattern(views, 2, SPACE.vocabulary()) is None
 
     def typical(children):  # mean probability of the children's ops under the pattern
         return sum(
@@ -262,3 +262,52 @@ def test_kb_import_pool_folds_the_same_claim_from_two_devices(tmp_path: Path, ca
     assert only.claim.evidence == 8 and only.claim.direction == "down"
     assert only.claim.source == "imported"
     assert only.claim.devices == ("hwnasbench:eyeriss", "hwnasbench:fpga")
+
+
+def test_claims_speak_a_user_spaces_own_slots_and_operations():
+    """A user's space of one op per slot (the toy chain with ``slot_ops``/``from_slot_ops``):
+    claims on its slots become priors, front patterns draw its architectures, and words on
+    a slot steer its Designer; photonic-mlp only reports its slots (a SlotView)."""
+    from toy_plugin import ChainSpace
+
+    from agentnas.agents.offline_policy import design_offline
+    from agentnas.agents.schemas import DesignerContext, Partition, ScoredArch
+    from agentnas.tools.spaces.base import SlotSpace, SlotView
+    from agentnas.tools.spaces.registry import get_space
+
+    class SlotChain(ChainSpace):
+        def slot_ops(self, arch: str) -> tuple[str, ...]:
+            return tuple(self.validate(arch).removeprefix("chain:").split("-"))
+
+        def from_slot_ops(self, ops) -> str:
+            return self.validate("chain:" + "-".join(ops))
+
+    space = SlotChain()
+    photonic = get_space("photonic-mlp")
+    assert isinstance(space, SlotSpace) and isinstance(SPACE, SlotSpace)
+    assert isinstance(photonic, SlotView) and not isinstance(photonic, SlotSpace)
+    assert space.from_slot_ops(space.slot_ops("chain:3-0-4-1")) == "chain:3-0-4-1"
+
+    vocab = space.vocabulary()  # slots l1..l4, operations "0".."4"
+    swap = Claim(op="4", instead_of="1", edges=("l2",), objective="accuracy", direction="up",
+                 effect=3.0, evidence=8)  # fmt: skip
+    v, ev = cu.op_priors([HeuristicView(id="m", text="x", claim=swap)], "accuracy", vocab)
+    assert v.shape == (4, 5) and v[1, 4] - v[1, 1] > 1.0 and ev[0].sum() == 0
+
+    front = [Claim(op="4", edges=("l2",), objective="front", direction="up", effect=1.0,
+                   evidence=20, hardware_independent=True)]  # fmt: skip
+    views = [HeuristicView(id="f", text="front", partition=0, claim=c) for c in front]
+    part = Partition(id=0, feature="total", low=0, high=16, size=space.size)
+    history = [ScoredArch(arch=a, metrics={"accuracy": 50.0 + i, "latency_ms": 1.0 + i},
+                          partition=0) for i, a in enumerate(space.enumerate()[::97])]  # fmt: skip
+    ctx = DesignerContext(
+        space="toy-chain", hardware="toy_plugin:ChainMeter",
+        objectives=["accuracy", "latency"], round=2, partition=part,
+        parents=history[:4], history=history, n_children=6,
+        evaluated=[h.arch for h in history], seed=1, heuristics=views,
+    )  # fmt: skip
+    children, _ = design_offline(ctx, space, None)
+    sampled = [c for c in children if "front-pattern" in c.rationale]
+    assert sampled and all(space.slot_ops(c.arch)[1] == "4" for c in sampled)
+    plain, _ = design_offline(ctx.model_copy(update={"heuristics": []}), space, None)
+    assert not any("front-pattern" in c.rationale for c in plain)

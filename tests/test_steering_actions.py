@@ -246,7 +246,7 @@ def test_apply_keeps_one_constraint_per_metric_and_rules_and_freeze(ctx):
         only("freeze p5", ctx),
         only("pause", ctx),
     ]
-    updates, kb = apply_commands(_state(), actions, 6)
+    updates, kb = apply_commands(_state(), actions, 6, SPACE)
     assert updates["constraints"] == [
         {"metric": "latency_ms", "op": "<", "value": 3.0},
         {"metric": "energy_mj", "op": "<", "value": 5.0},
@@ -256,7 +256,10 @@ def test_apply_keeps_one_constraint_per_metric_and_rules_and_freeze(ctx):
     assert updates["rules_round"] == 2
     assert [(h.polarity, "avg_pool_3x3" in h.text) for h in kb.add] == [("negative", True)]
     cleared, _ = apply_commands(
-        {**_state(), **updates}, [only("clear the latency constraint", ctx), only("resume", ctx)], 6
+        {**_state(), **updates},
+        [only("clear the latency constraint", ctx), only("resume", ctx)],
+        6,
+        SPACE,
     )
     assert [c["metric"] for c in cleared["constraints"]] == ["energy_mj"]
     assert cleared["paused"] is False
@@ -444,7 +447,7 @@ def test_offline_designer_keeps_avoid_and_prefer_rules_on_photonic():
     children, _ = design_offline(ctx, space, None)
     assert len(children) == 6
     for c in children:
-        slots = space.edge_ops(c.arch)
+        slots = dict(zip(space.vocabulary().slots, space.slot_ops(c.arch), strict=True))
         assert slots["act"] != "tanh" and slots["mesh"] == "clements", c.arch
     # and the rules are what refuses the others
     judge = RuleJudge(space, rules=rules)
@@ -466,7 +469,7 @@ def test_a_soft_prefer_or_avoid_is_a_user_heuristic_not_a_hard_rule(ctx, message
     c = only(message, ctx)
     assert c.action == "add_heuristic" and c.polarity == polarity
     assert c.text.endswith(tag) and message in c.text
-    updates, kb = apply_commands({"limits": {"budget": 60, "rounds": 6}}, [c], 6)
+    updates, kb = apply_commands({"limits": {"budget": 60, "rounds": 6}}, [c], 6, SPACE)
     assert updates["rules"] == [] and len(kb.add) == 1  # nothing binds the Designers
 
 

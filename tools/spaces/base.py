@@ -15,7 +15,10 @@ On top of that a space may offer
   partition, random search without replacement, exact fronts);
 * :class:`SurrogateSpace` — model inputs, ridge penalties and op-aware priors for the
   offline policy's effect model;
-* :class:`IsomorphicSpace` — one representative per isomorphism class.
+* :class:`IsomorphicSpace` — one representative per isomorphism class;
+* :class:`SlotView` — the choice in each named slot (the user's avoid/prefer rules), and
+  :class:`SlotSpace` — an architecture that is one operation per slot and back (claims
+  about "op X on slot e", front patterns).
 
 The protocols are ``runtime_checkable``, so callers ask ``isinstance(space, EnumerableSpace)``
 instead of probing with ``hasattr`` or catching ``TypeError``. Random number generators are
@@ -153,13 +156,28 @@ class EnumerableSpace(SearchSpace, Protocol):
 
 
 @runtime_checkable
-class SlotSpace(Protocol):
-    """One operation per slot of :meth:`SearchSpace.vocabulary` (NB201: an op per edge),
-    so heuristics that name "op X on edge e" can judge an architecture. A small protocol
-    of its own: it is asked per candidate, and a check costs per member."""
+class SlotView(Protocol):
+    """What sits in each slot of :meth:`SearchSpace.vocabulary`, so the user's avoid/prefer
+    rules ("avoid tanh", "no avg_pool_3x3 near the output") can judge an architecture.
+    A slot may hold a word outside ``operations`` (photonic-mlp: ``k=16``, or ``""`` for
+    a layer the network lacks). Small protocols: they are asked per candidate, and a check
+    costs per member."""
 
     def slot_ops(self, arch: str) -> tuple[str, ...]:
-        """The operation in each slot, in ``vocabulary().slots`` order."""
+        """The choice in each slot, in ``vocabulary().slots`` order."""
+        ...
+
+
+@runtime_checkable
+class SlotSpace(SlotView, Protocol):
+    """An architecture *is* one operation per slot, any of ``vocabulary().operations`` in
+    any slot (NB201: an op per edge): claims that name "op X on slot e" judge it, their
+    per-(slot, op) evidence is a prior of the surrogate, and cells drawn slot by slot from
+    a front pattern are architectures (:meth:`from_slot_ops`)."""
+
+    def from_slot_ops(self, ops: Sequence[str]) -> str:
+        """The architecture with these operations, in ``vocabulary().slots`` order: the
+        inverse of :meth:`slot_ops`."""
         ...
 
 

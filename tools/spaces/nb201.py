@@ -311,6 +311,9 @@ class NB201Space:
     def slot_ops(self, arch: str) -> tuple[str, ...]:
         return parse_cell(arch)
 
+    def from_slot_ops(self, ops: Sequence[str]) -> str:
+        return format_cell(ops)
+
     # the one-hot (edge, op) block follows the structure columns
     slot_onehot_start = 19
 

@@ -466,21 +466,23 @@ class PhotonicMLPSpace:
     def edit_tokens(self, parent: str, child: str) -> list[str]:
         return feature_tokens(self, parent, child)
 
-    def edge_ops(self, arch: str) -> dict[str, str]:
-        """The choice in each slot of :meth:`vocabulary` (``h1``–``h3``: ``width N`` of
-        that hidden layer, ``""`` where the network has fewer layers; ``act``, ``mesh``;
-        ``k``/``bits``/``nat`` as ``k=16``), so the user's avoid/prefer rules ("avoid
-        tanh", "avoid width 128 near the output") can judge a candidate."""
+    def slot_ops(self, arch: str) -> tuple[str, ...]:
+        """The choice in each slot of :meth:`vocabulary`, in its order (``h1``–``h3``:
+        ``width N`` of that hidden layer, ``""`` where the network has fewer layers;
+        ``act``, ``mesh``; ``k``/``bits``/``nat`` as ``k=16``), so the user's avoid/prefer
+        rules ("avoid tanh", "avoid width 128 near the output") can judge a candidate.
+        A :class:`~agentnas.tools.spaces.base.SlotView` only: a slot takes its own kind
+        of choice, so cells are not drawn op by op over every slot."""
         cfg = parse(arch)
         hidden = [f"width {w}" for w in cfg.hidden] + [""] * (max(DEPTHS) - len(cfg.hidden))
-        return {
-            **{f"h{i + 1}": h for i, h in enumerate(hidden)},
-            "act": cfg.act,
-            "mesh": cfg.mesh,
-            "k": f"k={cfg.block_size}",
-            "bits": f"bits={cfg.phase_bits}",
-            "nat": f"nat={int(cfg.nat)}",
-        }
+        return (
+            *hidden,
+            cfg.act,
+            cfg.mesh,
+            f"k={cfg.block_size}",
+            f"bits={cfg.phase_bits}",
+            f"nat={int(cfg.nat)}",
+        )
 
     def vocabulary(self) -> Vocabulary:
         widths = tuple(f"width {w}" for w in WIDTHS)
