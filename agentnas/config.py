@@ -1,7 +1,8 @@
 """Run settings from a TOML file plus command-line overrides, into one typed RunConfig.
 
 Precedence: built-in defaults < ``--config FILE.toml`` (keys as in :class:`RunConfig`,
-top level or under ``[run]``) < options given on the command line.
+top level or under ``[run]``, or by concern under ``[search]``, ``[llm]``, ``[evaluation]``
+and ``[infrastructure]``, each taking its own settings) < options given on the command line.
 
 A ``[prices]`` table gives the price of model use in USD per million tokens, either for
 the run's model directly (``input = 2.0``, ``output = 8.0``) or per model, keyed by the
@@ -16,7 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from agentnas.graph.config import RunConfig
+from agentnas.graph.config import SECTIONS, RunConfig
 from agentnas.tools.errors import UserError
 
 
@@ -32,10 +33,7 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> RunConfig:
         except tomllib.TOMLDecodeError as exc:
             raise UserError(f"config file {path} is not valid TOML: {exc}") from None
         prices = data.get("prices")
-        table = data.get("run", data)
-        if not isinstance(table, dict):
-            raise UserError(f"'run' in {path} must be a table ([run]) of run settings")
-        values = {k: v for k, v in table.items() if not (table is data and k == "prices")}
+        values = _settings_of(data, path)
         unknown = sorted(set(values) - set(RunConfig.model_fields))
         if unknown:
             raise UserError(
@@ -52,6 +50,32 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> RunConfig:
         # absolute: a --resume from another folder must find this KB, not make a new one
         values["kb_dir"] = str(Path(values["kb_dir"]).expanduser().resolve())
     return RunConfig.build(**values)
+
+
+def _settings_of(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The run settings of a parsed ``--config`` file: its top level (or ``[run]``) and
+    its concern tables, each holding only its concern's settings, none given twice."""
+    table = data.get("run", data)
+    if not isinstance(table, dict):
+        raise UserError(f"'run' in {path} must be a table ([run]) of run settings")
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in SECTIONS and isinstance(value, dict):  # [llm] as a table; llm = "…" a setting
+            fields = SECTIONS[key].model_fields
+            wrong = sorted(set(value) - set(fields))
+            if wrong:
+                raise UserError(
+                    f"unknown setting(s) in [{key}] of {path}: {', '.join(wrong)}; "
+                    f"[{key}] takes: {', '.join(fields)}"
+                )
+            values.update(value)
+    for key, value in table.items():
+        if table is data and (key == "prices" or (key in SECTIONS and isinstance(value, dict))):
+            continue
+        if key in values:
+            raise UserError(f"setting '{key}' is given twice in {path}")
+        values[key] = value
+    return values
 
 
 def _prices_of(prices: Any, llm: str, path: Path | None) -> dict[str, float]:

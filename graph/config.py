@@ -7,7 +7,7 @@ so ``--resume`` continues with exactly the settings the run started with).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -45,22 +45,66 @@ CAP_FIELDS = ("max_llm_calls", "token_budget", "cost_budget", "time_budget")
 """The run-wide limits on model use; the only settings a ``--resume`` may change (raise)."""
 
 
-class RunConfig(BaseModel):
+def _in_range(cls: Any, v: Any, info: Any) -> Any:
+    """Numbers far past any sensible run are refused up front: a huge budget or seed
+    once got as far as the checkpoint (64-bit integers only) and left a folder that
+    could neither resume nor be reused."""
+    low, high = LIMITS[info.field_name]
+    if v is not None and v < low:
+        raise ValueError(f"must be >= {_num(low)}")
+    if v is not None and v > high:
+        raise ValueError(f"must be <= {_num(high)}")
+    return v
+
+
+def _positive(cls: Any, v: int) -> int:
+    if v < 1:
+        raise ValueError("must be >= 1")
+    return v
+
+
+def _one_of(choices: tuple[str, ...]) -> Any:
+    def check(cls: Any, v: str) -> str:
+        if v not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return v
+
+    return check
+
+
+class SearchSettings(BaseModel):
+    """What is searched and how: the space, the objectives, the budget and the
+    search's own shape (partitions, seeds, the KB's part, the ablations)."""
+
     # a built-in name, an entry point of group agentnas.spaces, or package.module:Class
     space: str = DEFAULT_SPACE
-    dataset: str | None = None  # None: the space's default (nb201: cifar10, photonic-mlp: mnist)
-    hardware: str = "hwnasbench:fpga"  # unset: the space's default_hardware
     # None: the space's default (nb201: accuracy,latency; photonic-mlp: accuracy,energy,mzi_count)
     objectives: list[str] | None = None
-    # options for backends that train/simulate candidates, e.g. {"draws": 32, "epochs": 5}
-    backend_options: dict[str, Any] = Field(default_factory=dict)
-    accuracy: str = "table"  # "table" (oracle) | "zero-cost" | "backend" (physical backends)
-    llm: str = "offline"  # "offline" | "openai:MODEL" | "replay:FILE"
     rounds: int = 10
     budget: int = 100  # distinct architectures evaluated, seeds included
     seed: int = 0
     partitions: int = 6  # K
     seed_per_partition: int = 2
+    dedupe_isomorphic: bool = False
+    knowledge: str = "on"  # KNOWLEDGE_CHOICES
+    # one Designer per round proposes for every partition (partitions still seed, hold
+    # archives and share the budget): the bench's agent-single-designer ablation
+    single_designer: bool = False
+
+    _search_range = field_validator("rounds", "budget", "seed", "partitions", "seed_per_partition")(
+        _in_range
+    )
+    _search_positive = field_validator("rounds", "budget", "partitions", "seed_per_partition")(
+        _positive
+    )
+    _known_knowledge = field_validator("knowledge")(_one_of(KNOWLEDGE_CHOICES))
+
+
+class LLMSettings(BaseModel):
+    """The agents' model and the run-wide limits on its use (calls, tokens, cost, time,
+    repairs), read by :class:`~agentnas.agents.usage.Caps` and the role loop."""
+
+    llm: str = "offline"  # "offline" | "openai:MODEL" | "replay:FILE"
     max_llm_calls: int | None = None
     # run-wide caps (agents.usage.Caps): input+output tokens, USD at the price table, wall
     # seconds; reaching one stops the run at a round boundary (or, with on_llm_failure
@@ -71,58 +115,18 @@ class RunConfig(BaseModel):
     # the price table of the run's model: USD per million input / output tokens
     price_in: float | None = None
     price_out: float | None = None
-    max_concurrency: int = 4
     max_repairs: int = 2  # the Designer's repairs after an invalid answer
     # any role's repairs, e.g. {"partitioner": 2}; unset roles use DEFAULT_MAX_REPAIRS
     role_repairs: dict[str, int] = Field(default_factory=dict)
-    dedupe_isomorphic: bool = False
-    kb_dir: str | None = None  # None: RUN_DIR/kb
     llm_timeout_s: float = 120.0
-    knowledge: str = "on"  # KNOWLEDGE_CHOICES
-    # one Designer per round proposes for every partition (partitions still seed, hold
-    # archives and share the budget): the bench's agent-single-designer ablation
-    single_designer: bool = False
     # "stop": a dead endpoint stops the run (exit 3); "fallback": the offline policy answers
     on_llm_failure: str = "stop"
 
-    @model_validator(mode="before")
-    @classmethod
-    def _space_default_hardware(cls, data: Any) -> Any:
-        """A space named alone searches on its own kind of hardware (``--space
-        photonic-mlp``: the optical simulator, not the NB201 default that cannot score it)."""
-        if isinstance(data, dict) and data.get("hardware") is None:
-            from agentnas.tools.spaces.registry import get_space
-
-            space = get_space(str(data.get("space") or DEFAULT_SPACE))
-            data = {**data, "hardware": space.default_hardware}
-        return data
-
-    @field_validator("rounds", "budget", "partitions", "seed_per_partition", "max_concurrency")
-    @classmethod
-    def _positive(cls, v: int) -> int:
-        if v < 1:
-            raise ValueError("must be >= 1")
-        return v
-
-    @field_validator(*LIMITS)
-    @classmethod
-    def _in_range(cls, v: Any, info: Any) -> Any:
-        """Numbers far past any sensible run are refused up front: a huge budget or seed
-        once got as far as the checkpoint (64-bit integers only) and left a folder that
-        could neither resume nor be reused."""
-        low, high = LIMITS[info.field_name]
-        if v is not None and v < low:
-            raise ValueError(f"must be >= {_num(low)}")
-        if v is not None and v > high:
-            raise ValueError(f"must be <= {_num(high)}")
-        return v
-
-    @field_validator("max_llm_calls", "max_repairs")
-    @classmethod
-    def _not_negative(cls, v: int | None) -> int | None:
-        if v is not None and v < 0:
-            raise ValueError("must be >= 0")
-        return v
+    _llm_range = field_validator(
+        "max_llm_calls", "max_repairs", "llm_timeout_s", "token_budget", "cost_budget",
+        "time_budget", "price_in", "price_out",
+    )(_in_range)  # fmt: skip
+    _known_failure_mode = field_validator("on_llm_failure")(_one_of(("stop", "fallback")))
 
     @field_validator("role_repairs")
     @classmethod
@@ -144,35 +148,70 @@ class RunConfig(BaseModel):
             return self.role_repairs[role]
         return self.max_repairs if role == "designer" else DEFAULT_MAX_REPAIRS[role]
 
-    @field_validator("on_llm_failure")
-    @classmethod
-    def _known_failure_mode(cls, v: str) -> str:
-        if v not in ("stop", "fallback"):
-            raise ValueError("must be stop or fallback")
-        return v
-
-    @field_validator("accuracy")
-    @classmethod
-    def _known_accuracy(cls, v: str) -> str:
-        if v not in ACCURACY_CHOICES:
-            raise ValueError(f"must be one of {', '.join(ACCURACY_CHOICES)}")
-        return v
-
-    @field_validator("knowledge")
-    @classmethod
-    def _known_knowledge(cls, v: str) -> str:
-        if v not in KNOWLEDGE_CHOICES:
-            raise ValueError(f"must be one of {', '.join(KNOWLEDGE_CHOICES)}")
-        return v
-
     @model_validator(mode="after")
-    def _cost_needs_prices(self) -> RunConfig:
+    def _cost_needs_prices(self) -> Self:
         if self.cost_budget is not None and self.price_in is None and self.price_out is None:
             raise ValueError(
                 "a cost budget needs the model's prices: --price-in and --price-out (USD per "
                 "million input / output tokens), or a [prices] table in --config"
             )
         return self
+
+
+class EvaluationSettings(BaseModel):
+    """Where the candidates' metrics come from: the hardware backend, its options, the
+    dataset and the source of accuracy (read by :class:`~agentnas.tools.evaluation.Evaluator`)."""
+
+    dataset: str | None = None  # None: the space's default (nb201: cifar10, photonic-mlp: mnist)
+    hardware: str = "hwnasbench:fpga"  # unset: the space's default_hardware
+    # options for backends that train/simulate candidates, e.g. {"draws": 32, "epochs": 5}
+    backend_options: dict[str, Any] = Field(default_factory=dict)
+    accuracy: str = "table"  # "table" (oracle) | "zero-cost" | "backend" (physical backends)
+
+    _known_accuracy = field_validator("accuracy")(_one_of(ACCURACY_CHOICES))
+
+
+class InfrastructureSettings(BaseModel):
+    """Where the run keeps its knowledge and how much runs at once."""
+
+    max_concurrency: int = 4
+    kb_dir: str | None = None  # None: RUN_DIR/kb
+
+    _infra_range = field_validator("max_concurrency")(_in_range)
+    _infra_positive = field_validator("max_concurrency")(_positive)
+
+
+# the concerns of a run's settings, as ``--config`` tables name them ([search], [llm] …)
+SECTIONS: dict[str, type[BaseModel]] = {
+    "search": SearchSettings,
+    "llm": LLMSettings,
+    "evaluation": EvaluationSettings,
+    "infrastructure": InfrastructureSettings,
+}
+
+
+def section_of(field: str) -> str | None:
+    """The concern (a :data:`SECTIONS` key) a RunConfig field belongs to; None for none."""
+    return next((name for name, model in SECTIONS.items() if field in model.model_fields), None)
+
+
+class RunConfig(InfrastructureSettings, EvaluationSettings, LLMSettings, SearchSettings):
+    """One run's settings: each concern is its own model (:data:`SECTIONS`), and a part
+    of the code that needs one concern takes that model (a RunConfig is each of them).
+    The fields stay flat, so ``config.json``, ``--config`` files and options keep their
+    names; the checks across concerns live here."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _space_default_hardware(cls, data: Any) -> Any:
+        """A space named alone searches on its own kind of hardware (``--space
+        photonic-mlp``: the optical simulator, not the NB201 default that cannot score it)."""
+        if isinstance(data, dict) and data.get("hardware") is None:
+            from agentnas.tools.spaces.registry import get_space
+
+            space = get_space(str(data.get("space") or DEFAULT_SPACE))
+            data = {**data, "hardware": space.default_hardware}
+        return data
 
     @model_validator(mode="after")
     def _accuracy_fits_space(self) -> RunConfig:

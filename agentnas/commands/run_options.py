@@ -24,7 +24,7 @@ from typing import Annotated, Any
 import typer
 
 from agentnas.config import load_config
-from agentnas.graph.config import CAP_FIELDS, RunConfig
+from agentnas.graph.config import CAP_FIELDS, RunConfig, section_of
 from agentnas.tools.errors import UserError
 
 
@@ -59,6 +59,15 @@ def _option_value(text: str) -> Any:
         return text
 
 
+# the --help panel of each concern of the run settings (graph.config.SECTIONS)
+PANELS = {
+    "search": "Search",
+    "llm": "LLM",
+    "evaluation": "Evaluation",
+    "infrastructure": "Infrastructure",
+}
+
+
 @dataclass(frozen=True)
 class RunOption:
     """One option of the commands that start a search.
@@ -76,10 +85,15 @@ class RunOption:
     convert: Callable[[Any], Any] | None = None
 
     def annotated(self, help: str | None = None) -> Any:
-        """The ``Annotated`` type Typer reads, with this help or the declared one."""
-        return Annotated[
-            self.type | None, typer.Option(*self.decls, help=self.help if help is None else help)
-        ]
+        """The ``Annotated`` type Typer reads, with this help or the declared one; ``--help``
+        lists the option under its field's concern (search, LLM, evaluation, infrastructure)."""
+        section = section_of(self.field) if self.field else None
+        option = typer.Option(
+            *self.decls,
+            help=self.help if help is None else help,
+            rich_help_panel=PANELS[section] if section else None,
+        )
+        return Annotated[self.type | None, option]
 
     def config_value(self, value: Any) -> Any:
         return value if value is None or self.convert is None else self.convert(value)
@@ -163,9 +177,16 @@ ExecutorOpt = Annotated[
     typer.Option(
         help="where evaluations run: local | processes[:N] | ray | ray:ADDRESS (default: "
         "$AGENTNAS_EXECUTOR, else a local pool when evaluations train or score proxies, "
-        "else local); results do not depend on it"
+        "else local); results do not depend on it",
+        rich_help_panel=PANELS["infrastructure"],
     ),
 ]
+
+
+def _panel_order(option: RunOption) -> int:
+    """Options in --help by concern, in :data:`PANELS` order (declaration order within)."""
+    section = section_of(option.field) if option.field else None
+    return list(PANELS).index(section) if section else len(PANELS)
 
 
 def with_run_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -177,7 +198,7 @@ def with_run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     shared = [
         inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=None,
                           annotation=o.annotated())
-        for o in RUN_OPTIONS
+        for o in sorted(RUN_OPTIONS, key=_panel_order)
     ]  # fmt: skip
     own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
 
