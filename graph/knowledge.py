@@ -66,8 +66,14 @@ def designer_heuristics(
 ) -> list[HeuristicView]:
     """What one Designer sees: the heuristics nearest to ``query`` in this (space,
     hardware, partition), then every other one that applies here (hardware-independent
-    claims from other devices included, :func:`transfers`), most evidence first."""
-    found = [h for h, _ in kb.query(query, space, hardware, partition=partition, k=5)]
+    claims from other devices included, :func:`transfers`), most evidence first.
+
+    The offline Designer weighs every claim it reads by evidence, so it skips the nearest
+    search (the one step that needs the embedding model): an LLM reads a short list whose
+    head must be what is nearest to its task."""
+    found = (
+        [h for h, _ in kb.query(query, space, hardware, partition=partition, k=5)] if llm else []
+    )
     seen = {h.id for h in found}
     rest = [
         h

@@ -380,7 +380,11 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
     )
     # the first query of a process loads the embedding model (seconds, tens of seconds on
     # a busy machine): say so, whichever Designer's line the display shows last
-    loading = "" if model_load_seconds() is not None else " (loading its embedding model)"
+    loading = (
+        " (loading its embedding model)"
+        if rt.llm.is_llm and model_load_seconds() is None and cfg.knowledge != "off"
+        else ""
+    )
     progress(f"round {rnd}: designer p{p.id} reads the knowledge base{loading}")
     with rt.kb_lock:
         heuristics = (

@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from agentnas.memory.chroma_folder import check_folder, open_collection, private_copy
 from agentnas.memory.claim import claim_for_text, pool
+from agentnas.memory.claim_vectors import claim_words, vectors_for
 from agentnas.memory.embedding import embed
 from agentnas.memory.heuristic import (
     ALL_PARTITIONS,
@@ -437,11 +438,8 @@ class KnowledgeBase:
         fresh = dict(
             zip([h.id for h in todo], embed([h.text for h in todo]) if todo else [], strict=True)
         )
-        words = {h.id: _claim_words(h.claim) for h in heuristics if h.id not in keep and h.claim}
-        missing = sorted(set(words.values()) - _CLAIM_VECTORS.keys())
-        if missing:  # one batch for the claims whose key this process has not embedded yet
-            _CLAIM_VECTORS.update(zip(missing, embed(missing), strict=True))
-        fresh.update({i: _CLAIM_VECTORS[w] for i, w in words.items()})
+        words = {h.id: claim_words(h.claim) for h in heuristics if h.id not in keep and h.claim}
+        fresh.update(zip(words, vectors_for(list(words.values())), strict=True))
         return [keep[h.id] if h.id in keep else fresh[h.id] for h in heuristics]
 
     writer: str = ""
@@ -535,17 +533,6 @@ def _contribution(new: Any, old: Any) -> Any:
     if new.effect is not None and old.effect is not None:
         effect = (new.effect * new.evidence - old.effect * old.evidence) / n
     return new.model_copy(update={"evidence": n, "effect": effect})
-
-
-def _claim_words(claim: Any) -> str:
-    """What a claim is about, without its numbers: claims with one key share a vector."""
-    what = f"{claim.op} instead of {claim.instead_of}" if claim.instead_of else claim.op
-    return f"{what} on edge {' '.join(claim.edges) or 'any'} {claim.objective} {claim.direction}"
-
-
-_CLAIM_VECTORS: dict[str, Any] = {}
-"""One embedding per claim key and direction, kept for the process: a Reflector adds
-~100-250 claims a run, with the same keys in every run (a bench runs dozens in a process)."""
 
 
 def _first_error(exc: ValidationError) -> str:
