@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from agentnas.agents import claim_use as cu
+from agentnas.agents import lookup_costs as lc
 from agentnas.agents import surrogate as sg
 from agentnas.agents.hard_rules import RuleJudge, violated
 from agentnas.agents.offline_reflector import (
@@ -432,6 +433,11 @@ def design_offline(
         space, ctx, rng, data, in_part, parents, ok, pattern, ops_v
     )
     refused = _keep_rules(ctx, space, rng, data, lookup, (mutation, crossover, seeds), ok)
+    # designs the instant hardware lookup refuses (past a simulator's physical limits) go
+    unbuildable = lc.refused_by_lookup(lookup, sorted({*mutation, *crossover, *seeds}))
+    for pool in (mutation, crossover, seeds):
+        for a in unbuildable & pool.keys():
+            del pool[a]
     # --- the op-effect model, fitted on every evaluated cell we were shown
     cands = sorted({*mutation, *crossover, *seeds})
     if not cands:

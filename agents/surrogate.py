@@ -141,6 +141,28 @@ def error_slope(objective: str, y: np.ndarray) -> float:
     return float((fwd(np.array([m + h])) - fwd(np.array([m - h])))[0] / (2 * h))
 
 
+UNSEEN_SPREAD = 1.0  # prior spread of a never-seen choice, in target standard deviations
+
+
+def unseen_spread(inputs: Any, xs: np.ndarray, xc: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per candidate, a prior spread (target units) for the choices it makes that no
+    evaluated cell shows, on spaces that name their choice columns
+    (``surrogate_choice_columns``: one-hot knob values such as an activation); zeros
+    elsewhere.
+
+    Why: a column that never varies in the data keeps its prior weight in every bootstrap
+    fit, so the bootstrap gives a never-tried value no spread and ``KAPPA`` optimism never
+    reaches it; a small-budget search then stays with the knob values of its first cells.
+    Each unseen column adds ``UNSEEN_SPREAD`` times the target's spread in the data (in
+    quadrature), the weight such a column could take once the value is tried."""
+    cols = list(getattr(inputs, "surrogate_choice_columns", None) or ())
+    if not cols or len(y) < 2:
+        return np.zeros(len(xc))
+    one_value = np.ptp(xs[:, cols], axis=0) == 0  # columns with a single value in the data
+    new = (xc[:, cols] != xs[0, cols]) & one_value
+    return UNSEEN_SPREAD * float(np.std(y)) * np.sqrt(new.sum(axis=1))
+
+
 PRIOR_STRENGTH = 1.0  # ridge pseudo-observations per unit of a claim's evidence
 EVIDENCE_HALF = 10.0  # evidence at which a column's prior mean counts half
 
@@ -203,7 +225,8 @@ def predict_objectives(
         p = np.array([float(inputs.prior(s.arch, up)) for s in data])
         cp = claim_prior(space, o, y_raw, priors, xc.shape[1])
         pen_o, mu = (pen, None) if cp is None else (pen + cp[1], cp[0])
-        pred[:, j] = inv(AdditiveModel(pen_o, mu).fit(xs, p, y).predict(xc, pc))
+        target = AdditiveModel(pen_o, mu).fit(xs, p, y).predict(xc, pc)
+        pred[:, j] = inv(target)
         if len(data) > 5:
             boots = []
             for _ in range(N_BOOT):
@@ -211,6 +234,9 @@ def predict_objectives(
                 model = AdditiveModel(pen_o, mu).fit(xs[idx], p[idx], y[idx])
                 boots.append(inv(model.predict(xc, pc)))
             std[:, j] = np.std(boots, axis=0)
+        extra = unseen_spread(inputs, xs, xc, y)
+        if extra.any():  # in the objective's units: the upward move of the target
+            std[:, j] = np.hypot(std[:, j], np.abs(inv(target + extra) - pred[:, j]))
     return pred, std
 
 

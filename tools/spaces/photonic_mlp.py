@@ -390,6 +390,7 @@ def surrogate_features(arch: str, in_features: int = 784, n_classes: int = 10) -
     )
 
 
+N_CHOICE_COLUMNS = len(ACTIVATIONS) + 1 + len(BLOCK_SIZES) + len(PHASE_BITS) + 1
 SURROGATE_RIDGE = 1.0  # ridge penalty of every surrogate input (they are all O(1)-O(10))
 
 
@@ -441,6 +442,9 @@ class PhotonicMLPSpace:
         return features(arch, self.in_features, self.n_classes)
 
     slot_onehot_start = None  # no (slot, op) one-hot block for KB claims
+    # the one-hot knob columns of surrogate_features (activation … nat): a value no
+    # evaluated design has gets a prior spread in the offline policy's model
+    surrogate_choice_columns = tuple(range(3 + DEPTHS[-1], 3 + DEPTHS[-1] + N_CHOICE_COLUMNS))
 
     def surrogate_features(self, arch: str) -> np.ndarray:
         return surrogate_features(arch, self.in_features, self.n_classes)
