@@ -1,9 +1,10 @@
 """``agentnas pick``: the best evaluated cell that satisfies conditions such as
 ``latency_ms < 3`` (highest accuracy; ties broken by the other objectives, in order).
 
-Conditions name a metric (``latency_ms``) or an objective (``latency``), a comparison
+Conditions name a metric (``latency_ms``), a column of the run's CSV files in its unit
+(``energy_nj`` on ``photonic-mlp``) or an objective (``latency``), a comparison
 (``< <= > >= = !=``) and a number, optionally with a unit (``3 ms``, ``0.003 s``,
-``5 mJ``, ``93 %``); several are joined by ``and`` or commas.
+``5 mJ``, ``20 nJ``, ``93 %``); several are joined by ``and`` or commas.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentnas.graph.run_record import RunRecord
+from agentnas.tools.csv_units import column
 from agentnas.tools.errors import UserError
 from agentnas.tools.objectives import OBJECTIVES
 
@@ -37,6 +39,9 @@ _UNITS: dict[str, tuple[str, float]] = {
     "j": ("energy_mj", 1000.0),
     "uj": ("energy_mj", 1e-3),
     "µj": ("energy_mj", 1e-3),
+    "nj": ("energy_mj", 1e-6),
+    "pj": ("energy_mj", 1e-9),
+    "ns": ("latency_ms", 1e-6),
     "%": ("accuracy", 1.0),
 }
 _CONDITION = re.compile(
@@ -73,19 +78,26 @@ def parse_conditions(text: str, record: RunRecord) -> list[Condition]:
         raise UserError(f"--where needs a condition, e.g. '{EXAMPLE}'")
     known = columns(record)
     names = {o.name: o.metric for o in OBJECTIVES.values()}
+    # the CSV files' column names (energy_nj, accuracy_pct on photonic-mlp) in their units
+    space = str(record.config.get("space") or "")
+    in_csv = {column(k, space)[0]: (k, column(k, space)[1]) for k in known}
     out = []
     for part in parts:
         m = _CONDITION.match(part)
         if not m:
             raise UserError(f"cannot read condition '{part}'; write it like '{EXAMPLE}'")
-        metric = names.get(m.group(1), m.group(1))
+        metric, scale = names.get(m.group(1), m.group(1)), 1.0
+        if metric not in known and metric in in_csv:
+            metric, scale = in_csv[metric]
         if metric not in known:
+            shown = sorted({*known, *in_csv})
             raise UserError(
-                f"unknown column '{m.group(1)}' in '{part}'; this run has: {', '.join(known)}"
+                f"unknown column '{m.group(1)}' in '{part}'; this run has: {', '.join(shown)}"
             )
-        value = float(m.group(3))
+        value = float(m.group(3)) / scale
         unit = m.group(4).lower()
         if unit:
+            value *= scale  # a unit says the number's scale
             if unit not in _UNITS or _UNITS[unit][0] != metric:
                 fits = [u for u, (mm, _) in _UNITS.items() if mm == metric]
                 raise UserError(

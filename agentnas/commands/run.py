@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import math
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from agentnas.commands.run_options import (
 )
 from agentnas.commands.run_text import done_line, fmt_value, new_run_dir, start_line
 from agentnas.graph.budgets import cap_line, expected_line
+from agentnas.tools.csv_units import column
 from agentnas.tools.errors import UserError
 
 console = Console()
@@ -32,16 +35,36 @@ COLUMNS_HELP = (
 )
 
 
-def results_help(run_dir: Path, objectives: list[str]) -> str:
+def pick_example(run_dir: Path, objectives: list[str], space: str) -> str:
+    """A ``pick --where`` condition for this run: its first cost objective under the
+    front's median, named and scaled as ``front.csv`` shows it (``energy_nj < 20`` on
+    photonic-mlp), so it keeps some front members and not all; a fixed accuracy bound
+    when the front has no such column."""
+    for metric in (m for m in ("latency_ms", "energy_mj") if m in objectives):
+        name = column(metric, space)[0]
+        values = sorted(float(r[name]) for r in _front_rows(run_dir) if r.get(name))
+        if values and values[len(values) // 2] > 0:
+            return f"{name} < {_round_up(values[len(values) // 2]):g}"
+    return "accuracy > 90"
+
+
+def _front_rows(run_dir: Path) -> list[dict[str, str]]:
+    try:
+        with (run_dir / "front.csv").open(newline="", encoding="utf-8") as fh:
+            return list(csv.DictReader(fh))
+    except (OSError, csv.Error):
+        return []
+
+
+def _round_up(value: float) -> float:
+    """``value`` rounded up to 2 significant digits (19.23 -> 20, 0.0342 -> 0.035)."""
+    step = 10.0 ** (math.floor(math.log10(value)) - 1)
+    return float(f"{math.ceil(round(value / step, 9)) * step:.2g}")
+
+
+def results_help(run_dir: Path, objectives: list[str], space: str = "") -> str:
     """Where the results are and what to do with them (printed once at the end)."""
-    where = next(
-        (
-            w
-            for m, w in (("latency_ms", "latency_ms < 3"), ("energy_mj", "energy_mj < 1"))
-            if m in objectives
-        ),
-        "accuracy > 90",
-    )
+    where = pick_example(run_dir, objectives, space)
     return (
         f"results: {run_dir}/front.csv (the front), candidates.csv (every evaluation), "
         f"rounds.csv (per round), summary.json, trace.jsonl\n"
@@ -175,7 +198,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         if not summary:
             raise UserError(f"run in {run_dir} did not finish")
         console.print(done_line(summary, run_dir))
-        console.print(results_help(run_dir, summary.get("objectives") or []), highlight=False)
+        console.print(
+            results_help(run_dir, summary.get("objectives") or [], str(summary.get("space", ""))),
+            highlight=False,
+        )
         for line in to_measure_lines(summary):  # cell strings unwrapped, to copy whole
             console.print(line, highlight=False, markup=False, soft_wrap=line.startswith(" "))
         from agentnas.graph.llm_usage import usage_line
