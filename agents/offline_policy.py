@@ -447,7 +447,7 @@ def design_offline(
     claims = _claims_apply(space, cands[0])
     priors = _priors(views, objs, ctx, space) if claims else None
     pred, std = sg.predict_objectives(
-        space, data, cands, objs, seed=rng.randrange(2**32), priors=priors
+        space, data, cands, objs, seed=rng.randrange(2**32), priors=priors, extra=ctx.reused
     )
     # optimism in the face of uncertainty: judge each candidate by its bootstrap upper
     # bound (KAPPA spreads), so cells unlike anything evaluated still get tried

@@ -143,6 +143,27 @@ def hard_rules_block(ctx: DesignerContext) -> str:
     )
 
 
+REUSED_SHOWN = 10  # earlier runs' cells an LLM Designer is shown (most accurate first)
+
+
+def reused_block(ctx: DesignerContext) -> str:
+    """Earlier runs' measured cells (``--reuse-evaluations``), labelled as such: data,
+    not heuristics, and not evaluations of this run."""
+    cells = [s for s in ctx.reused if "accuracy" in s.metrics]
+    if not cells:
+        return ""
+    best = sorted(cells, key=lambda s: (-s.metrics["accuracy"], s.arch))[:REUSED_SHOWN]
+    lines = "\n".join(
+        f"- {s.arch}: " + ", ".join(f"{k}={v:.4g}" for k, v in sorted(s.metrics.items()))
+        for s in best
+    )
+    return (
+        f"Reused evaluations from earlier runs ({len(cells)} cells; the most accurate "
+        f"{len(best)} below; they are not evaluations of this run and may be proposed):\n"
+        f"{lines}\n"
+    )
+
+
 def designer_prompt(ctx: DesignerContext, space_description: str, tool_names: Sequence[str]) -> str:
     p = ctx.partition
     tools = f"Tools you may call before answering: {', '.join(tool_names)}.\n" if tool_names else ""
@@ -158,6 +179,7 @@ def designer_prompt(ctx: DesignerContext, space_description: str, tool_names: Se
         f"Pareto parents of this partition, with their measured metrics:\n"
         f"{parents_block(ctx.parents, ctx.objectives)}\n"
         f"Design heuristics from the knowledge base:\n{heuristics_block(ctx.heuristics)}\n"
+        f"{reused_block(ctx)}"
         f"{steering}"
         f"{tools}"
         f"Choose crossover (combine two parents) or mutation (change one or two parts of one "

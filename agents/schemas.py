@@ -206,6 +206,9 @@ class DesignerContext(BaseModel):
     constraints: list[Constraint] = Field(default_factory=list)
     rules: list[OpRule] = Field(default_factory=list)
     dataset: str = ""  # added: claims measured on another dataset count less
+    # earlier runs' measured cells (--reuse-evaluations): data for the accuracy model, not
+    # evaluations of this run (never on its fronts, not in its budget)
+    reused: list[ScoredArch] = Field(default_factory=list)
 
     @property
     def objective_metrics(self) -> list[str]:

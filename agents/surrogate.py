@@ -197,11 +197,14 @@ def predict_objectives(
     *,
     seed: int,
     priors: dict[str, Any] | None = None,
+    extra: Sequence[Any] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Predicted value (n_cands, n_obj) of every objective, and its bootstrap spread (zero
     with fewer than 6 evaluated cells). ``data`` items have ``arch`` and ``metrics``.
     ``priors`` (objective -> per (edge, op) values and evidence, from the KB's measured
-    claims) become the prior means of the op-per-edge weights (:func:`claim_prior`)."""
+    claims) become the prior means of the op-per-edge weights (:func:`claim_prior`).
+    ``extra``: more measured cells (earlier runs' reused evaluations) that join ``data``
+    for each objective they carry."""
     inputs = model_inputs(space)
 
     def x_of(arch: str) -> np.ndarray:
@@ -211,32 +214,36 @@ def predict_objectives(
     pen = np.asarray(inputs.surrogate_penalties(xc.shape[1]), dtype=float)
     pred = np.zeros((len(cands), len(objectives)))
     std = np.zeros_like(pred)
-    xs = np.array([x_of(s.arch) for s in data]) if data else None
+    known = {s.arch for s in data}
+    xs_data = np.array([x_of(s.arch) for s in data]) if data else None
     rng = np.random.default_rng(seed)
     for j, o in enumerate(objectives):
         up = is_maximized(o)
         pc = np.array([float(inputs.prior(a, up)) for a in cands])
-        if not data:
+        more = [s for s in extra if o in s.metrics and s.arch not in known]
+        d_o = [*data, *more]
+        if not d_o:
             pred[:, j] = AdditiveModel(pen).predict(xc, pc)
             continue
-        y_raw = np.array([s.metrics[o] for s in data])
+        xs = xs_data if not more else np.array([x_of(s.arch) for s in d_o])
+        y_raw = np.array([s.metrics[o] for s in d_o])
         fwd, inv = error_transform(o, y_raw)
         y = fwd(y_raw)
-        p = np.array([float(inputs.prior(s.arch, up)) for s in data])
+        p = np.array([float(inputs.prior(s.arch, up)) for s in d_o])
         cp = claim_prior(space, o, y_raw, priors, xc.shape[1])
         pen_o, mu = (pen, None) if cp is None else (pen + cp[1], cp[0])
         target = AdditiveModel(pen_o, mu).fit(xs, p, y).predict(xc, pc)
         pred[:, j] = inv(target)
-        if len(data) > 5:
+        if len(d_o) > 5:
             boots = []
             for _ in range(N_BOOT):
-                idx = rng.integers(0, len(data), len(data))
+                idx = rng.integers(0, len(d_o), len(d_o))
                 model = AdditiveModel(pen_o, mu).fit(xs[idx], p[idx], y[idx])
                 boots.append(inv(model.predict(xc, pc)))
             std[:, j] = np.std(boots, axis=0)
-        extra = unseen_spread(inputs, xs, xc, y)
-        if extra.any():  # in the objective's units: the upward move of the target
-            std[:, j] = np.hypot(std[:, j], np.abs(inv(target + extra) - pred[:, j]))
+        unseen = unseen_spread(inputs, xs, xc, y)
+        if unseen.any():  # in the objective's units: the upward move of the target
+            std[:, j] = np.hypot(std[:, j], np.abs(inv(target + unseen) - pred[:, j]))
     return pred, std
 
 

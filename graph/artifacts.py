@@ -15,6 +15,7 @@ from typing import Any
 from agentnas.agents.hard_rules import Constraint, status_of
 from agentnas.agents.usage import Caps, add_usage, zero_usage
 from agentnas.graph.config import CAP_FIELDS
+from agentnas.graph.reuse import reuse_summary
 from agentnas.graph.state import Candidate
 from agentnas.graph.trace import journal_usage
 from agentnas.tools.atomic_io import write_csv_atomic, write_json_atomic
@@ -234,6 +235,8 @@ def write_summary(rt: Any, state: dict[str, Any]) -> dict[str, Any]:
             "note": "front of the cells that satisfy the constraint; HV ratio and IGD "
             "against the exact front of the space's cells that satisfy it",
         }
+    if rt.config.reuse_evaluations:
+        summary["reused_evaluations"] = reuse_summary(rt.reused)
     if ev.accuracy_name == "zero-cost":
         summary["zero_cost_predictor"] = ev.accuracy_source.describe()
     if ev.backend.predicted_metrics:

@@ -90,6 +90,9 @@ class SearchSettings(BaseModel):
     # one Designer per round proposes for every partition (partitions still seed, hold
     # archives and share the budget): the bench's agent-single-designer ablation
     single_designer: bool = False
+    # earlier run folders whose measured cells feed the accuracy model (graph/reuse.py):
+    # data, not heuristics; off (empty) by default
+    reuse_evaluations: list[str] = Field(default_factory=list)
 
     _search_range = field_validator("rounds", "budget", "seed", "partitions", "seed_per_partition")(
         _in_range

@@ -51,6 +51,14 @@ class RunContext:
     def _membership(self) -> dict[str, int | None]:
         return {}
 
+    @cached_property
+    def reused(self) -> list[dict[str, Any]]:
+        """Earlier runs' cells this run reuses as model data (``RUN_DIR/reused.csv``,
+        :mod:`agentnas.graph.reuse`); empty unless ``--reuse-evaluations``."""
+        from agentnas.graph.reuse import read_reused
+
+        return read_reused(self.run_dir) if self.config.reuse_evaluations else []
+
     def designer_tools(self) -> list[Any]:
         """LangChain tools a tool-calling Designer may use before answering: the hardware
         backend's metrics (a lookup, as PEL-NAS does) and, when accuracy comes from the

@@ -28,6 +28,7 @@ from agentnas.agents.schemas import (
     Partition,
     PartitionerContext,
     ReflectorContext,
+    ScoredArch,
 )
 from agentnas.agents.steering import parse_command
 from agentnas.agents.usage import split_usage
@@ -411,6 +412,7 @@ def design_node(task: DesignTask, runtime: Runtime[RunContext]) -> dict[str, Any
         "constraints": task.get("constraints") or [],
         "rules": task.get("rules") or [],
         "dataset": rt.evaluator.dataset or "",
+        "reused": [ScoredArch(arch=c["arch"], metrics=c["metrics"]) for c in rt.reused],
     }
     ctx = DesignerContext(**fields)
     rt.trace.write(

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from agentnas.graph.build import CHECKPOINT_FILE, THREAD, build_graph, open_checkpointer
 from agentnas.graph.config import RunConfig, describe_error
 from agentnas.graph.context import RunContext
+from agentnas.graph.reuse import load_reused, write_reused
 from agentnas.graph.trace import TraceWriter, journal_usage, journal_wall_s
 from agentnas.tools.atomic_io import write_json_atomic, write_text_atomic
 from agentnas.tools.errors import CapReached, EndpointError, UserError
@@ -203,6 +204,7 @@ def _new_runtime(
             f"--resume {run_dir}, or give a new folder with --out"
         )
     evaluator, llm = _validated(cfg, llm)  # refuse bad settings before anything is written
+    reused = load_reused(cfg.reuse_evaluations, cfg) if cfg.reuse_evaluations else []
     ex = _open_executor(executor, evaluator)
     try:
         _make_run_dir(run_dir)
@@ -222,6 +224,8 @@ def _new_runtime(
     rt.run_lock = lock
     write_json_atomic(run_dir / CONFIG_FILE, cfg.model_dump(mode="json"))
     write_format(run_dir, "run")
+    if cfg.reuse_evaluations:
+        write_reused(run_dir, reused)
     rt.trace.write(
         "run_start",
         config=cfg.model_dump(mode="json"),

@@ -149,6 +149,16 @@ RUN_OPTIONS: tuple[RunOption, ...] = (
     ),
     RunOption("kb", Path, "knowledge-base folder shared across runs", "kb_dir", convert=str),
     RunOption(
+        "reuse_evaluations",
+        str,
+        "RUN_DIR[,RUN_DIR...]: earlier runs' measured cells as data for the accuracy model "
+        "(table accuracy from any device of the same space and dataset; other metrics from "
+        "the same device only). Off by default; reported apart from heuristics; the cells "
+        "are not evaluations of this run.",
+        "reuse_evaluations",
+        convert=lambda v: [p.strip() for p in v.split(",") if p.strip()],
+    ),
+    RunOption(
         "dedupe_isomorphic",
         bool,
         "skip cells isomorphic to evaluated ones. The benchmarks measured isomorphic "

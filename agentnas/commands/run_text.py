@@ -25,9 +25,14 @@ def new_run_dir(out: Path | None) -> Path:
 
 def start_line(command: str, cfg: Any, run_dir: Path) -> str:
     """What a new run is about to do (``command``: ``agentnas run`` or ``agentnas chat``)."""
+    reuse = (
+        f", reusing earlier evaluations from {len(cfg.reuse_evaluations)} run(s) as model data"
+        if getattr(cfg, "reuse_evaluations", None)
+        else ""
+    )
     return (
         f"{command}: {cfg.space} / {cfg.dataset or 'default dataset'} / {cfg.hardware}, "
-        f"budget {cfg.budget}, {cfg.rounds} rounds, llm: {llm_label(cfg.llm)} → {run_dir}"
+        f"budget {cfg.budget}, {cfg.rounds} rounds, llm: {llm_label(cfg.llm)}{reuse} → {run_dir}"
     )
 
 
