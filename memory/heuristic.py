@@ -101,18 +101,25 @@ def confidence(heuristic: Heuristic) -> float:
 
 
 def merge_into(
-    old: Heuristic, evidence_for: int, evidence_against: int, claim: Claim | None, round_: int
+    old: Heuristic,
+    evidence_for: int,
+    evidence_against: int,
+    claim: Claim | None,
+    round_: int,
+    status: Status = "active",
 ) -> Heuristic:
     """The one rule for learning a heuristic the KB already holds (the same claim from a
-    Reflector, or a twin text a user adds): ``old`` made active again, ``last_round`` =
-    ``round_``, the new evidence added; when both carry a claim about the same thing
+    Reflector, a twin text a user adds, another run's contribution to a shared KB):
+    ``old`` gets ``status`` (active again, unless a run retired it), ``last_round`` =
+    ``round_``, the new evidence added (counted against ``claim``'s direction when it has
+    one; no count falls below 0); when both carry a claim about the same thing
     (:meth:`Claim.key`) the two are pooled, so contradicting evidence revises a measured
     claim's direction, polarity and wording instead of adding an opposite twin
     (:func:`revised_claim`)."""
-    update: dict[str, Any] = {"last_round": round_, "status": "active"}
+    update: dict[str, Any] = {"last_round": round_, "status": status}
     if old.claim is None or claim is None or old.claim.key() != claim.key():
-        update["evidence_for"] = old.evidence_for + evidence_for
-        update["evidence_against"] = old.evidence_against + evidence_against
+        update["evidence_for"] = max(0, old.evidence_for + evidence_for)
+        update["evidence_against"] = max(0, old.evidence_against + evidence_against)
         return old.model_copy(update=update)
     agree = claim.direction == old.claim.direction
     f = evidence_for if agree else evidence_against
@@ -127,7 +134,8 @@ def revised_claim(
     ``more_against`` observations (counted against the old direction). A measured claim
     whose mean effect changed sign swaps its counts, flips its polarity and is reworded;
     a claim in a user's words keeps its words and direction and only gains evidence."""
-    f, a = old.evidence_for + more_for, old.evidence_against + more_against
+    f = max(0, old.evidence_for + more_for)
+    a = max(0, old.evidence_against + more_against)
     assert old.claim is not None
     update: dict[str, Any] = {"claim": pooled, "evidence_for": f, "evidence_against": a}
     if pooled.effect is not None:

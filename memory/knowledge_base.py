@@ -29,7 +29,7 @@ from chromadb.api.shared_system_client import SharedSystemClient
 from pydantic import ValidationError
 
 from agentnas.memory.chroma_folder import check_folder, open_collection, private_copy
-from agentnas.memory.claim import claim_for_text, pool
+from agentnas.memory.claim import claim_for_text
 from agentnas.memory.claim_vectors import claim_words, vectors_for
 from agentnas.memory.embedding import embed
 from agentnas.memory.heuristic import (
@@ -493,33 +493,24 @@ def _same(a: Heuristic, b: Heuristic) -> bool:
 
 def merge_contribution(current: Heuristic, new: Heuristic, old: Heuristic | None) -> Heuristic:
     """``current`` plus what one run added between ``old`` (its snapshot, ``None``: the run
-    created it) and ``new``: evidence counts add up (read in each record's own polarity:
-    contradicting evidence may have flipped one), the claims pool (the run's part of an
-    evidence-weighted mean is recovered from the two means); when the pooled claim points
-    the other way than ``current``'s, the counts swap and the run's wording wins."""
+    created it) and ``new``, by the KB's one merge rule (:func:`merge_into`): the run's
+    evidence counts (read in each record's own polarity: contradicting evidence may have
+    flipped one) and its part of the claim (recovered from the two evidence-weighted
+    means) are merged into ``current``; the run's retirement stands. A record that gained
+    its first claim in the run takes it."""
     o_for, o_against = (0, 0) if old is None else (old.evidence_for, old.evidence_against)
     if old is not None and old.polarity != new.polarity:
         o_for, o_against = o_against, o_for
     d_for, d_against = new.evidence_for - o_for, new.evidence_against - o_against
-    if new.polarity != current.polarity:
-        d_for, d_against = d_against, d_for
-    ev_for = max(0, current.evidence_for + d_for)
-    ev_against = max(0, current.evidence_against + d_against)
-    update: dict[str, Any] = {"last_round": max(current.last_round, new.last_round)}
-    if new.status == "retired" or current.status == "retired":
-        update["status"] = new.status
     claim = _contribution(new.claim, old.claim if old else None)
-    if current.claim is not None and claim is not None and current.claim.key() == claim.key():
-        pooled = pool(current.claim, claim) if claim.evidence else current.claim
-        update["claim"] = pooled
-        if pooled.direction != current.claim.direction:
-            ev_for, ev_against = ev_against, ev_for
-            update.update(polarity=new.polarity, text=new.text)
-    elif current.claim is None and new.claim is not None:
-        update["claim"] = new.claim
-    return current.model_copy(
-        update={**update, "evidence_for": ev_for, "evidence_against": ev_against}
-    )
+    pooled = current.claim is not None and claim is not None and current.claim.key() == claim.key()
+    if not pooled and new.polarity != current.polarity:  # a pooled claim reads its direction
+        d_for, d_against = d_against, d_for
+    round_ = max(current.last_round, new.last_round)
+    merged = merge_into(current, d_for, d_against, claim, round_, status=new.status)
+    if current.claim is None and new.claim is not None:
+        merged = merged.model_copy(update={"claim": new.claim})
+    return merged
 
 
 def _contribution(new: Any, old: Any) -> Any:

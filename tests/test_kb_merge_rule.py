@@ -1,6 +1,7 @@
 """One rule (``memory.heuristic.merge_into``) folds a heuristic the KB already holds into
-its record, whether a Reflector learns the same claim again (``graph.knowledge``) or a
-user adds a twin text (``KnowledgeBase.add``)."""
+its record, whether a Reflector learns the same claim again (``graph.knowledge``), a
+user adds a twin text (``KnowledgeBase.add``) or a run's contribution meets what other
+runs wrote to a shared KB (``KnowledgeBase.store_run_records``)."""
 
 from __future__ import annotations
 
@@ -77,3 +78,28 @@ def test_kb_add_of_a_twin_and_a_revival_are_the_rule(tmp_path):
         revived = kb.add(RULE, SCOPE, evidence_for=1, round=8)
         assert revived == merge_into(retired, 1, 0, claim, 8) == kb.get(first.id)
         assert revived.status == "active"
+
+
+def test_a_runs_contribution_to_a_shared_kb_merges_by_the_same_rule(tmp_path):
+    from agentnas.memory.knowledge_base import merge_contribution
+
+    seen = _record(_measured(0.5, 4), 4, 0)  # what the run loaded
+    current = _record(_measured(0.5, 10), 10, 0)  # another run added 6 rising edits since
+    # the run saw 8 edits fall by 1.5: its record turned (its counts read downwards)
+    mine = _record(_measured((0.5 * 4 - 1.5 * 8) / 12, 12), 8, 4).model_copy(
+        update={"polarity": "positive", "last_round": 6}
+    )
+    merged = merge_contribution(current, mine, seen)
+    assert merged.claim.evidence == 18 and merged.claim.effect == (0.5 * 10 - 1.5 * 8) / 18
+    assert merged == merge_into(current, 8, 0, merged.claim.model_copy(
+        update={"effect": -1.5, "evidence": 8, "direction": "down"}), 6)  # fmt: skip
+    assert merged.polarity == "positive" and merged.text == describe(merged.claim)
+    assert (merged.evidence_for, merged.evidence_against) == (8, 10)
+    retired = merge_contribution(current, mine.model_copy(update={"status": "retired"}), seen)
+    assert retired.status == "retired"  # the run's retirement stands
+    with KnowledgeBase(tmp_path / "kb") as kb:  # and it is what the shared KB stores
+        kb.import_([current.model_dump(mode="json")])
+        kb.store_run_records(
+            [mine.model_dump(mode="json")], {seen.id: seen.model_dump(mode="json")}
+        )
+        assert kb.get(current.id) == merged
