@@ -156,3 +156,16 @@ def test_takes_option_reads_the_factory_not_the_name():
     assert not takes_option("hwnasbench:fpga", "dataset")
     assert not takes_option("no-such-family:x", "dataset")
     assert takes_option("toy_plugin:ChainMeter", "dataset")  # a user backend's own keyword
+
+
+def test_the_bench_takes_a_devices_space_from_its_backend_not_its_name():
+    """The space a bench searches on a device is the first its backend declares (from
+    the family's listing, or the backend itself), not a guess from the device's name."""
+    from agentnas.bench.jobs import space_of
+    from agentnas.tools.hardware.registry import backend_spaces
+
+    assert backend_spaces("hwnasbench:fpga") == ("nb201",) == backend_spaces("cpu")
+    assert backend_spaces("electronic:jetson") == ("photonic-mlp",)
+    assert space_of("optical-mzi:ideal+mems") == "photonic-mlp"
+    assert space_of("toy_plugin:ChainMeter") == "toy-chain"  # a user backend, by its own word
+    assert space_of("hwnasbench:fpga", "photonic-mlp") == "photonic-mlp"  # --space wins

@@ -77,10 +77,16 @@ def evaluator_for(spec: BenchSpec, device: str) -> Any:
 
 
 def space_of(device: str, space: str | None = None) -> str:
-    """The space searched on ``device``: the bench's ``--space``, else the device's own."""
+    """The space searched on ``device``: the bench's ``--space``, else the device's own
+    (the first space its backend declares it scores)."""
     if space is not None:
         return space
-    return "photonic-mlp" if device.startswith("optical-mzi") else "nb201"
+    from agentnas.tools.hardware.registry import backend_spaces
+
+    spaces = backend_spaces(device)
+    if not spaces:
+        raise UserError(f"backend '{device}' names no search space it scores; give --space")
+    return spaces[0]
 
 
 def run_job(spec: BenchSpec, job: Job) -> JobResult:

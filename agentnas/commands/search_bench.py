@@ -78,7 +78,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             llm=llm,
             dataset=dataset,
             accuracy=accuracy,
-            objectives=tuple(o.strip() for o in objectives.split(",")) if objectives else None,
+            objectives=tuple(OPTION["objectives"].config_value(objectives)) if objectives else None,
             backend_options=backend_options(backend_option) or {},
             executor=executor,
             reference_budget=reference_budget,

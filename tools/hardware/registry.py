@@ -123,6 +123,20 @@ def takes_option(name: str, option: str) -> bool:
     return callable(factory) and _accepts(factory, {option: None})
 
 
+def backend_spaces(name: str) -> tuple[str, ...]:
+    """The spaces backend ``name`` scores (its ``spaces``, the device's own first), from
+    its family's listing when that names it (no table or simulator is loaded), else from
+    the backend itself (a user's backend, a table file)."""
+    prefix, _, _ = name.partition(":")
+    family = _load(prefix)
+    infos = family.describe() if family is not None else []
+    exact = [i.spaces for i in infos if i.name == name]
+    kinds = {tuple(i.spaces) for i in infos}
+    if exact or len(kinds) == 1:
+        return tuple(exact[0] if exact else kinds.pop())
+    return tuple(get_backend(name).spaces)
+
+
 def list_backends() -> list[BackendInfo]:
     """Every backend of every family, available or not (with the reason)."""
     infos: list[BackendInfo] = []
