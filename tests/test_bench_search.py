@@ -109,6 +109,8 @@ def test_three_objective_bench_on_pi5(tmp_path):
         (["--methods", "agent", "--budgets", "8"], "below its initial sample of 12"),
         (["--devices", "table:/no/such/table.csv"], "table.csv"),
         (["--methods", "agent-warm", "--devices", "fpga"], "give >= 2"),
+        (["--methods", "agent-reuse", "--devices", "fpga"], "give >= 2"),
+        (["--methods", "agent-reuse@50", "--budgets", "100"], "add 'agent' at budget 50"),
         (["--methods", "agent-llm"], "needs an LLM"),
         (["--methods", "agent-no-partition@50", "--budgets", "100"], "add 'agent' at budget 50"),
         (["--methods", "nsga2@x"], "positive integer"),
@@ -165,3 +167,30 @@ def test_agent_llm_reports_its_calls_from_a_replayed_model(tmp_path):
     rows = {r["method"]: r for r in _rows(out)}
     assert int(rows["agent-llm"]["llm_calls"]) > 0 and int(rows["agent"]["llm_calls"]) == 0
     assert 0.0 < float(rows["agent-llm"]["hv_ratio"]) <= 1.0
+
+
+def test_agent_reuse_carries_heuristics_and_evaluations(tmp_path):
+    """agent-reuse on each device starts from the other device's agent run: its heuristics
+    in the KB and its cells (table accuracy only) in reused.csv, not in its own budget."""
+    out = tmp_path / "b"
+    code = main(
+        [
+            "bench", "search", "--devices", "fpga,eyeriss", "--budgets", "24", "--seeds", "1",
+            "--methods", "agent,agent-reuse", "--rounds", "2", "--out", str(out),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    rows = {(r["method"], r["device"]): r for r in _rows(out)}
+    assert {m for m, _ in rows} == {"agent", "agent-reuse"}
+    for device, other in (("fpga", "eyeriss"), ("eyeriss", "fpga")):
+        reused = out / "runs" / "agent-reuse" / f"hwnasbench-{device}" / "b24" / "s0" / "run"
+        reused = reused / "reused.csv"
+        with reused.open(newline="") as fh:
+            cells = list(csv.DictReader(fh))
+        src = out / "runs" / "agent" / f"hwnasbench-{other}" / "b24" / "s0" / "run"
+        src = src / "candidates.csv"
+        with src.open(newline="") as fh:
+            own = {r["arch"] for r in csv.DictReader(fh)}
+        assert {c["arch"] for c in cells} == own
+        assert set(cells[0]) == {"arch", "source", "accuracy"}
+        assert int(rows[("agent-reuse", f"hwnasbench:{device}")]["evaluations"]) == 24

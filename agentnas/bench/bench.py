@@ -41,7 +41,7 @@ COLUMNS = (
     "method", "device", "budget", "seed", "hv_ratio", "igd",
     "evaluations", "llm_calls", "tokens", "seconds", "note",
 )  # fmt: skip
-SECOND_WAVE = ("agent-no-partition", "agent-warm")
+SECOND_WAVE = ("agent-no-partition", "agent-warm", "agent-reuse")
 Notify = Callable[[str], None]
 
 

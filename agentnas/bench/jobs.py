@@ -47,6 +47,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "agent-no-reflection": {"knowledge": "read-only"},
     "agent-single-designer": {"single_designer": True},
     "agent-warm": {},
+    "agent-reuse": {},
 }
 
 
@@ -183,6 +184,15 @@ def _agent_job(spec: BenchSpec, job: Job, folder: Path) -> tuple[int, int, int, 
 
         n = seed_knowledge(spec, job, run_dir / "kb")
         note = f"{n} heuristics carried from the other devices"
+    elif job.method == "agent-reuse":
+        from agentnas.bench.warm import other_runs, seed_knowledge
+
+        n = seed_knowledge(spec, job, run_dir / "kb")
+        extra["reuse_evaluations"] = [str(p) for p in other_runs(spec, job)]
+        note = (
+            f"{n} heuristics and the evaluations of {len(extra['reuse_evaluations'])} runs "
+            "carried from the other devices"
+        )
     cfg = agent_config(spec, job, **extra)
     summary = start_run(cfg, run_dir)
     cands = _read_candidates(run_dir / "candidates.csv", cfg)

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agentnas.bench.spec import ABLATIONS, slug
+from agentnas.bench.spec import ABLATIONS, CARRIED, slug
 
 ALPHA = 0.05
 
@@ -68,10 +68,10 @@ def verdict(method: str, cmp: dict) -> str:
     if smallest >= ALPHA:
         return f"too few pairs to test (smallest possible p {smallest:.3g})"
     if cmp["p"] >= ALPHA:
-        if method in ABLATIONS and method != "agent-warm":
+        if method in ABLATIONS and method not in CARRIED:
             return "no measurable difference: the removed part is worth nothing here"
         return "no measurable difference"
-    if method in ABLATIONS and method != "agent-warm":
+    if method in ABLATIONS and method not in CARRIED:
         return "the part helps (removing it hurts)" if cmp["mean"] < 0 else "the part hurts"
     return "better than agent" if cmp["mean"] > 0 else "worse than agent"
 

@@ -22,7 +22,10 @@ ABLATIONS: tuple[str, ...] = (
     "agent-no-reflection",
     "agent-single-designer",
     "agent-warm",
+    "agent-reuse",
 )
+# carried from the other devices' agent runs, so measured against agent, not an ablation
+CARRIED: tuple[str, ...] = ("agent-warm", "agent-reuse")
 AGENTS: tuple[str, ...] = ("agent", "agent-llm", *ABLATIONS)
 METHODS: tuple[str, ...] = (*AGENTS, *BASELINES)
 
@@ -177,10 +180,13 @@ def check(spec: BenchSpec) -> None:
     names = {m.name for m in spec.methods}
     if "agent-llm" in names and spec.llm == "offline":
         raise UserError("method 'agent-llm' needs an LLM: give --llm openai:MODEL or replay:FILE")
-    if "agent-warm" in names and len(spec.devices) < 2:
-        raise UserError("method 'agent-warm' carries knowledge from the other devices: give >= 2")
+    for carried in CARRIED:
+        if carried in names and len(spec.devices) < 2:
+            raise UserError(
+                f"method '{carried}' carries knowledge from the other devices: give >= 2"
+            )
     agent_budgets = {j.budget for j in jobs if j.method == "agent"}
-    for needy in ("agent-warm", "agent-no-partition"):
+    for needy in (*CARRIED, "agent-no-partition"):
         for b in sorted({j.budget for j in jobs if j.method == needy}):
             if b not in agent_budgets:
                 raise UserError(

@@ -6,6 +6,9 @@ they are (ids, scopes, claims, evidence). Which of them D's run then reads is th
 graph's own transfer rule (:func:`agentnas.graph.knowledge.transfers`: hardware-
 independent claims travel, latency claims stay on the device that measured them), so the
 bench measures the warm start the system ships, not one of its own.
+
+``agent-reuse``: the same heuristics plus those runs' measured cells as data for the
+accuracy model (``--reuse-evaluations``: table accuracy only, since the devices differ).
 """
 
 from __future__ import annotations
@@ -15,6 +18,19 @@ from typing import Any
 
 from agentnas.bench.jobs import RUN
 from agentnas.bench.spec import BenchSpec, Job
+
+
+def other_runs(spec: BenchSpec, job: Job) -> list[Path]:
+    """The other devices' finished agent run folders (same seed and budget): the
+    ``agent-reuse`` method reuses their evaluations (``--reuse-evaluations``)."""
+    out = []
+    for device in spec.devices:
+        if device == job.device:
+            continue
+        run_dir = Job("agent", device, job.budget, job.seed).folder(Path(spec.out)) / RUN
+        if (run_dir / "candidates.csv").is_file():
+            out.append(run_dir)
+    return out
 
 
 def carried_records(spec: BenchSpec, job: Job) -> list[dict[str, Any]]:

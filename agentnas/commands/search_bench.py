@@ -45,7 +45,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         methods: str = typer.Option(
             DEFAULT_METHODS,
             help="agent, agent-llm, random, re, nsga2, agent-no-partition, agent-no-kb, "
-            "agent-no-reflection, agent-single-designer, agent-warm; METHOD@B runs at B only",
+            "agent-no-reflection, agent-single-designer, agent-warm, agent-reuse (warm plus "
+            "the other devices' evaluations as model data); METHOD@B runs at B only",
         ),
         out: str = typer.Option("bench-search", help="output folder (run again to resume)"),
         rounds: RoundsOpt = None,
