@@ -69,6 +69,13 @@ def test_bench_on_a_user_table_scores_resumes_and_plots(tmp_path, capsys):
     text = readme.read_text()
     assert "old" not in text and text.endswith("<!-- bench:end -->\ntail\n")
     assert "`agentnas bench search" in text and "| agent@24 |" in text
+    # a named section has its own markers and leaves the main one as it is
+    main_part = text
+    assert main(["bench", "readme", str(out), "--readme", str(readme), "--section", "k"]) == 0
+    text = readme.read_text()
+    assert text.startswith(main_part.rstrip("\n"))
+    assert "<!-- bench:start k (agentnas bench readme --section k" in text
+    assert text.rstrip().endswith("<!-- bench:end k -->")
 
     # resume: a job whose row is gone runs again, the others are kept as they are
     kept = [r for r in rows if not (r["method"] == "random" and r["seed"] == "1")]

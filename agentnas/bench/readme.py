@@ -14,8 +14,21 @@ START = "<!-- bench:start (agentnas bench readme; do not edit by hand) -->"
 END = "<!-- bench:end -->"
 
 
-def section(out: Path) -> str:
-    """The command, the per-device HV table and the all-devices comparisons."""
+def markers(name: str = "") -> tuple[str, str]:
+    """The start and end markers of the main section (``name`` empty) or of a named one
+    (a README may hold several benches, each written by its own command)."""
+    if not name:
+        return START, END
+    return (
+        f"<!-- bench:start {name} (agentnas bench readme --section {name}; "
+        "do not edit by hand) -->",
+        f"<!-- bench:end {name} -->",
+    )
+
+
+def section(out: Path, name: str = "", per_device: bool = False) -> str:
+    """The command, the per-device HV table and the comparisons against ``agent``:
+    pooled over devices, or every row with ``per_device``."""
     path = Path(out) / "results.md"
     try:
         text = path.read_text(encoding="utf-8")
@@ -26,11 +39,13 @@ def section(out: Path) -> str:
     refs = [ln for ln in text.splitlines() if ln.startswith("- ")]
     hv = next((b for b in blocks if b.startswith("HV ratio per device")), "")
     cmp_ = next((b for b in blocks if b.startswith("Each method against")), "")
-    pooled = [ln for ln in cmp_.splitlines() if ln.startswith("|") and "| all |" in ln]
-    header = [ln for ln in cmp_.splitlines() if ln.startswith("|")][:2]
+    table = [ln for ln in cmp_.splitlines() if ln.startswith("|")]
+    header = table[:2]
+    pooled = table[2:] if per_device else [ln for ln in table[2:] if "| all |" in ln]
+    start, end = markers(name)
     return "\n".join(
         [
-            START,
+            start,
             f"{command.removeprefix('Command: ')}",
             "",
             f"(every table, IGD and the plots: `{path.parent.name}/results.md`, `hv_*.png`)",
@@ -39,23 +54,25 @@ def section(out: Path) -> str:
             "",
             *[ln for ln in hv.splitlines()[1:] if ln.startswith("|")],
             "",
-            "Against `agent` (same budget and seeds, pooled over devices; Δ < 0: worse; "
-            "Wilcoxon signed-rank):",
+            "Against `agent` (same budget and seeds, "
+            + ("per device and pooled" if per_device else "pooled over devices")
+            + "; Δ < 0: worse; Wilcoxon signed-rank):",
             "",
             *header,
             *pooled,
-            END,
+            end,
         ]
     )
 
 
-def update(readme: Path, out: Path) -> None:
+def update(readme: Path, out: Path, name: str = "", per_device: bool = False) -> None:
     """Replace the marked section of ``readme`` (append it if the markers are missing)."""
     text = readme.read_text(encoding="utf-8")
-    new = section(out)
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        tail = rest.split(END, 1)[1]
+    new = section(out, name, per_device)
+    start, end = markers(name)
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        tail = rest.split(end, 1)[1]
         text = head + new + tail
     else:
         text = text.rstrip("\n") + "\n\n" + new + "\n"

@@ -93,12 +93,18 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     def readme(
         out: str = typer.Argument("bench-search", help="a bench search output folder"),
         readme: str = typer.Option("README.md", help="file whose results section is replaced"),
+        section: str = typer.Option(
+            "", help="a named section (its own markers) instead of the main one"
+        ),
+        per_device: bool = typer.Option(
+            False, "--per-device", help="comparisons per device too, not only pooled"
+        ),
     ) -> None:
         """Write the README's results section from a bench's results.md (command and
         tables), between the bench markers."""
         from agentnas.bench.readme import update
 
-        update(Path(readme), Path(out))
+        update(Path(readme), Path(out), section, per_device)
         console.print(f"{readme}: results section written from {out}/results.md")
 
 
