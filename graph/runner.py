@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -376,7 +376,9 @@ def _drive(rt: RunContext, first_input: dict[str, Any] | None, given: Any = None
         config = {**THREAD, "max_concurrency": rt.config.max_concurrency, "recursion_limit": 10_000}
         _count_spent_calls(rt, graph, config)
         if first_input is not None or unfinished(graph.get_state(config)):
-            with _endpoint_stop(rt), _clock(rt, graph, config):
+            # Ctrl-C also stops the batches parallel Designers (threads) wait on
+            stops = rt.executor.ctrl_c_stops() if rt.executor is not None else nullcontext()
+            with _endpoint_stop(rt), _clock(rt, graph, config), stops:
                 graph.invoke(first_input, config, context=rt, durability=DURABILITY)
         return _final_summary(rt, graph, config)
     except BaseException:

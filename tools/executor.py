@@ -23,6 +23,12 @@ Guarantees, whatever the executor:
   answered at once as ``ok=False, kind="invalid"``: retrying cannot change it. Any other
   exception, and a worker that dies under a task, is retried up to ``retries`` more times,
   then answered ``ok=False, kind="failed"``; the batch always completes.
+* Ctrl-C: inside :meth:`Executor.ctrl_c_stops` (the run's graph is driven in it), a
+  SIGINT also stops the batches that other threads are waiting on (a graph runs parallel
+  Designers in threads): each raises KeyboardInterrupt within :data:`POLL_S` and starts
+  nothing new, so the interrupt does not wait for their evaluations to finish. A SIGINT
+  the process inherited as ignored (a job started in the background by a script) stays
+  ignored.
 * Nested use never oversubscribes: inside a worker, :func:`make_executor` always returns
   the local executor (a bench of runs spread over workers evaluates each run in-process).
 * The context (the evaluator's settings plus its data: MNIST tensors, the CIFAR-10 proxy
@@ -53,6 +59,7 @@ DEFAULT_RETRIES = 2
 KINDS = ("local", "processes[:N]", "ray", "ray:ADDRESS")
 RAY_INSTALL = "pip install 'agentnas[ray]'"
 RAY_CONNECT_TIMEOUT_S = 20
+POLL_S = 0.2  # how often a waiting batch looks for a Ctrl-C taken by the main thread
 
 Task = Callable[[Any, Any], Any]  # fn(context, item) -> value (module-level, picklable)
 OnDone = Callable[[int, "Outcome"], None]
@@ -110,6 +117,44 @@ class Executor(ABC):
         if retries < 0:
             raise UserError(f"retries must be >= 0, got {retries}")
         self.retries = retries
+        self._stop = threading.Event()  # set by Ctrl-C: batches in any thread stop
+
+    def interrupt(self) -> None:
+        """Make every batch in progress, in any thread, raise KeyboardInterrupt at its next
+        check (within :data:`POLL_S`), before it starts anything more. Only sets a flag, so
+        a signal handler may call it; :meth:`abort` then ends the workers."""
+        self._stop.set()
+
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def ctrl_c_stops(self) -> Iterator[None]:
+        """While the block runs in the main thread, Ctrl-C also calls :meth:`interrupt` on
+        this executor, then raises KeyboardInterrupt as usual. Python runs signal handlers only in
+        the main thread: without this, a graph that waits for parallel nodes (threads) on
+        Ctrl-C would wait for their evaluations to finish. Nothing changes where SIGINT is
+        not Python's default handler (ignored, or the program's own) or off the main
+        thread. The stop holds until the next such block begins (threads still winding
+        down see it), so a caller's executor serves its next run."""
+        self._stop.clear()
+        if (
+            threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+        ):
+            yield
+            return
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            self.interrupt()
+            signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     @abstractmethod
     def map(
@@ -157,6 +202,7 @@ class LocalExecutor(Executor):
     ) -> list[Outcome]:
         out = []
         for i, item in enumerate(items):
+            self._check_stop()  # a running item cannot be stopped; the next is not started
             outcome = self._run(fn, context, item)
             if on_done is not None:
                 on_done(i, outcome)
@@ -232,21 +278,27 @@ class ProcessExecutor(Executor):
             raise UserError(f"processes:N needs N >= 1 worker processes, got {workers}")
         self.workers = workers or max(1, os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
+        # parallel Designers (threads) share the pool: one pool, started once
+        self._pool_lock = threading.Lock()
 
     def _get_pool(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                self.workers,
-                mp_context=mp.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(_worker_env(),),
-            )
-        return self._pool
+        with self._pool_lock:
+            self._check_stop()  # never start workers after Ctrl-C
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    self.workers,
+                    mp_context=mp.get_context("spawn"),
+                    initializer=_init_worker,
+                    initargs=(_worker_env(),),
+                )
+            return self._pool
 
-    def _drop_pool(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+    def _drop_pool(self, broken: ProcessPoolExecutor) -> None:
+        """Drop a broken pool (a worker died), unless another thread already replaced it."""
+        with self._pool_lock:
+            if self._pool is broken:
+                self._pool = None
+        broken.shutdown(wait=False, cancel_futures=True)
 
     def worker_pids(self) -> list[int]:
         """Process ids of the live workers (for tests that kill one)."""
@@ -289,7 +341,8 @@ class ProcessExecutor(Executor):
         again: list[int] = []
         pending = set(futures)
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+            self._check_stop()
             for fut in done:
                 i = futures[fut]
                 try:
@@ -305,16 +358,18 @@ class ProcessExecutor(Executor):
                 if on_done is not None:
                     on_done(i, results[i])
         if any(isinstance(f.exception(), BrokenProcessPool) for f in futures if not f.cancelled()):
-            self._drop_pool()  # rebuilt on the next round
+            self._drop_pool(pool)  # rebuilt on the next round
         return sorted(again)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def abort(self) -> None:
-        pool, self._pool = self._pool, None
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
         if pool is None:
             return
         procs = list((getattr(pool, "_processes", None) or {}).values())
@@ -343,9 +398,13 @@ def _ray_task(fn: Task, context: Any, item: Any) -> Outcome:
 @contextmanager
 def _sigint_held() -> Iterator[list[int]]:
     """Hold SIGINT (Ctrl-C) for the block; yields the list of signals that arrived.
-    Only the main thread can set handlers: elsewhere nothing is held."""
+    Only the main thread can set handlers: elsewhere nothing is held. An ignored SIGINT
+    (inherited by a job a script started in the background) stays ignored."""
     got: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    ):
         yield got
         return
     previous = signal.signal(signal.SIGINT, lambda signum, _frame: got.append(signum))
@@ -385,6 +444,7 @@ class RayExecutor(Executor):
         self.address = address
         self._ray = ray
         self._refs: dict[int, tuple[Any, Any]] = {}  # id(context) -> (context, ObjectRef)
+        self._refs_lock = threading.Lock()  # parallel Designers put the context once
         self._owned = False
         if address is not None:
             self._connect(address)
@@ -433,10 +493,11 @@ class RayExecutor(Executor):
     def _context_ref(self, context: Any) -> Any:
         """The context in the object store, put once per executor (with its data)."""
         key = id(context)
-        if key not in self._refs:
-            shipped = context.with_data() if hasattr(context, "with_data") else context
-            self._refs[key] = (context, self._ray.put(shipped))
-        return self._refs[key][1]
+        with self._refs_lock:
+            if key not in self._refs:
+                shipped = context.with_data() if hasattr(context, "with_data") else context
+                self._refs[key] = (context, self._ray.put(shipped))
+            return self._refs[key][1]
 
     def map(
         self,
@@ -446,13 +507,15 @@ class RayExecutor(Executor):
         on_done: OnDone | None = None,
     ) -> list[Outcome]:
         ray = self._ray
+        self._check_stop()
         ref = self._context_ref(context)
         index = {self._remote.remote(fn, ref, item): i for i, item in enumerate(items)}
         attempts = [1] * len(items)
         results: list[Outcome | None] = [None] * len(items)
         pending = list(index)
         while pending:
-            done, pending = ray.wait(pending, num_returns=1)
+            done, pending = ray.wait(pending, num_returns=1, timeout=POLL_S)
+            self._check_stop()  # Ctrl-C: the tasks are ended by abort()
             for r in done:
                 i = index.pop(r)
                 try:
