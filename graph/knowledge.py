@@ -12,7 +12,7 @@ from typing import Any
 
 from agentnas.agents.schemas import HeuristicView
 from agentnas.memory.claim import claim_for_text, claim_id
-from agentnas.memory.heuristic import Heuristic, Scope, heuristic_id, merge_into
+from agentnas.memory.heuristic import Heuristic, Scope, heuristic_id, merge_into, revised
 
 
 def check_kb_space(kb_dir: str | None, space: str) -> None:
@@ -164,15 +164,15 @@ def apply_reflection(
         if old is None:
             changes.append({"action": "ignored", "id": rev.id, "why": "unknown heuristic id"})
             continue
-        h = old.model_copy(
-            update={
-                "text": rev.text or old.text,
-                "evidence_for": max(0, old.evidence_for + rev.evidence_for_delta),
-                "evidence_against": max(0, old.evidence_against + rev.evidence_against_delta),
-                "last_round": round_,
-                "polarity": rev.polarity or old.polarity,
-                "claim": rev.claim or old.claim,
-            }
+        h = revised(
+            old,
+            text=(rev.text or "").strip() or None,
+            evidence_for_delta=rev.evidence_for_delta,
+            evidence_against_delta=rev.evidence_against_delta,
+            round_=round_,
+            polarity=rev.polarity,
+            claim=rev.claim,
+            clamp=True,
         )
         by_id[rev.id] = changed[rev.id] = h
         changes.append(

@@ -148,6 +148,34 @@ def revised_claim(
     return update
 
 
+def revised(
+    old: Heuristic,
+    *,
+    text: str | None = None,
+    evidence_for_delta: int = 0,
+    evidence_against_delta: int = 0,
+    round_: int | None = None,
+    polarity: Polarity | None = None,
+    claim: Claim | None = None,
+    clamp: bool = False,
+) -> Heuristic:
+    """The one rule for editing a heuristic in place (a Reflector's or a user's revision,
+    ``agentnas kb revise``): the given wording, polarity and claim replace the old, the
+    evidence deltas are added, ``last_round`` becomes ``round_`` (kept when None). A count
+    that would fall below zero is clamped at 0 (``clamp``: a Reflector's delta counts what
+    it saw) or refused with ValueError (a user's edit). The result is validated."""
+    f = old.evidence_for + evidence_for_delta
+    a = old.evidence_against + evidence_against_delta
+    if not clamp and (f < 0 or a < 0):
+        raise ValueError(
+            f"would leave negative evidence ({f} for, {a} against); counts must stay >= 0"
+        )
+    update: dict[str, Any] = {"evidence_for": max(0, f), "evidence_against": max(0, a)}
+    given = {"last_round": round_, "text": text, "polarity": polarity, "claim": claim}
+    update.update({k: v for k, v in given.items() if v is not None})
+    return Heuristic.model_validate({**old.model_dump(), **update})
+
+
 _TOKEN = re.compile(r"[\w.>-]+")
 
 

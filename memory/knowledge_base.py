@@ -40,6 +40,7 @@ from agentnas.memory.heuristic import (
     from_metadata,
     heuristic_id,
     merge_into,
+    revised,
     scope_filter,
     technical_tokens,
     to_metadata,
@@ -252,30 +253,24 @@ class KnowledgeBase:
         evidence_against_delta: int = 0,
         round: int | None = None,
     ) -> Heuristic:
-        """Change a heuristic's wording and/or evidence counts; ``round`` becomes its
-        ``last_round`` (unchanged when ``None``). Counts may not go below zero."""
+        """Change a heuristic's wording and/or evidence counts by the KB's edit rule
+        (:func:`~agentnas.memory.heuristic.revised`); ``round`` becomes its ``last_round``
+        (unchanged when ``None``). Counts may not go below zero."""
         current = self.get(id)
-        evidence_for = current.evidence_for + evidence_for_delta
-        evidence_against = current.evidence_against + evidence_against_delta
-        if evidence_for < 0 or evidence_against < 0:
-            raise UserError(
-                f"revising {id} would leave negative evidence "
-                f"({evidence_for} for, {evidence_against} against); counts must stay >= 0"
-            )
-        update: dict[str, Any] = {
-            "evidence_for": evidence_for,
-            "evidence_against": evidence_against,
-        }
-        if round is not None:
-            update["last_round"] = round
-        if text is not None:
-            update["text"] = text
         try:
-            revised = Heuristic.model_validate({**current.model_dump(), **update})
+            new = revised(
+                current,
+                text=text,
+                evidence_for_delta=evidence_for_delta,
+                evidence_against_delta=evidence_against_delta,
+                round_=round,
+            )
         except ValidationError as exc:
             raise UserError(f"invalid revision of {id}: {_first_error(exc)}") from exc
-        self._store_change(current, revised)
-        return revised
+        except ValueError as exc:
+            raise UserError(f"revising {id} {exc}") from None
+        self._store_change(current, new)
+        return new
 
     def _store_change(self, current: Heuristic, revised: Heuristic) -> None:
         """Write ``revised`` over ``current`` (same id); a new wording is embedded anew."""

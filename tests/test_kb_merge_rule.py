@@ -8,7 +8,7 @@ from __future__ import annotations
 from agentnas.agents.schemas import NewHeuristic, ReflectionResult
 from agentnas.graph.knowledge import apply_reflection
 from agentnas.memory.claim import Claim, claim_for_text, claim_id, describe
-from agentnas.memory.heuristic import Heuristic, Scope, merge_into
+from agentnas.memory.heuristic import Heuristic, Scope, merge_into, revised
 from agentnas.memory.knowledge_base import KnowledgeBase
 
 SCOPE = Scope(space="nb201", hardware="hwnasbench:fpga")
@@ -103,3 +103,36 @@ def test_a_runs_contribution_to_a_shared_kb_merges_by_the_same_rule(tmp_path):
             [mine.model_dump(mode="json")], {seen.id: seen.model_dump(mode="json")}
         )
         assert kb.get(current.id) == merged
+
+
+def test_a_revision_is_one_rule_for_the_reflector_and_the_kb(tmp_path):
+    """``revised`` edits in place for both: a Reflector's revision clamps a count at 0 (its
+    delta counts what it saw), a user's ``kb revise`` that would go below 0 is refused."""
+    from agentnas.agents.schemas import Revision
+    from agentnas.tools.errors import UserError
+
+    old = _record(_measured(0.2, 4), 4, 1)
+
+    class Store:
+        def import_(self, rows):
+            self.rows = rows
+
+    rev = Revision(id=old.id, text="  ", evidence_for_delta=2, evidence_against_delta=-3)
+    snapshot, _ = apply_reflection(
+        Store(), [old.model_dump(mode="json")], ReflectionResult(revise=[rev]),
+        SCOPE.space, SCOPE.hardware, 9, "reflector:offline",
+    )  # fmt: skip
+    want = revised(old, evidence_for_delta=2, evidence_against_delta=-3, round_=9, clamp=True)
+    assert snapshot == [want.model_dump(mode="json")]
+    assert (want.evidence_for, want.evidence_against, want.text) == (6, 0, old.text)
+    with KnowledgeBase(tmp_path / "kb") as kb:
+        first = kb.add(RULE, SCOPE, evidence_for=2, round=1)
+        edited = kb.revise(first.id, text="Fewer nor_conv_3x3 on the FPGA", evidence_for_delta=1)
+        assert edited == revised(first, text="Fewer nor_conv_3x3 on the FPGA",
+                                 evidence_for_delta=1) == kb.get(first.id)  # fmt: skip
+        try:
+            kb.revise(first.id, evidence_against_delta=-1)
+        except UserError as exc:
+            assert "negative evidence" in str(exc) and kb.get(first.id) == edited
+        else:
+            raise AssertionError("a negative count was stored")
