@@ -376,9 +376,7 @@ def _drive(rt: RunContext, first_input: dict[str, Any] | None, given: Any = None
         config = {**THREAD, "max_concurrency": rt.config.max_concurrency, "recursion_limit": 10_000}
         _count_spent_calls(rt, graph, config)
         if first_input is not None or unfinished(graph.get_state(config)):
-            # Ctrl-C also stops the batches parallel Designers (threads) wait on
-            stops = rt.executor.ctrl_c_stops() if rt.executor is not None else nullcontext()
-            with _endpoint_stop(rt), _clock(rt, graph, config), stops:
+            with _endpoint_stop(rt), _clock(rt, graph, config), _ctrl_c_stops(rt):
                 graph.invoke(first_input, config, context=rt, durability=DURABILITY)
         return _final_summary(rt, graph, config)
     except BaseException:
@@ -391,6 +389,12 @@ def _drive(rt: RunContext, first_input: dict[str, Any] | None, given: Any = None
         rt.kb.close()
         _unlock_run(rt)
         _close_executor(rt, given)
+
+
+def _ctrl_c_stops(rt: RunContext) -> Any:
+    """Ctrl-C also stops the batches that parallel Designers (graph threads) wait on, so
+    the interrupt does not wait for their evaluations."""
+    return rt.executor.ctrl_c_stops() if rt.executor is not None else nullcontext()
 
 
 def _is_executor(value: Any) -> bool:
@@ -545,8 +549,15 @@ class RunSession:
         else:
             self.finished = True
             return {"paused": False, "summary": self._summary()}
-        with _endpoint_stop(self.rt), _clock(self.rt, self.graph, self.config):
-            self.graph.invoke(arg, self.config, context=self.rt, durability=DURABILITY)
+        try:
+            rt = self.rt
+            with _endpoint_stop(rt), _clock(rt, self.graph, self.config), _ctrl_c_stops(rt):
+                self.graph.invoke(arg, self.config, context=rt, durability=DURABILITY)
+        except KeyboardInterrupt:
+            if self.rt.executor is not None:
+                self.rt.executor.abort()  # Ctrl-C: end the workers, not wait for their tasks
+                self.rt.executor = None
+            raise
         snap = self.graph.get_state(self.config)
         if snap.interrupts:
             return {"paused": True, **snap.interrupts[0].value}

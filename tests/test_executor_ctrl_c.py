@@ -127,3 +127,28 @@ def test_parallel_first_batches_share_one_pool(monkeypatch):
         assert len(made) == 1
     finally:
         ex.close()
+
+
+def test_ctrl_c_in_a_chat_session_stops_and_ends_its_workers(tmp_path, monkeypatch):
+    from agentnas.graph.config import RunConfig
+    from agentnas.graph.runner import RunSession
+
+    session = RunSession.start(RunConfig(budget=30, rounds=3, seed=1), tmp_path / "run")
+    ex = session.rt.executor
+    calls: list = []
+    monkeypatch.setattr(ex, "abort", lambda: calls.append("abort"))
+    monkeypatch.setattr(ex, "close", lambda: calls.append("close"))
+
+    def invoke(*_args, **_kwargs):  # the graph is running when Ctrl-C comes
+        calls.append(signal.getsignal(signal.SIGINT) is not signal.default_int_handler)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(SLEEP_S)  # not reached
+
+    monkeypatch.setattr(session.graph, "invoke", invoke)
+    with sigint_handler(signal.default_int_handler), pytest.raises(KeyboardInterrupt):
+        session.advance()
+    session.close()
+    # the executor's handler was in place, Ctrl-C stopped its batches and ended its
+    # workers at once (abort, not a close that waits for running tasks)
+    assert calls == [True, "abort"]
+    assert ex._stop.is_set()
