@@ -15,7 +15,13 @@ from contextlib import contextmanager
 import pytest
 
 from agentnas.tools import executor as executor_mod
-from agentnas.tools.executor import POLL_S, LocalExecutor, ProcessExecutor, _sigint_held
+from agentnas.tools.executor import (
+    POLL_S,
+    LocalExecutor,
+    ProcessExecutor,
+    _sigint_blocked,
+    _sigint_held,
+)
 
 SLEEP_S = 30.0  # a task far longer than any stop the tests accept
 
@@ -107,6 +113,20 @@ def test_an_ignored_sigint_stays_ignored():
             time.sleep(0.1)
         assert got == []
         assert [o.value for o in ex.map(nap, [0.0])] == [0.0]
+
+
+def test_a_ctrl_c_in_the_start_up_windows_is_not_lost():
+    """The pool blocks SIGINT while it starts workers, Ray's start holds it: a Ctrl-C in
+    either window still reaches the run (raised by the end of the block, or recorded)."""
+    with sigint_handler(signal.default_int_handler):
+        with pytest.raises(KeyboardInterrupt), _sigint_blocked():
+            os.kill(os.getpid(), signal.SIGINT)  # pending, or taken by another thread
+            time.sleep(0.2)
+        with _sigint_held() as got:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)
+        assert got == [signal.SIGINT]  # RayExecutor raises KeyboardInterrupt for it
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_parallel_first_batches_share_one_pool(monkeypatch):
