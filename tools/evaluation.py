@@ -46,7 +46,8 @@ class EvalJob:
     objectives: tuple[str, ...]
     accuracy: str
     backend_options: tuple[tuple[str, Any], ...] = ()
-    proxy_batch: tuple[int, int] | None = None  # (batch size, seed) of zero-cost proxies
+    # (batch size, seed, proxy names) of the zero-cost predictor's proxies
+    proxy_batch: tuple[int, int, tuple[str, ...]] | None = None
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def key(self) -> tuple[Any, ...]:
@@ -197,7 +198,7 @@ class Evaluator:
         source = self.accuracy_source
         if self.accuracy_name == "zero-cost" and source is not None:
             source.model  # noqa: B018  (load or fit now)
-            batch = (int(source.batch_size), int(source.seed))
+            batch = (int(source.batch_size), int(source.seed), tuple(source.proxy_names))
         return EvalJob(**self.settings, proxy_batch=batch)
 
     def evaluate_many(self, archs: Sequence[str], executor: Any = None) -> list[Any]:
@@ -221,14 +222,16 @@ class Evaluator:
             done.append(o)
         return done
 
-    def _batch(self) -> tuple[int, int] | None:
+    def _batch(self) -> tuple[int, int, tuple[str, ...]] | None:
         source = self.accuracy_source
         if self.accuracy_name != "zero-cost" or source is None:
             return None
         source.model  # noqa: B018
-        return (int(source.batch_size), int(source.seed))
+        return (int(source.batch_size), int(source.seed), tuple(source.proxy_names))
 
-    def measure(self, arch: str, proxy_batch: tuple[int, int] | None = None) -> dict[str, Any]:
+    def measure(
+        self, arch: str, proxy_batch: tuple[int, int, tuple[str, ...]] | None = None
+    ) -> dict[str, Any]:
         """The expensive, pure half of an evaluation: backend metrics (and the same
         network's CPU/GPU energy), plus the zero-cost proxies when ``proxy_batch`` is set."""
         arch = self.space.validate(arch)
@@ -237,11 +240,10 @@ class Evaluator:
             metrics[f"ref_{device}_energy_mj"] = float(ref.evaluate(arch)["energy_mj"])
         out: dict[str, Any] = {"metrics": metrics}
         if proxy_batch is not None:
-            from agentnas.tools.proxies.proxies import PROXIES
             from agentnas.tools.proxies.scoring import score_cell
 
-            size, seed = proxy_batch
-            out["proxies"] = score_cell(arch, PROXIES, batch_size=size, seed=seed)
+            size, seed, names = proxy_batch
+            out["proxies"] = score_cell(arch, names, batch_size=size, seed=seed)
         return out
 
     def complete(self, arch: str, measured: dict[str, Any]) -> dict[str, float]:

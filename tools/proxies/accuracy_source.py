@@ -23,8 +23,7 @@ from agentnas.tools.proxies.cache import cache_dir
 from agentnas.tools.proxies.calibration import shipped_calibration
 from agentnas.tools.proxies.data import proxy_batch
 from agentnas.tools.proxies.parallel import score_cells
-from agentnas.tools.proxies.predictor import ZeroCostPredictor, split_cells
-from agentnas.tools.proxies.proxies import PROXIES
+from agentnas.tools.proxies.predictor import MODEL_PROXIES, ZeroCostPredictor, split_cells
 from agentnas.tools.proxies.scoring import PROXY_BATCH_SIZE, score_cell
 from agentnas.tools.spaces.nb201 import normalize
 
@@ -42,7 +41,7 @@ def fit_predictor(
 ) -> ZeroCostPredictor:
     """Fit the XGBoost predictor on ``n_calib`` seeded calibration cells: from the shipped
     calibration proxies when they are the ones asked for (about a second), else by scoring
-    the cells here (about 1.5 s of one core per cell)."""
+    the cells here (about a second of one core per cell)."""
     if dataset not in DATASETS:
         raise UserError(f"unknown dataset '{dataset}'; available: {', '.join(DATASETS)}")
     digest = proxy_batch(PROXY_BATCH_SIZE, seed).digest
@@ -54,13 +53,13 @@ def fit_predictor(
         model.calibration = shipped.describe()
         return model.fit(list(shipped.cells), list(shipped.proxies))
     calib, _ = split_cells(n_calib, 0, seed)
-    proxies = score_cells(calib, PROXIES, seed=seed, workers=workers, progress=progress)
+    proxies = score_cells(calib, MODEL_PROXIES, seed=seed, workers=workers, progress=progress)
     model.calibration = f"{n_calib} calibration cells, proxies scored on this machine"
     return model.fit(calib, proxies)
 
 
 class ZeroCostAccuracy:
-    """Predicted test accuracy (%) of NB201 cells from the 13 zero-cost proxies."""
+    """Predicted test accuracy (%) of NB201 cells from zero-cost proxies and their graph."""
 
     name = "zero-cost"
 
@@ -88,27 +87,37 @@ class ZeroCostAccuracy:
         """The fitted predictor: loaded if saved, else fitted now and saved."""
         if self._model is None:
             path = self.model_path or default_model_path(self.dataset, self.n_calib, self.seed)
-            if path.exists():
-                model = ZeroCostPredictor.load(path)
-                digest = proxy_batch(model.batch_size, model.seed).digest
-                if self.model_path is not None and model.dataset != self.dataset:
-                    raise UserError(
-                        f"predictor {path} was fitted for {model.dataset}, not {self.dataset}"
-                    )
-                if self.model_path is not None and model.batch_digest != digest:
-                    raise UserError(
-                        f"predictor {path} was fitted on another proxy image batch; "
-                        "refit it with 'agentnas predictor fit'"
-                    )
-                if model.dataset == self.dataset and model.batch_digest == digest:
-                    self._model = model  # else: a stale default model, refitted below
-                    self.seed = model.seed
-            if self._model is None:
+            saved = self._saved(path) if path.exists() else None
+            if saved is not None:
+                self._model = saved
+                self.seed = saved.seed
+            else:
                 self._model = fit_predictor(
                     self.dataset, self.n_calib, self.seed, self.workers, self.progress
                 )
                 self._model.save(path)
         return self._model
+
+    def _saved(self, path: Path) -> ZeroCostPredictor | None:
+        """The model at ``path`` if it fits this run. A file the user named must fit (one
+        clear error otherwise); a default one that does not (another dataset, image batch
+        or version) is refitted."""
+        named = self.model_path is not None
+        try:
+            model = ZeroCostPredictor.load(path)
+        except UserError:
+            if named:
+                raise
+            return None
+        digest = proxy_batch(model.batch_size, model.seed).digest
+        if named and model.dataset != self.dataset:
+            raise UserError(f"predictor {path} was fitted for {model.dataset}, not {self.dataset}")
+        if named and model.batch_digest != digest:
+            raise UserError(
+                f"predictor {path} was fitted on another proxy image batch; "
+                "refit it with 'agentnas predictor fit'"
+            )
+        return model if model.dataset == self.dataset and model.batch_digest == digest else None
 
     def describe(self) -> dict[str, object]:
         """What summary.json states of the predictor: its labelled data and its source."""
@@ -126,9 +135,17 @@ class ZeroCostAccuracy:
         """Images per proxy batch: the fitted model's, else the default."""
         return self._model.batch_size if self._model is not None else PROXY_BATCH_SIZE
 
+    @property
+    def proxy_names(self) -> tuple[str, ...]:
+        """The proxies the predictor reads: the fitted model's, else the default set."""
+        return self._model.proxy_names if self._model is not None else MODEL_PROXIES
+
     def proxies(self, arch: str) -> dict[str, float]:
-        """The 13 raw proxy values of ``arch`` (cached)."""
-        return score_cell(normalize(arch), PROXIES, batch_size=self.batch_size, seed=self.seed)
+        """The raw values of the predictor's proxies for ``arch`` (cached)."""
+        self.model  # noqa: B018  (load or fit first: it fixes the proxies and the batch)
+        return score_cell(
+            normalize(arch), self.proxy_names, batch_size=self.batch_size, seed=self.seed
+        )
 
     def accuracy(self, arch: str) -> float:
         cell = normalize(arch)
@@ -146,7 +163,7 @@ class ZeroCostAccuracy:
         self.model  # noqa: B018  (load or fit first: it fixes the proxy batch)
         proxies = score_cells(
             cells,
-            PROXIES,
+            self.proxy_names,
             batch_size=self.batch_size,
             seed=self.seed,
             workers=self.workers,

@@ -1,8 +1,8 @@
 """``score_zero_cost`` as a LangChain tool for Designer agents.
 
 The tool takes an NB201 cell string and answers with the predicted test accuracy (%) and
-the 13 raw proxy values, so a Designer can reason about a candidate without training
-it. :func:`make_zero_cost_tool` binds the tool to a given
+the raw values of the predictor's proxies, so a Designer can reason about a candidate
+without training it. :func:`make_zero_cost_tool` binds the tool to a given
 :class:`~agentnas.tools.proxies.accuracy_source.ZeroCostAccuracy` (dataset, calibration);
 the module-level :data:`score_zero_cost` uses a CIFAR-10 default created on first call.
 """
@@ -17,12 +17,13 @@ from pydantic import BaseModel, Field
 
 from agentnas.tools.errors import UserError
 from agentnas.tools.proxies.accuracy_source import ZeroCostAccuracy
+from agentnas.tools.proxies.predictor import MODEL_PROXIES
 
 TOOL_NAME = "score_zero_cost"
 TOOL_DESCRIPTION = (
-    "Predict the test accuracy (%) of a NAS-Bench-201 cell without training it, from 13 "
-    "zero-cost proxies (synflow, nwot, jacov, snip, grad_norm, fisher, grasp, l2_norm, "
-    "plain, epe_nas, zen, params, flops) measured on real CIFAR-10 images. Input: a cell "
+    "Predict the test accuracy (%) of a NAS-Bench-201 cell without training it, from "
+    f"zero-cost proxies ({', '.join(MODEL_PROXIES)}) measured on real CIFAR-10 images and "
+    "from the cell's graph (what lies on each input-to-output path). Input: a cell "
     "string like '|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|"
     "nor_conv_3x3~1|nor_conv_1x1~2|'. Returns predicted_accuracy and the raw proxies."
 )
