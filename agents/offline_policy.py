@@ -433,8 +433,9 @@ def design_offline(
         space, ctx, rng, data, in_part, parents, ok, pattern, ops_v
     )
     refused = _keep_rules(ctx, space, rng, data, lookup, (mutation, crossover, seeds), ok)
-    # designs the instant hardware lookup refuses (past a simulator's physical limits) go
-    unbuildable = lc.refused_by_lookup(lookup, sorted({*mutation, *crossover, *seeds}))
+    # what the instant hardware lookup knows: designs it refuses (past a simulator's
+    # physical limits) go, the costs it gives are exact
+    known, unbuildable = lc.look_up(lookup, sorted({*mutation, *crossover, *seeds}), objs)
     for pool in (mutation, crossover, seeds):
         for a in unbuildable & pool.keys():
             del pool[a]
@@ -449,6 +450,7 @@ def design_offline(
     pred, std = sg.predict_objectives(
         space, data, cands, objs, seed=rng.randrange(2**32), priors=priors, extra=ctx.reused
     )
+    pred, std = lc.with_known(pred, std, cands, known, objs)
     # optimism in the face of uncertainty: judge each candidate by its bootstrap upper
     # bound (KAPPA spreads), so cells unlike anything evaluated still get tried
     ranking = _Ranking(

@@ -1,7 +1,7 @@
 """The offline Designer and the instant hardware lookup: designs the lookup refuses as
-infeasible are never proposed, and a knob value no evaluated design has gets a prior
-spread in the model (photonic-mlp names its choice columns; NB201 does not, so its
-predictions are unchanged)."""
+infeasible are never proposed, costs it gives are ranked exactly, and a knob value no
+evaluated design has gets a prior spread in the model (photonic-mlp names its choice
+columns; NB201 does not, so its predictions are unchanged)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from agentnas.agents import surrogate as sg
-from agentnas.agents.lookup_costs import refused_by_lookup
+from agentnas.agents.lookup_costs import look_up, with_known
 from agentnas.agents.offline_policy import design_offline
 from agentnas.agents.schemas import DesignerContext, Partition, ScoredArch
 from agentnas.tools.hardware.registry import get_backend
@@ -32,20 +32,26 @@ def _scored(archs: list[str], backend=WORST) -> list[ScoredArch]:
     ]  # fmt: skip
 
 
-def _buildable(arch: str) -> bool:
-    return not refused_by_lookup(WORST.hardware_metrics, [arch])
+def _buildable(arch: str, backend=WORST) -> bool:
+    return not look_up(backend.hardware_metrics, [arch], [])[1]
 
 
-def test_the_lookup_refuses_only_infeasible_designs():
+def test_look_up_splits_refused_designs_from_known_costs():
     small = "mlp:h=32|act=relu|mesh=clements|k=8|bits=8|nat=0"
     deep = "mlp:h=128-128-128|act=relu|mesh=reck|k=32|bits=8|nat=0"
-    assert refused_by_lookup(WORST.hardware_metrics, [small, deep]) == {deep}
-    assert refused_by_lookup(None, [small, deep]) == set()
+    objs = ["accuracy", "energy_mj"]
+    known, refused = look_up(WORST.hardware_metrics, [small, deep], objs)
+    assert refused == {deep} and set(known) == {small}
+    assert known[small] == {"energy_mj": WORST.hardware_metrics(small)["energy_mj"]}
+    pred, std = with_known(np.ones((2, 2)), np.ones((2, 2)), [small, deep], known, objs)
+    assert pred[0, 1] == known[small]["energy_mj"] and std[0, 1] == 0.0
+    assert pred[0, 0] == 1.0 and std[0, 0] == 1.0 and (pred[1] == 1.0).all()
+    assert look_up(None, [small], objs) == ({}, set())
 
     def broken(arch: str) -> dict[str, float]:
         raise KeyError(arch)  # not a refusal: the evaluation will report it
 
-    assert refused_by_lookup(broken, [small]) == set()
+    assert look_up(broken, [small], objs) == ({}, set())
 
 
 def test_the_designer_never_proposes_what_the_lookup_refuses():
@@ -65,6 +71,34 @@ def test_the_designer_never_proposes_what_the_lookup_refuses():
     children, _ = design_offline(ctx, PHOTONIC, WORST.hardware_metrics)
     assert len(children) == 8
     assert all(_buildable(c.arch) for c in children), [c.arch for c in children]
+
+
+def test_the_designer_ranks_by_the_costs_the_lookup_gives():
+    """The proposals' stated energy is the backend's own figure, not the model's guess
+    (the model's cost inputs use MNIST's 784 inputs; this backend runs on digits)."""
+    digits = get_backend("optical-mzi:realistic", dataset="digits")
+    rng = random.Random(2)
+    archs = sorted(a for a in set(PHOTONIC.sample(rng, 20)) if _buildable(a, digits))[:12]
+    history = _scored(archs, digits)
+    part = Partition(id=0, feature="depth", low=1, high=3, size=PHOTONIC.size)
+    ctx = DesignerContext(
+        space="photonic-mlp", hardware="optical-mzi:realistic",
+        objectives=["accuracy", "energy_mj"], round=1, partition=part, parents=history,
+        history=history, n_children=6, evaluated=archs, seed=2,
+    )  # fmt: skip
+
+    def stated(children) -> list[tuple[str, str]]:
+        return [(c.rationale.split("energy_mj≈")[1].split(";")[0], c.arch) for c in children]
+
+    exact = [
+        (f"{digits.hardware_metrics(a)['energy_mj']:.4g}", a)
+        for _, a in stated(design_offline(ctx, PHOTONIC, digits.hardware_metrics)[0])
+    ]
+    assert exact and stated(design_offline(ctx, PHOTONIC, digits.hardware_metrics)[0]) == exact
+    guessed = stated(design_offline(ctx, PHOTONIC, None)[0])
+    assert any(
+        g != f"{digits.hardware_metrics(a)['energy_mj']:.4g}" for g, a in guessed
+    )  # without the lookup the model's guesses differ
 
 
 def _abs_only(n: int) -> list[ScoredArch]:

@@ -183,7 +183,10 @@ class SlotSpace(SlotView, Protocol):
 
 @runtime_checkable
 class SurrogateSpace(SearchSpace, Protocol):
-    """Space-specific inputs of the offline policy's additive effect model."""
+    """Space-specific inputs of the offline policy's additive effect model. A space may
+    also name the one-hot knob columns of its inputs (``surrogate_choice_columns``, a
+    tuple of column indices; optional): a value that no evaluated cell has then gets a
+    prior spread (:func:`agentnas.agents.surrogate.unseen_spread`)."""
 
     # first column of a (slot, op) one-hot block in surrogate_features, slot-major with
     # ops in vocabulary order (where KB claims about "op on edge" set prior means); None

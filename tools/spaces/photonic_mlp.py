@@ -401,9 +401,10 @@ class PhotonicMLPSpace:
     name = NAME
     example = EXAMPLE
     size = SIZE
-    # the partitioner's default: total hidden width, ~20 values from 16 to 384, a proxy
-    # for MZI count and energy (the feature PEL-NAS-style niches should spread over)
-    default_partition_feature = "width_sum"
+    # the partitioner's default: the MZI count, the cost driver (static heater power and
+    # laser power grow with it), so PEL-NAS-style niches spread over the energy axis; total
+    # hidden width orders energy poorly (the first layer, fed by every input, dominates)
+    default_partition_feature = "mzi_count"
     datasets = ("mnist", "digits")
     default_objectives = ("accuracy", "energy", "mzi_count")
     default_hardware = "optical-mzi:realistic"
