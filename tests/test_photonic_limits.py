@@ -10,6 +10,7 @@ import math
 import pytest
 
 from agentnas.graph.config import RunConfig
+from agentnas.graph.context import RunContext
 from agentnas.graph.runner import start_run
 from agentnas.tools.errors import UserError
 from agentnas.tools.evaluation import Evaluator
@@ -76,13 +77,15 @@ def test_shifter_technologies_by_name_and_option():
         get_backend("optical-mzi:realistic+pcm", dataset="digits", shifter="eo")
 
 
-def test_worst_case_run_lists_infeasible_designs_and_writes_units(tmp_path):
+def test_worst_case_run_lists_infeasible_designs_and_writes_units(tmp_path, monkeypatch):
+    # with the backend's instant lookup, refused seeds are redrawn and the offline
+    # Designer drops refused children, so no infeasible design reaches an evaluation;
+    # without it (a backend that can only refuse when asked to evaluate) they do
+    monkeypatch.setattr(RunContext, "hardware_lookup", lambda self: None)
     cfg = RunConfig(
         space="photonic-mlp",
         dataset="digits",
         hardware="optical-mzi:worst-case",
-        # seeds the hardware refuses at once are redrawn, so infeasible rows come from the
-        # Designer's children: seed 1 proposes one in its second round
         budget=10,
         rounds=2,
         partitions=2,
