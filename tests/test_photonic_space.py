@@ -197,29 +197,23 @@ def test_surrogate_inputs_see_every_knob() -> None:
     assert sg.prior(space, small, "accuracy") < sg.prior(space, big, "accuracy")
 
 
-def test_default_partitions_order_designs_by_energy() -> None:
-    """The Partitioner's default feature (MZI count) puts designs of similar energy
-    together, so every energy range is searched; total hidden width did not (the first
-    layer, fed by all 784 inputs, dominates energy)."""
-    from collections import Counter
-
-    from scipy.stats import spearmanr
+def test_default_partitions_give_every_depth_its_own_partition() -> None:
+    """The Partitioner's default feature is one it can partition by (a discrete feature
+    of the run's histograms; otherwise the run silently falls back to the first one), and
+    it gives one-hidden-layer networks a partition of their own, so a small budget
+    searches them as much as the far more numerous three-layer networks."""
+    from types import SimpleNamespace
 
     from agentnas.agents.partitioner import offline_partitions
-    from agentnas.tools.hardware.registry import get_backend
+    from agentnas.graph.seeding import feature_histograms
 
-    backend = get_backend("optical-mzi:ideal")  # builds every design (no laser ceiling)
-    archs = random.Random(0).sample(sp.all_archs(), 400)
-    energy = [backend.hardware_metrics(a)["energy_mj"] for a in archs]
-
-    def order(feature: str) -> float:
-        hist = Counter(str(sp.features(a)[feature]) for a in sp.all_archs())
-        parts = offline_partitions(feature, hist, 6)
-        idx = [
-            next(p.id for p in parts if p.low <= sp.features(a)[feature] <= p.high) for a in archs
-        ]
-        return float(spearmanr(idx, energy)[0])
-
-    assert SPACE.default_partition_feature == "mzi_count"
-    assert order(SPACE.default_partition_feature) > 0.9
-    assert order("width_sum") < 0.8  # what it replaced
+    run = SimpleNamespace(space=SPACE, config=SimpleNamespace(seed=0))  # what it reads
+    hist, sampled = feature_histograms(run)
+    feature = SPACE.default_partition_feature
+    assert feature in hist and not sampled
+    parts = offline_partitions(feature, hist[feature], 6)
+    one_layer = [a for a in sp.all_archs() if len(sp.parse(a).hidden) == 1]
+    holding = {p.id for a in one_layer for p in parts if p.contains(SPACE.features(a))}
+    assert len(holding) == 1
+    (only,) = [p for p in parts if p.id in holding]
+    assert only.size == len(one_layer) == 576

@@ -401,10 +401,12 @@ class PhotonicMLPSpace:
     name = NAME
     example = EXAMPLE
     size = SIZE
-    # the partitioner's default: the MZI count, the cost driver (static heater power and
-    # laser power grow with it), so PEL-NAS-style niches spread over the energy axis; total
-    # hidden width orders energy poorly (the first layer, fed by every input, dominates)
-    default_partition_feature = "mzi_count"
+    # the partitioner's default: the number of hidden layers (one partition per depth),
+    # so one-layer networks (576 of 12,096 designs, where small-budget fronts lie) are
+    # searched as much as three-layer ones (9,216). Total hidden width put most designs of
+    # every partition at depth 3 and ordered energy poorly; the MZI count has too many
+    # values for the Partitioner's histograms (it partitions discrete features)
+    default_partition_feature = "depth"
     datasets = ("mnist", "digits")
     default_objectives = ("accuracy", "energy", "mzi_count")
     default_hardware = "optical-mzi:realistic"
