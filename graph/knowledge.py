@@ -12,7 +12,14 @@ from typing import Any
 
 from agentnas.agents.schemas import HeuristicView
 from agentnas.memory.claim import claim_for_text, claim_id
-from agentnas.memory.heuristic import Heuristic, Scope, heuristic_id, merge_into, revised
+from agentnas.memory.heuristic import (
+    Heuristic,
+    Scope,
+    heuristic_id,
+    merge_into,
+    retired,
+    revised,
+)
 
 
 def check_kb_space(kb_dir: str | None, space: str) -> None:
@@ -189,7 +196,7 @@ def apply_reflection(
         if old is None:
             changes.append({"action": "ignored", "id": hid, "why": "unknown heuristic id"})
             continue
-        h = old.model_copy(update={"status": "retired", "last_round": round_})
+        h = retired(old, round_)
         by_id[hid] = changed[hid] = h
         changes.append({"action": "retire", "id": hid, "text": h.text})
     if changed:

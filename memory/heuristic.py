@@ -176,6 +176,12 @@ def revised(
     return Heuristic.model_validate({**old.model_dump(), **update})
 
 
+def retired(old: Heuristic, round_: int) -> Heuristic:
+    """``old`` retired at ``round_`` (kept and exported, never retrieved): the one rule for
+    a Reflector's, a steering command's and a user's ``kb retire``."""
+    return old.model_copy(update={"status": "retired", "last_round": round_})
+
+
 _TOKEN = re.compile(r"[\w.>-]+")
 
 

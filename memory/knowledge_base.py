@@ -40,6 +40,7 @@ from agentnas.memory.heuristic import (
     from_metadata,
     heuristic_id,
     merge_into,
+    retired,
     revised,
     scope_filter,
     technical_tokens,
@@ -288,9 +289,9 @@ class KnowledgeBase:
     def retire(self, id: str, round: int) -> Heuristic:
         """Mark a heuristic retired at ``round``: kept and exported, never retrieved."""
         current = self.get(id)
-        retired = current.model_copy(update={"status": "retired", "last_round": round})
-        self._collection.update(ids=[id], metadatas=[to_metadata(retired)])
-        return retired
+        gone = retired(current, round)
+        self._collection.update(ids=[id], metadatas=[to_metadata(gone)])
+        return gone
 
     @shared(write=True)
     def rm(self, id: str) -> Heuristic:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from agentnas.agents.schemas import NewHeuristic, ReflectionResult
 from agentnas.graph.knowledge import apply_reflection
 from agentnas.memory.claim import Claim, claim_for_text, claim_id, describe
-from agentnas.memory.heuristic import Heuristic, Scope, merge_into, revised
+from agentnas.memory.heuristic import Heuristic, Scope, merge_into, retired, revised
 from agentnas.memory.knowledge_base import KnowledgeBase
 
 SCOPE = Scope(space="nb201", hardware="hwnasbench:fpga")
@@ -136,3 +136,10 @@ def test_a_revision_is_one_rule_for_the_reflector_and_the_kb(tmp_path):
             assert "negative evidence" in str(exc) and kb.get(first.id) == edited
         else:
             raise AssertionError("a negative count was stored")
+        assert kb.retire(first.id, round=4) == retired(edited, 4) == kb.get(first.id)
+    store = Store()
+    active, _ = apply_reflection(
+        store, [old.model_dump(mode="json")], ReflectionResult(retire=[old.id]),
+        SCOPE.space, SCOPE.hardware, 9, "reflector:offline",
+    )  # fmt: skip
+    assert active == [] and store.rows == [retired(old, 9).model_dump(mode="json")]
