@@ -227,3 +227,23 @@ def test_stale_default_model_is_refitted(tmp_path: Path, monkeypatch) -> None:
     path.write_text(json.dumps({"agentnas_zero_cost": {"format": 1}, "xgboost": {}}))
     with pytest.raises(UserError, match="another version"):
         _ = ZeroCostAccuracy(model_path=path).model
+
+
+def test_eval_cli_reads_shipped_held_out_proxies(tmp_path: Path, monkeypatch, capsys) -> None:
+    """`agentnas predictor eval` on the default 500 held-out cells scores nothing: their
+    proxies ship with the package, and the tau it prints is the shipped-data tau."""
+    from agentnas.cli import main
+    from agentnas.tools.proxies import accuracy_source, parallel
+    from agentnas.tools.proxies.calibration import held_out_taus
+
+    monkeypatch.setenv("AGENTNAS_CACHE_DIR", str(tmp_path))
+
+    def no_scoring(*_a, **_k):
+        raise AssertionError("the shipped held-out proxies need no scoring")
+
+    monkeypatch.setattr(accuracy_source, "score_cells", no_scoring)
+    monkeypatch.setattr(parallel, "score_cells", no_scoring)
+    assert main(["predictor", "eval"]) == 0
+    out = capsys.readouterr().out
+    default, _ = held_out_taus("cifar10", splits=0)
+    assert f"kendall={default:.4f}" in out and "n_test=500" in out
