@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import statistics
+import threading
 from collections.abc import Iterator
 
 import torch
@@ -121,15 +122,38 @@ def hardware_nonideal(
     return nonideal.model_copy(update={"phase_bits": cfg.phase_bits})
 
 
+_threads_lock = threading.Lock()
+_threads_users = 0
+_threads_saved = 1
+
+
 @contextlib.contextmanager
 def limited_threads(n: int = MAX_THREADS) -> Iterator[None]:
-    """Run torch on at most ``n`` threads, restoring the previous setting afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(max(1, min(before, n)))
+    """Run torch on at most ``n`` threads, restoring the previous setting afterwards.
+
+    Counted across threads: torch's thread count is one per process, and Designers train
+    in parallel graph threads under the local executor, so the first to enter sets it and
+    the last to leave restores it (one thread's restore must not change another's
+    training mid-way: the thread count changes the float sums, and results must not
+    depend on the executor)."""
+    global _threads_users, _threads_saved
+    with _threads_lock:
+        if _threads_users == 0:
+            _threads_saved = torch.get_num_threads()
+            torch.set_num_threads(max(1, min(_threads_saved, n)))
+        _threads_users += 1
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        with _threads_lock:
+            _threads_users -= 1
+            if _threads_users == 0:
+                torch.set_num_threads(_threads_saved)
+
+
+_init_lock = threading.Lock()
+"""Seeding torch's global generator and drawing the initial weights from it is one step:
+two threads doing it at once would draw each other's numbers."""
 
 
 def train(
@@ -148,8 +172,9 @@ def train(
     noise-aware step draws its noise on a decomposition at most this many steps old
     (:meth:`MZILinear._stale_error`; 1 = decompose every step, exact)."""
     with limited_threads():
-        torch.manual_seed(seed)  # weight init
-        model = PhotonicMLP(cfg, dataset.in_features, dataset.n_classes)
+        with _init_lock:  # weight init from the seeded global generator, atomically
+            torch.manual_seed(seed)
+            model = PhotonicMLP(cfg, dataset.in_features, dataset.n_classes)
         noise = hardware_nonideal(nonideal, cfg) if cfg.nat else None
         noise_gen = torch.Generator().manual_seed(seed + 1)
         first_nat = epochs - (epochs if nat_epochs is None else min(nat_epochs, epochs))
