@@ -26,12 +26,11 @@ from functools import cache
 
 import numpy as np
 
-from agentnas.tools.spaces.nb201 import EDGES, N_CELLS, OPS, all_cells, to_op_indices
+from agentnas.tools.spaces.nb201 import EDGES, N_CELLS, OPS, all_cells, live_ops, to_op_indices
 
 MIN_MEASURED = 10  # fewer cells than this cannot fix 24 free (edge, operation) terms
 ALPHAS = tuple(float(a) for a in np.logspace(-3, 2, 11))
 CV_FOLDS = 5
-_NONE = OPS.index("none")
 
 
 @dataclass(frozen=True)
@@ -51,30 +50,13 @@ class CellModel:
         )
 
 
-def _live(ops: tuple[int, ...]) -> tuple[int, ...]:
-    """``ops`` with every edge that carries nothing from input to output set to none."""
-    from_input = {0}
-    for k, (dst, src) in enumerate(EDGES):
-        if src in from_input and ops[k] != _NONE:
-            from_input.add(dst)
-    to_output = {3}
-    for k in reversed(range(len(EDGES))):
-        dst, src = EDGES[k]
-        if dst in to_output and ops[k] != _NONE:
-            to_output.add(src)
-    return tuple(
-        op if src in from_input and dst in to_output else _NONE
-        for (dst, src), op in zip(EDGES, ops, strict=True)
-    )
-
-
 @cache
 def encodings() -> dict[str, np.ndarray]:
     """Each encoding's (15,625, 6) operation-index matrix, rows in benchmark order."""
     from agentnas.tools.benchmark_tables import load_nb201
 
     edges = np.array([to_op_indices(c) for c in all_cells()], dtype=np.int64)
-    live = np.array([_live(tuple(row)) for row in edges.tolist()], dtype=np.int64)
+    live = np.array([live_ops(tuple(row)) for row in edges.tolist()], dtype=np.int64)
     iso = edges[load_nb201().iso_class]
     out = {"edges": edges, "live edges": live, "isomorphism class": iso}
     for matrix in out.values():

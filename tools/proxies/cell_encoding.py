@@ -20,7 +20,7 @@ from functools import cache
 
 import numpy as np
 
-from agentnas.tools.spaces.nb201 import EDGES, OPS, normalize, to_op_indices
+from agentnas.tools.spaces.nb201 import OPS, live_ops, normalize, to_op_indices
 
 NONE, SKIP, CONV1, CONV3, POOL = (OPS.index(o) for o in OPS)
 PATHS: tuple[tuple[int, ...], ...] = ((3,), (0, 4), (1, 5), (0, 2, 5))  # edge indices
@@ -39,23 +39,6 @@ ENCODING_FEATURES: tuple[str, ...] = (
     "all_skip_path",
     "degenerate",
 )
-
-
-def live_ops(ops: tuple[int, ...]) -> tuple[int, ...]:
-    """``ops`` with every edge that carries nothing from input to output set to none."""
-    from_input = {0}
-    for k, (dst, src) in enumerate(EDGES):
-        if src in from_input and ops[k] != NONE:
-            from_input.add(dst)
-    to_output = {3}
-    for k in reversed(range(len(EDGES))):
-        dst, src = EDGES[k]
-        if dst in to_output and ops[k] != NONE:
-            to_output.add(src)
-    return tuple(
-        op if src in from_input and dst in to_output else NONE
-        for (dst, src), op in zip(EDGES, ops, strict=True)
-    )
 
 
 def _path_stats(ops: tuple[int, ...]) -> tuple[list[float], list[tuple[int, int, int, int]]]:

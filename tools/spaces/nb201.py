@@ -147,6 +147,25 @@ def representative(cell: str) -> str:
     return index_to_cell(int(load_nb201().iso_class[cell_to_index(cell)]))
 
 
+def live_ops(ops: tuple[int, ...]) -> tuple[int, ...]:
+    """``ops`` (operation indices per edge, :data:`EDGES` order) with every edge that
+    carries nothing from input to output set to none: what the cell really computes."""
+    none = OPS.index("none")
+    from_input = {0}
+    for k, (dst, src) in enumerate(EDGES):
+        if src in from_input and ops[k] != none:
+            from_input.add(dst)
+    to_output = {3}
+    for k in reversed(range(len(EDGES))):
+        dst, src = EDGES[k]
+        if dst in to_output and ops[k] != none:
+            to_output.add(src)
+    return tuple(
+        op if src in from_input and dst in to_output else none
+        for (dst, src), op in zip(EDGES, ops, strict=True)
+    )
+
+
 def is_degenerate(cell: str) -> bool:
     """True when no path carries the input to the output (the output is constant zero)."""
     # op names hold no "0", so the input node appears in the expression iff "0" does
