@@ -94,6 +94,18 @@ def _designers_started(run_dir: Path) -> bool:
     return any(rounds.count(r) >= 2 for r in set(rounds))
 
 
+def _ctrl_c(proc: subprocess.Popen) -> str:
+    """Send Ctrl-C to the run's process group, as a terminal does, and return its output
+    once it exits (killed, and the test failed, when it is still running after
+    ``EXIT_WITHIN_S``)."""
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        return proc.communicate(timeout=EXIT_WITHIN_S)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"still running {EXIT_WITHIN_S} s after Ctrl-C")
+
+
 def _wait_for(proc: subprocess.Popen, ready, what: str, timeout_s: float = 400) -> None:
     deadline = time.time() + timeout_s
     while not ready():
@@ -142,12 +154,7 @@ def test_ctrl_c_ends_the_run_and_everything_it_started(tmp_path, executor, stage
         _wait_for(proc, lambda: watch.find(needle), f"a process matching {needle!r}")
     time.sleep(0.5)
     t0 = time.time()
-    os.killpg(proc.pid, signal.SIGINT)
-    try:
-        text = proc.communicate(timeout=EXIT_WITHIN_S)[0]
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        pytest.fail(f"still running {EXIT_WITHIN_S} s after Ctrl-C")
+    text = _ctrl_c(proc)
     seconds = time.time() - t0
     watch.stop()
     assert proc.returncode == 130, text[-2000:]
@@ -229,12 +236,7 @@ def test_ctrl_c_while_joined_to_a_cluster_ends_the_job_not_the_cluster(tmp_path,
     # the job's tasks run in the head's workers (below its raylet), not below the run
     _wait_for(proc, lambda: head_watch.find("ray::_ray_task"), "a task on the cluster")
     time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGINT)
-    try:
-        text = proc.communicate(timeout=EXIT_WITHIN_S)[0]
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        pytest.fail(f"still running {EXIT_WITHIN_S} s after Ctrl-C")
+    text = _ctrl_c(proc)
     watch.stop()
     assert proc.returncode == 130, text[-2000:]
     assert "Traceback" not in text, text[-2000:]
